@@ -1,0 +1,48 @@
+"""Evaluation: metrics with confidence intervals, curves, tests and explanations.
+
+Compute first, draw later: every function here takes plain arrays or DataFrames and returns a
+frozen dataclass that ``pipelines.figures`` and ``pipelines.tables`` render. Nothing here knows
+about runs, databases or pages.
+"""
+
+from __future__ import annotations
+
+from pipelines.evaluation._estimate import Estimate, resample_indices
+from pipelines.evaluation.binary import (
+    BinaryMetrics,
+    ConfusionMatrix,
+    ThresholdChoice,
+    binary_metrics,
+    choose_threshold,
+)
+from pipelines.evaluation.curves import (
+    CalibrationCurve,
+    PrCurve,
+    RocCurve,
+    ThresholdCurve,
+    calibration_curve,
+    pr_curve,
+    roc_curve,
+    threshold_curve,
+)
+from pipelines.evaluation.decision_curve import DecisionCurve, decision_curve
+from pipelines.evaluation.delong import DeLongTest, delong_auroc, delong_test
+from pipelines.evaluation.explain import Contributions, FeatureImportance, feature_contributions, permutation_importance
+from pipelines.evaluation.multiclass import ClassMetrics, MulticlassMetrics, multiclass_metrics
+from pipelines.evaluation.regression import RegressionMetrics, regression_metrics
+from pipelines.evaluation.subgroups import SubgroupPerformance, SubgroupRow, age_bands, subgroup_performance
+from pipelines.evaluation.table_one import TableOne, TableOneRow, table_one
+
+__all__ = [
+    "Estimate", "resample_indices",
+    "BinaryMetrics", "ConfusionMatrix", "ThresholdChoice", "binary_metrics", "choose_threshold",
+    "CalibrationCurve", "PrCurve", "RocCurve", "ThresholdCurve",
+    "calibration_curve", "pr_curve", "roc_curve", "threshold_curve",
+    "DecisionCurve", "decision_curve",
+    "DeLongTest", "delong_auroc", "delong_test",
+    "Contributions", "FeatureImportance", "feature_contributions", "permutation_importance",
+    "ClassMetrics", "MulticlassMetrics", "multiclass_metrics",
+    "RegressionMetrics", "regression_metrics",
+    "SubgroupPerformance", "SubgroupRow", "age_bands", "subgroup_performance",
+    "TableOne", "TableOneRow", "table_one",
+]

@@ -1,0 +1,157 @@
+"""A point estimate with its bootstrap confidence interval, and the bootstrap itself.
+
+Every number the workbench reports carries an interval: a reader of a clinical paper needs to
+know how much an AUROC of 0.81 could move in another sample of the same size. The interval is a
+percentile interval over resamples drawn *within* each outcome class (so every resample has both
+classes and the prevalence stays put) and, when a patient contributes several rows, over whole
+patients, because rows of one patient are not independent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.errors import EvaluationError
+
+__all__ = ["Estimate", "resample_indices", "bootstrap", "as_binary_arrays", "as_groups"]
+
+MINUS = "\u2212"  # typographic minus: journals want it, and a cell never starts with "-"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with the lower and upper bound of its confidence interval (``nan`` when undefined)."""
+
+    value: float
+    lower: float
+    upper: float
+    level: float = 0.95
+
+    def format(self, digits: int = 2, *, percent: bool = False) -> str:
+        """``0.81 (0.76 to 0.86)``: the form journals ask for (no dash, which reads as minus)."""
+
+        def one(v: float) -> str:
+            if not math.isfinite(v):
+                return "NA"
+            text = f"{v * 100:.{max(digits - 2, 0)}f}" if percent else f"{v:.{digits}f}"
+            return text.replace("-", MINUS)
+
+        if not math.isfinite(self.lower) or not math.isfinite(self.upper):
+            return one(self.value)
+        return f"{one(self.value)} ({one(self.lower)} to {one(self.upper)})"
+
+
+def as_binary_arrays(y_true: Sequence | np.ndarray, y_prob: Sequence | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Checked 0/1 labels and probabilities; the first thing every binary metric does."""
+    y = np.asarray(y_true)
+    p = np.asarray(y_prob, dtype=float)
+    if y.ndim != 1 or p.ndim != 1 or len(y) != len(p):
+        raise EvaluationError("evaluation.shape_mismatch", n_true=int(np.size(y)), n_pred=int(np.size(p)))
+    if len(y) == 0:
+        raise EvaluationError("evaluation.empty")
+    if not np.all(np.isfinite(p)):
+        raise EvaluationError("evaluation.non_finite_predictions", count=int(np.sum(~np.isfinite(p))))
+    if np.any(p < 0) or np.any(p > 1):
+        raise EvaluationError("evaluation.not_probabilities", low=float(p.min()), high=float(p.max()))
+    values = set(np.unique(y).tolist())
+    if not values <= {0, 1, True, False}:
+        raise EvaluationError("evaluation.labels_not_binary", labels=sorted(map(str, values))[:5])
+    y = y.astype(int)
+    if len(set(y.tolist())) < 2:
+        raise EvaluationError("evaluation.one_class", label=int(y[0]))
+    return y, p
+
+
+def as_groups(groups: Sequence | np.ndarray | None, n: int) -> np.ndarray | None:
+    if groups is None:
+        return None
+    g = np.asarray(groups)
+    if len(g) != n:
+        raise EvaluationError("evaluation.groups_length", n_groups=len(g), n_rows=n)
+    return g
+
+
+def _check_resamples(n_resamples: int) -> None:
+    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
+        raise EvaluationError("evaluation.bad_resamples", value=n_resamples)
+
+
+def resample_indices(
+    strata: np.ndarray | None,
+    *,
+    n: int,
+    groups: np.ndarray | None = None,
+    n_resamples: int,
+    seed: int,
+) -> Iterator[np.ndarray]:
+    """Row indices of each bootstrap resample.
+
+    Without groups: rows are drawn with replacement separately in every stratum (outcome class),
+    so each resample keeps the class counts. With groups (patient IDs): whole patients are drawn,
+    stratified by the stratum of their first row (for a binary outcome: whether the patient
+    has an event), and all their rows come along.
+    """
+    _check_resamples(n_resamples)
+    rng = np.random.default_rng(seed)
+    if groups is None:
+        buckets = [np.arange(n)] if strata is None else [np.flatnonzero(strata == s) for s in np.unique(strata)]
+        for _ in range(n_resamples):
+            yield np.concatenate([rng.choice(b, size=len(b), replace=True) for b in buckets])
+        return
+    codes = np.unique(groups, return_inverse=True)[1]
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
+    members = np.split(order, starts[1:])
+    n_groups = len(members)
+    if strata is None:
+        group_strata = np.zeros(n_groups, dtype=int)
+    else:
+        # a patient counts as an event patient when any of their rows is positive
+        group_strata = np.array([strata[m].max() for m in members])
+    buckets = [np.flatnonzero(group_strata == s) for s in np.unique(group_strata)]
+    for _ in range(n_resamples):
+        chosen = np.concatenate([rng.choice(b, size=len(b), replace=True) for b in buckets])
+        yield np.concatenate([members[i] for i in chosen])
+
+
+def bootstrap(
+    statistic: Callable[[np.ndarray], np.ndarray | float],
+    *,
+    strata: np.ndarray | None,
+    n: int,
+    groups: np.ndarray | None,
+    n_resamples: int,
+    seed: int,
+    level: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bounds of ``statistic(indices)`` (a scalar or a vector) over the resamples.
+
+    Resamples where a statistic is undefined (``nan``, e.g. no predicted positives for PPV) are
+    left out of that statistic's interval instead of poisoning it.
+    """
+    if not 0.5 < level < 1:
+        raise EvaluationError("evaluation.bad_level", value=level)
+    draws = [
+        np.atleast_1d(np.asarray(statistic(idx), dtype=float))
+        for idx in resample_indices(strata, n=n, groups=groups, n_resamples=n_resamples, seed=seed)
+    ]
+    if not draws:
+        width = np.atleast_1d(np.asarray(statistic(np.arange(n)), dtype=float)).shape[0]
+        nan = np.full(width, np.nan)
+        return nan, nan
+    stacked = np.vstack(draws)
+    alpha = (1 - level) / 2
+    with np.errstate(all="ignore"):
+        lower = np.full(stacked.shape[1], np.nan)
+        upper = np.full(stacked.shape[1], np.nan)
+        for j in range(stacked.shape[1]):
+            column = stacked[:, j]
+            column = column[np.isfinite(column)]
+            if len(column):
+                lower[j], upper[j] = np.quantile(column, [alpha, 1 - alpha])
+    return lower, upper

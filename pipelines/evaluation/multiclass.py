@@ -1,0 +1,103 @@
+"""Multiclass metrics: one-vs-rest per class and their macro averages, with bootstrap CIs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.errors import EvaluationError
+from pipelines.evaluation import _scores as s
+from pipelines.evaluation._estimate import Estimate, as_groups, bootstrap
+
+__all__ = ["ClassMetrics", "MulticlassMetrics", "multiclass_metrics"]
+
+_PER_CLASS = ("auroc", "auprc", "sensitivity", "ppv", "f1")
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """One class against the rest; sensitivity/PPV/F1 use the arg-max prediction."""
+
+    label: str
+    n: int
+    auroc: Estimate
+    auprc: Estimate
+    sensitivity: Estimate
+    ppv: Estimate
+    f1: Estimate
+
+
+@dataclass(frozen=True)
+class MulticlassMetrics:
+    classes: tuple[str, ...]
+    per_class: tuple[ClassMetrics, ...]
+    macro_auroc: Estimate
+    macro_auprc: Estimate
+    macro_f1: Estimate
+    accuracy: Estimate
+    log_loss: Estimate
+    confusion: np.ndarray  # rows observed, columns predicted, in ``classes`` order
+    n_resamples: int
+    seed: int
+
+    def estimates(self) -> dict[str, Estimate]:
+        return {"macro_auroc": self.macro_auroc, "macro_auprc": self.macro_auprc,
+                "macro_f1": self.macro_f1, "accuracy": self.accuracy, "log_loss": self.log_loss}
+
+
+def _vector(codes: np.ndarray, prob: np.ndarray) -> np.ndarray:
+    k = prob.shape[1]
+    pred = prob.argmax(axis=1)
+    out = []
+    for c in range(k):
+        yc = (codes == c).astype(int)
+        tn, fp, fn, tp = s.confusion(yc, (pred == c).astype(float), 0.5)
+        at = s.threshold_metrics(tn, fp, fn, tp)
+        out += [s.auroc(yc, prob[:, c]), s.average_precision(yc, prob[:, c]), at["sensitivity"], at["ppv"], at["f1"]]
+    per = np.array(out).reshape(k, len(_PER_CLASS))
+    with np.errstate(all="ignore"):
+        macro = np.nanmean(per, axis=0)
+    q = np.clip(prob[np.arange(len(codes)), codes], 1e-15, 1)
+    return np.r_[per.ravel(), macro[0], macro[1], macro[4], np.mean(pred == codes), -np.mean(np.log(q))]
+
+
+def multiclass_metrics(
+    y_true: Sequence | np.ndarray,
+    y_prob: np.ndarray,
+    *,
+    classes: Sequence,
+    groups: Sequence | np.ndarray | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> MulticlassMetrics:
+    """``y_prob`` has one column per entry of ``classes`` (the model's ``classes_`` order)."""
+    prob = np.asarray(y_prob, dtype=float)
+    y = np.asarray(y_true)
+    labels = list(classes)
+    if prob.ndim != 2 or prob.shape[0] != len(y) or prob.shape[1] != len(labels):
+        raise EvaluationError("evaluation.shape_mismatch", n_true=len(y), n_pred=int(prob.shape[0]) if prob.ndim else 0)
+    if len(labels) < 3:
+        raise EvaluationError("evaluation.not_multiclass", n_classes=len(labels))
+    index = {c: i for i, c in enumerate(labels)}
+    unknown = sorted({str(v) for v in y.tolist() if v not in index})
+    if unknown:
+        raise EvaluationError("evaluation.unknown_class", labels=unknown[:5])
+    codes = np.array([index[v] for v in y.tolist()])
+    g = as_groups(groups, len(y))
+    point = _vector(codes, prob)
+    lo, hi = bootstrap(lambda idx: _vector(codes[idx], prob[idx]), strata=codes, n=len(y), groups=g,
+                       n_resamples=n_resamples, seed=seed, level=level)
+    est = [Estimate(float(point[i]), float(lo[i]), float(hi[i]), level) for i in range(len(point))]
+    k, w = len(labels), len(_PER_CLASS)
+    per_class = tuple(
+        ClassMetrics(str(labels[c]), int(np.sum(codes == c)), *est[c * w:(c + 1) * w]) for c in range(k)
+    )
+    pred = prob.argmax(axis=1)
+    cm = np.zeros((k, k), dtype=int)
+    np.add.at(cm, (codes, pred), 1)
+    macro_auroc, macro_auprc, macro_f1, acc, ll = est[k * w:]
+    return MulticlassMetrics(tuple(str(c) for c in labels), per_class, macro_auroc, macro_auprc, macro_f1,
+                             acc, ll, cm, n_resamples, seed)
