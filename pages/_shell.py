@@ -1,0 +1,174 @@
+"""The frame around every page: sign-in state, language, current project, navigation, errors.
+
+``run_app`` is called by the app entry on every rerun. Pages call :func:`page_context` to get what
+the shell resolved, and :func:`attempt` around service calls so that a WorkbenchError becomes a
+readable message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import streamlit as st
+
+from permissions.actions import Action
+from permissions.policy import Actor, Resource, check
+from pipelines.errors import WorkbenchError
+from workbench.context import Workbench
+from workbench.db.models import utcnow
+from workbench.i18n import LANGUAGES, message, t
+from workbench.services import accounts, projects
+
+__all__ = ["PageContext", "page_context", "attempt", "succeeded", "run_app", "PAGES_DIR"]
+
+PAGES_DIR = Path(__file__).resolve().parent
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageContext:
+    workbench: Workbench
+    actor: Actor
+    lang: str
+    project_id: int | None
+
+    def t(self, key: str, /, **params: Any) -> str:
+        return t(key, self.lang, **params)
+
+    def can(self, action: Action, *, project: bool = True) -> bool:
+        resource = Resource.project(self.project_id) if project and self.project_id is not None else Resource.site()
+        return check(self.actor, action, resource, now=utcnow()).allowed
+
+
+@dataclass(frozen=True)
+class _PageSpec:
+    file: str
+    title_key: str
+    icon: str
+    needs: Action | None  # None: any signed-in account
+    project_scoped: bool
+
+
+# Order is the order in the sidebar. Only pages that exist and that the user may open are listed.
+_PAGES: tuple[_PageSpec, ...] = (
+    _PageSpec("projects.py", "app.page.projects", ":material/folder_open:", None, False),
+    _PageSpec("data.py", "app.page.data", ":material/table_view:", Action.DATASET_VIEW_ROWS, True),
+    _PageSpec("jobs.py", "app.page.jobs", ":material/pending_actions:", Action.PROJECT_VIEW, True),
+    _PageSpec("members.py", "app.page.members", ":material/group:", Action.MEMBERS_VIEW, True),
+    _PageSpec("admin_accounts.py", "app.page.accounts", ":material/manage_accounts:", Action.ACCOUNTS_MANAGE, False),
+    _PageSpec("admin_audit.py", "app.page.audit", ":material/policy:", Action.AUDIT_READ, False),
+    _PageSpec("account.py", "app.page.account", ":material/person:", None, False),
+)
+
+
+def page_context() -> PageContext:
+    ctx = st.session_state.get("_ctx")
+    if ctx is None:  # a page opened without the shell (should not happen when served)
+        st.stop()
+    return ctx
+
+
+def attempt(lang: str, call: Callable[..., T], /, *args: Any, **kwargs: Any) -> T | None:
+    """Run one service call; show a WorkbenchError as an error box and return None."""
+    try:
+        return call(*args, **kwargs)
+    except WorkbenchError as error:
+        st.error(message(error, lang), icon=":material/error:")
+        return None
+
+
+def succeeded(lang: str, call: Callable[..., Any], /, *args: Any, **kwargs: Any) -> bool:
+    """Like :func:`attempt`, for calls that return nothing: True when no error was shown."""
+    try:
+        call(*args, **kwargs)
+    except WorkbenchError as error:
+        st.error(message(error, lang), icon=":material/error:")
+        return False
+    return True
+
+
+def _language(default: str) -> str:
+    chosen = st.session_state.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    locale = (st.context.locale or "").lower()
+    for code in LANGUAGES:
+        if locale.startswith(code):
+            return code
+    return default
+
+
+def run_app(workbench: Workbench) -> None:
+    lang = _language(workbench.settings.default_language)
+    token = st.session_state.get("token")
+    actor = accounts.resolve_session(workbench, token) if token else None
+    if token and actor is None:
+        st.session_state.pop("token", None)
+        st.session_state["_notice"] = "app.session_ended"
+
+    if actor is None:
+        st.session_state["_ctx"] = None
+        st.session_state["_wb_for_sign_in"] = workbench
+        st.session_state["_sign_in_lang"] = lang
+        nav = st.navigation([st.Page(str(PAGES_DIR / "sign_in.py"), title=t("app.page.sign_in", lang), icon=":material/login:",
+                                     default=True)])
+        _language_switch(lang)
+        nav.run()
+        return
+
+    project_id = _current_project(workbench, actor)
+    ctx = PageContext(workbench=workbench, actor=actor, lang=lang, project_id=project_id)
+    st.session_state["_ctx"] = ctx
+
+    pages = []
+    for spec in _PAGES:
+        if spec.project_scoped and project_id is None:
+            continue
+        if spec.needs is not None and not ctx.can(spec.needs, project=spec.project_scoped):
+            continue
+        pages.append(st.Page(str(PAGES_DIR / spec.file), title=t(spec.title_key, lang), icon=spec.icon,
+                             default=spec.file == "projects.py", url_path=spec.file.removesuffix(".py")))
+    nav = st.navigation(pages)
+    _sidebar(ctx)
+    nav.run()
+
+
+def _current_project(workbench: Workbench, actor: Actor) -> int | None:
+    visible = {p.id: p for p in projects.list_projects(workbench, actor)}
+    chosen = st.session_state.get("project_id")
+    if chosen not in visible:
+        chosen = next(iter(visible), None)
+        st.session_state["project_id"] = chosen
+    st.session_state["_projects"] = visible
+    return chosen
+
+
+def _sidebar(ctx: PageContext) -> None:
+    visible = st.session_state.get("_projects", {})
+    with st.sidebar:
+        st.caption(ctx.t("app.signed_in_as", name=ctx.actor.name))
+        if visible:
+            ids = list(visible)
+            st.selectbox(ctx.t("app.current_project"), ids,
+                         format_func=lambda pid: visible[pid].name, key="project_id")
+            progress = attempt(ctx.lang, projects.project_progress, ctx.workbench, ctx.actor, ctx.project_id) or {}
+            st.markdown("**" + ctx.t("app.wizard") + "**")
+            for step in projects.WIZARD_STEPS:
+                mark = ":material/check_circle:" if progress.get(step) else ":material/radio_button_unchecked:"
+                st.markdown(f"{mark} {ctx.t('app.step.' + step)}")
+        _language_switch(ctx.lang)
+        if st.button(ctx.t("app.sign_out"), icon=":material/logout:"):
+            accounts.sign_out(ctx.workbench, st.session_state.pop("token", None))
+            st.session_state["_ctx"] = None
+            st.rerun()
+
+
+def _language_switch(lang: str) -> None:
+    codes = list(LANGUAGES)
+    choice = st.sidebar.radio("Language / 언어", codes, index=codes.index(lang), format_func=LANGUAGES.get, horizontal=True)
+    if choice != lang:
+        st.session_state["lang"] = choice
+        st.rerun()

@@ -1,0 +1,41 @@
+"""Site admin: create accounts, deactivate and reactivate them (history is kept)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._shell import attempt, page_context, succeeded
+from workbench.services import accounts
+
+ctx = page_context()
+st.title(ctx.t("admin.accounts.title"))
+
+users = attempt(ctx.lang, accounts.list_users, ctx.workbench, ctx.actor) or []
+st.dataframe(
+    [{ctx.t("admin.col.username"): u.username, ctx.t("admin.col.email"): u.email or "",
+      ctx.t("admin.col.site_role"): u.site_role, ctx.t("admin.col.active"): u.active,
+      ctx.t("admin.col.created"): f"{u.created_at:%Y-%m-%d}"} for u in users],
+    hide_index=True, width="stretch",
+)
+
+st.subheader(ctx.t("admin.accounts.new"))
+st.caption(ctx.t("admin.accounts.password_rules"))
+with st.form("new_user", clear_on_submit=True):
+    username = st.text_input(ctx.t("app.username"))
+    email = st.text_input(ctx.t("admin.col.email"))
+    password = st.text_input(ctx.t("app.password"), type="password", autocomplete="new-password")
+    site_role = st.selectbox(ctx.t("admin.col.site_role"), ["user", "admin"])
+    if st.form_submit_button(ctx.t("admin.accounts.create"), type="primary"):
+        if attempt(ctx.lang, accounts.create_user, ctx.workbench, ctx.actor, username=username, password=password,
+                   email=email or None, site_role=site_role) is not None:
+            st.success(ctx.t("admin.accounts.created", username=username))
+
+if users:
+    st.subheader(ctx.t("admin.accounts.activation"))
+    with st.form("activation"):
+        by_name = {u.username: u for u in users}
+        who = st.selectbox(ctx.t("app.username"), list(by_name))
+        active = st.toggle(ctx.t("admin.col.active"), value=True)
+        if st.form_submit_button(ctx.t("admin.accounts.apply")):
+            if succeeded(ctx.lang, accounts.set_active, ctx.workbench, ctx.actor, user_id=by_name[who].id, active=active):
+                st.rerun()

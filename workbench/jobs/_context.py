@@ -1,0 +1,102 @@
+"""What a running job sees: progress, log, heartbeats and cooperative cancellation."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from pipelines.errors import JobCancelled
+from workbench.context import Workbench
+from workbench.db.engine import session_scope
+from workbench.db.models import Job, utcnow
+
+__all__ = ["JobContext"]
+
+_CANCEL_POLL_SECONDS = 1.0
+_PROGRESS_WRITE_SECONDS = 0.5
+
+
+class JobContext:
+    """Passed to every job function.
+
+    A background thread writes a heartbeat every ``job_heartbeat_seconds`` and notices a cancel
+    request; ``check_cancel()`` is cheap to call often and raises :class:`JobCancelled` within about
+    a second of the user's click.
+    """
+
+    def __init__(self, workbench: Workbench, job_id: int) -> None:
+        self.workbench = workbench
+        self.job_id = job_id
+        self._cancelled = threading.Event()
+        self._stop = threading.Event()
+        self._last_cancel_poll = 0.0
+        self._last_progress_write = 0.0
+        self._pending: tuple[float, str] | None = None
+        self._heartbeat = threading.Thread(target=self._beat, name=f"job-{job_id}-heartbeat", daemon=True)
+
+    # -- lifecycle (used by the runner) -------------------------------------------------------
+    def start(self) -> None:
+        self._heartbeat.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._heartbeat.join(timeout=5)
+        self._flush_progress()
+
+    def _beat(self) -> None:
+        interval = self.workbench.settings.job_heartbeat_seconds
+        while not self._stop.wait(min(interval, _CANCEL_POLL_SECONDS)):
+            now = utcnow()
+            with session_scope(self.workbench.engine) as session:
+                job = session.get(Job, self.job_id)
+                if job is None:
+                    return
+                if job.cancel_requested_at is not None:
+                    self._cancelled.set()
+                if job.heartbeat_at is None or (now - job.heartbeat_at).total_seconds() >= interval:
+                    job.heartbeat_at = now
+
+    # -- for job functions --------------------------------------------------------------------
+    @property
+    def cancel_requested(self) -> bool:
+        if self._cancelled.is_set():
+            return True
+        now = time.monotonic()
+        if now - self._last_cancel_poll >= _CANCEL_POLL_SECONDS:
+            self._last_cancel_poll = now
+            with session_scope(self.workbench.engine) as session:
+                requested = session.scalar(select(Job.cancel_requested_at).where(Job.id == self.job_id))
+            if requested is not None:
+                self._cancelled.set()
+        return self._cancelled.is_set()
+
+    def check_cancel(self) -> None:
+        if self.cancel_requested:
+            raise JobCancelled("jobs.cancelled")
+
+    def progress(self, fraction: float, text: str = "") -> None:
+        """Report progress (0..1) and a short status line; written at most twice a second."""
+        self._pending = (max(0.0, min(1.0, float(fraction))), text)
+        now = time.monotonic()
+        if now - self._last_progress_write >= _PROGRESS_WRITE_SECONDS:
+            self._flush_progress()
+        self.check_cancel()
+
+    def _flush_progress(self) -> None:
+        if self._pending is None:
+            return
+        fraction, text = self._pending
+        self._pending = None
+        self._last_progress_write = time.monotonic()
+        with session_scope(self.workbench.engine) as session:
+            session.execute(update(Job).where(Job.id == self.job_id).values(progress=fraction, status_text=text[:500]))
+
+    def log(self, line: str) -> None:
+        stamp = datetime.now().astimezone().strftime("%H:%M:%S")
+        with session_scope(self.workbench.engine) as session:
+            job = session.get(Job, self.job_id)
+            if job is not None:
+                job.log = (job.log + f"[{stamp}] {line}\n")[-200_000:]

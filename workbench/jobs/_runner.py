@@ -1,0 +1,80 @@
+"""Runs one job on a Dask worker and records how it ended."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+from typing import Any
+
+from pipelines.errors import JobCancelled, WorkbenchError
+from workbench.context import worker_workbench
+from workbench.db.engine import session_scope
+from workbench.db.models import Job, utcnow
+from workbench.jobs._context import JobContext
+from workbench.jobs._kinds import resolve
+from workbench.jobs._queue import TERMINAL_STATES
+
+__all__ = ["execute_job"]
+
+log = logging.getLogger(__name__)
+
+
+def execute_job(job_id: int, settings_values: dict[str, Any]) -> str:
+    """Entry point submitted to Dask. Returns the final state; never raises for job errors."""
+    workbench = worker_workbench(settings_values)
+    with session_scope(workbench.engine) as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None or job.state in TERMINAL_STATES:
+            return job.state if job else "missing"
+        if job.cancel_requested_at is not None:
+            job.state, job.finished_at = "cancelled", utcnow()
+            return job.state
+        if job.state == "running":  # a worker died and Dask retried the task
+            job.log += "[restart] The previous worker stopped; the job starts again.\n"
+        job.state = "running"
+        job.started_at = job.heartbeat_at = utcnow()
+        job.worker = f"{socket.gethostname()}:{os.getpid()}"
+        kind, params = job.kind, dict(job.params)
+
+    ctx = JobContext(workbench, job_id)
+    ctx.start()
+    state, result, error_key, error_params, trace = "succeeded", {}, None, {}, ""
+    try:
+        result = resolve(kind)(ctx, params) or {}
+    except JobCancelled:
+        state = "cancelled"
+    except WorkbenchError as exc:
+        state, error_key, error_params = "failed", exc.key, _jsonable(exc.params)
+    except Exception as exc:  # a bug: keep the traceback in the job log, show the user a sentence
+        state, error_key = "failed", "jobs.internal_error"
+        error_params = {"error": type(exc).__name__}
+        trace = traceback.format_exc()
+        log.exception("job %s crashed", job_id)
+    finally:
+        ctx.stop()
+
+    with session_scope(workbench.engine) as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            return "missing"
+        job.state = state
+        job.finished_at = utcnow()
+        job.result = _jsonable(result)
+        job.error_key, job.error_params = error_key, error_params
+        if state == "succeeded":
+            job.progress = 1.0
+        if trace:
+            job.log += trace
+    return state
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)

@@ -1,0 +1,192 @@
+"""Accounts and signed-in sessions, enforced on the server.
+
+Only the SHA-256 of a session token is stored, so a copy of the database cannot be used to sign in.
+A session ends after the idle or absolute timeout (settings) and on sign-out; a stale token can do
+nothing because every page resolves it here first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+
+from permissions.actions import Action
+from permissions.lockout import login_throttle
+from permissions.passwords import hash_password, validate_new_password, verify_password, verify_unknown_user
+from permissions.policy import Actor
+from permissions.sessions import SessionState, new_session_token, session_valid, token_digest
+from pipelines.errors import Conflict, InputError, NotFound, PermissionDenied
+from workbench.context import Workbench
+from workbench.db.engine import session_scope
+from workbench.db.models import LoginFailure, SessionRow, User, utcnow
+from workbench.services import audit
+from workbench.services._access import NamedActor, authorize, load_actor
+
+__all__ = [
+    "SignedIn",
+    "create_user",
+    "sign_in",
+    "resolve_session",
+    "sign_out",
+    "list_users",
+    "set_active",
+    "change_password",
+]
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str
+    user_id: int
+    username: str
+
+
+def create_user(
+    workbench: Workbench,
+    actor: Actor | None,
+    *,
+    username: str,
+    password: str,
+    email: str | None = None,
+    display_name: str = "",
+    site_role: str = "user",
+) -> int:
+    """Create an account. ``actor=None`` only for the first admin created at first start."""
+    if actor is not None:
+        authorize(workbench, actor, Action.ACCOUNTS_MANAGE)
+    username = username.strip()
+    if not username or len(username) > 120 or any(c.isspace() for c in username):
+        raise InputError("accounts.bad_username")
+    if site_role not in {"admin", "user"}:
+        raise InputError("accounts.bad_site_role", role=site_role)
+    validate_new_password(password, username=username, email=email)
+    with session_scope(workbench.engine) as session:
+        taken = session.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == username.lower()))
+        if taken:
+            raise Conflict("accounts.username_taken", username=username)
+        user = User(username=username, email=email or None, display_name=display_name or username,
+                    password_hash=hash_password(password), site_role=site_role)
+        session.add(user)
+        session.flush()
+        audit.record(session, actor_id=actor.user_id if actor else None, actor_name=(actor.name if actor else "system") or "",
+                     action="accounts.create", outcome="succeeded", resource_type="user", resource_id=user.id,
+                     details={"username": username, "site_role": site_role})
+        return user.id
+
+
+def sign_in(workbench: Workbench, *, username: str, password: str, now: datetime | None = None) -> SignedIn:
+    """Check the password (with a growing delay after failures) and open a session."""
+    now = now or utcnow()
+    username = username.strip()
+    with session_scope(workbench.engine) as session:
+        failures = list(session.scalars(
+            select(LoginFailure.at).where(LoginFailure.username == username.lower())
+            .where(LoginFailure.at >= now - timedelta(hours=24))
+        ))
+        throttle = login_throttle(failures, now=now)
+        if not throttle.allowed:
+            audit.record(session, actor_id=None, actor_name=username, action="auth.sign_in", outcome="denied",
+                         reason="locked" if throttle.locked else "throttled")
+            if throttle.locked:
+                raise PermissionDenied("accounts.locked")
+            raise PermissionDenied("accounts.wait", seconds=throttle.retry_after_seconds)
+        user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        if user is not None and user.password_hash:
+            ok, needs_rehash = verify_password(password, user.password_hash)
+        else:  # spend the same time as for a real account: nothing to learn from the delay
+            ok, needs_rehash = verify_unknown_user(password)
+            ok = False
+        if user is not None:
+            if ok and needs_rehash:
+                user.password_hash = hash_password(password)
+        if not ok or user is None or not user.active:
+            session.add(LoginFailure(username=username.lower(), at=now))
+            reason = "deactivated" if (ok and user is not None and not user.active) else "bad_credentials"
+            audit.record(session, actor_id=user.id if user else None, actor_name=username, action="auth.sign_in",
+                         outcome="denied", reason=reason)
+            # the same message for unknown user and wrong password: nothing to learn from it
+            raise PermissionDenied("accounts.bad_credentials")
+        session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower()))
+        issued = new_session_token()
+        token = issued.token
+        session.add(SessionRow(token_sha256=issued.digest, user_id=user.id, created_at=now, last_seen_at=now))
+        audit.record(session, actor_id=user.id, actor_name=user.username, action="auth.sign_in", outcome="succeeded")
+        return SignedIn(token=token, user_id=user.id, username=user.username)
+
+
+def resolve_session(workbench: Workbench, token: str | None, *, now: datetime | None = None) -> NamedActor | None:
+    """The signed-in actor for a token, or None when it is unknown, revoked or expired."""
+    if not token:
+        return None
+    now = now or utcnow()
+    settings = workbench.settings
+    with session_scope(workbench.engine) as session:
+        row = session.scalar(select(SessionRow).where(SessionRow.token_sha256 == token_digest(token)))
+        if row is None:
+            return None
+        state = SessionState(user_id=row.user_id, created_at=row.created_at, last_seen_at=row.last_seen_at, revoked_at=row.revoked_at)
+        decision = session_valid(state, now=now,
+                                 idle_timeout=timedelta(minutes=settings.session_idle_minutes),
+                                 absolute_timeout=timedelta(hours=settings.session_absolute_hours))
+        if not decision.allowed:
+            if row.revoked_at is None:
+                row.revoked_at = now
+                audit.record(session, actor_id=row.user_id, actor_name="", action="auth.session_expired",
+                             outcome="succeeded", reason=decision.reason)
+            return None
+        actor = load_actor(session, row.user_id)
+        if actor is None or not actor.active:
+            row.revoked_at = now
+            return None
+        row.last_seen_at = now
+        return actor
+
+
+def sign_out(workbench: Workbench, token: str | None) -> None:
+    if not token:
+        return
+    with session_scope(workbench.engine) as session:
+        row = session.scalar(select(SessionRow).where(SessionRow.token_sha256 == token_digest(token)))
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
+            audit.record(session, actor_id=row.user_id, actor_name="", action="auth.sign_out", outcome="succeeded")
+
+
+def list_users(workbench: Workbench, actor: Actor) -> list[User]:
+    authorize(workbench, actor, Action.ACCOUNTS_MANAGE)
+    with session_scope(workbench.engine) as session:
+        users = list(session.scalars(select(User).order_by(User.username)))
+        for user in users:
+            session.expunge(user)
+        return users
+
+
+def set_active(workbench: Workbench, actor: Actor, *, user_id: int, active: bool) -> None:
+    """Deactivate (or reactivate) an account. History stays; open sessions end at once."""
+    authorize(workbench, actor, Action.ACCOUNTS_MANAGE)
+    if user_id == actor.user_id and not active:
+        raise InputError("accounts.cannot_deactivate_self")
+    with session_scope(workbench.engine) as session:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound("accounts.not_found", user_id=user_id)
+        user.active = active
+        user.deactivated_at = None if active else utcnow()
+        if not active:
+            for row in session.scalars(select(SessionRow).where(SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None))):
+                row.revoked_at = utcnow()
+        audit.record(session, actor_id=actor.user_id, actor_name=actor.name or "",
+                     action="accounts.activate" if active else "accounts.deactivate", outcome="succeeded",
+                     resource_type="user", resource_id=user_id)
+
+
+def change_password(workbench: Workbench, actor: Actor, *, current: str, new: str) -> None:
+    with session_scope(workbench.engine) as session:
+        user = session.get(User, actor.user_id)
+        if user is None or not user.password_hash or not verify_password(current, user.password_hash).ok:
+            raise PermissionDenied("accounts.bad_credentials")
+        validate_new_password(new, username=user.username, email=user.email)
+        user.password_hash = hash_password(new)
+        audit.record(session, actor_id=user.id, actor_name=user.username, action="accounts.change_password", outcome="succeeded")
