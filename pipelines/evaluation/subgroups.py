@@ -44,10 +44,10 @@ class SubgroupPerformance:
 
 
 def age_bands(age: Sequence | np.ndarray | pd.Series, *, edges: Sequence[float] = (0, 50, 65, 80, 200)) -> pd.Series:
-    """Age as bands labelled ``<50``, ``50-64``, ``65-79``, ``>=80`` (edges are lower-inclusive)."""
+    """Age as ordered bands ``<50``, ``50-64``, ``65-79``, ``>=80`` (lower-inclusive edges), for subgroups."""
     e = list(edges)
     labels = [f"<{e[1]:g}"] + [f"{lo:g}\u2013{hi - 1:g}" for lo, hi in zip(e[1:-2], e[2:-1])] + [f"\u2265{e[-2]:g}"]
-    return pd.Series(pd.cut(np.asarray(age, dtype=float), bins=e, right=False, labels=labels)).astype("string")
+    return pd.Series(pd.cut(np.asarray(age, dtype=float), bins=e, right=False, labels=labels, ordered=True))
 
 
 def _vector(y: np.ndarray, p: np.ndarray, threshold: float, metrics: tuple[str, ...]) -> np.ndarray:
@@ -106,8 +106,14 @@ def subgroup_performance(
     overall = _row("", "", y, p, g, **common)
     rows: list[SubgroupRow] = []
     for column in frame.columns:
-        values = frame[column].astype("string").fillna("(missing)").to_numpy()
-        for value in sorted(set(values.tolist())):
+        series = frame[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            order = [str(c) for c in series.cat.categories]  # keep the categories' own order (age bands)
+        else:
+            order = sorted(set(series.dropna().astype("string").tolist()))
+        values = series.astype("string").fillna("(missing)").to_numpy()
+        present = set(values.tolist())
+        for value in [v for v in order if v in present] + (["(missing)"] if "(missing)" in present else []):
             mask = values == value
             rows.append(_row(str(column), str(value), y[mask], p[mask], None if g is None else g[mask], **common))
     return SubgroupPerformance(overall, tuple(rows), float(threshold), metrics, n_resamples, seed)

@@ -1,0 +1,231 @@
+"""Explanation figures: SHAP summary (beeswarm), dependence, single-patient waterfall, and
+feature importance bars.
+
+Beeswarm, dependence and waterfall plot one point or bar per patient, so they refuse to draw
+when ``collaborator_safe`` is set: outside collaborators may see aggregate results only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.figure import Figure
+
+from pipelines.errors import EvaluationError
+from pipelines.evaluation import Contributions, FeatureImportance
+from pipelines.figures._base import fmt_num, new_figure, refuse_patient_level, tidy_axes
+from pipelines.figures._style import GREY, PALETTE, FigureStyle, figure_style
+
+__all__ = ["shap_summary_figure", "shap_dependence_figure", "waterfall_figure", "importance_figure"]
+
+# low values blue, high values vermillion: the two most distinct Okabe-Ito colours
+_VALUE_CMAP = LinearSegmentedColormap.from_list("okabe_ito_diverging", [PALETTE[0], "#E8E8E8", PALETTE[1]])
+
+
+def _scaled(column: np.ndarray) -> np.ndarray:
+    """Feature values mapped to 0..1 by their 5th-95th percentiles, so outliers do not wash out colour."""
+    finite = column[np.isfinite(column)]
+    if len(finite) == 0:
+        return np.full_like(column, 0.5)
+    lo, hi = np.percentile(finite, [5, 95])
+    if hi <= lo:
+        lo, hi = finite.min(), finite.max()
+    if hi <= lo:
+        return np.full_like(column, 0.5)
+    return np.clip((column - lo) / (hi - lo), 0, 1)
+
+
+def _swarm_offsets(values: np.ndarray, *, width: float = 0.38, bins: int = 60, seed: int = 0) -> np.ndarray:
+    """Vertical jitter proportional to local density, the way SHAP's beeswarm spreads points."""
+    if len(values) == 0:
+        return values
+    span = values.max() - values.min() or 1.0
+    which = np.clip(((values - values.min()) / span * bins).astype(int), 0, bins - 1)
+    counts = np.bincount(which, minlength=bins)
+    rng = np.random.default_rng(seed)
+    offsets = np.zeros(len(values))
+    for b in np.flatnonzero(counts):
+        members = np.flatnonzero(which == b)
+        spread = width * min(1.0, counts[b] / max(counts.max(), 1) * 1.6)
+        offsets[members] = rng.uniform(-spread, spread, len(members))
+    return offsets
+
+
+def shap_summary_figure(
+    contributions: Contributions,
+    *,
+    style: FigureStyle | None = None,
+    max_features: int = 12,
+    collaborator_safe: bool = False,
+) -> Figure:
+    """Beeswarm: one dot per patient and feature, coloured by the feature's value."""
+    refuse_patient_level(collaborator_safe, "SHAP summary")
+    style = style or figure_style()
+    order = np.argsort(contributions.mean_abs())[::-1][:max_features]
+    k = len(order)
+    with style.context():
+        fig = new_figure(style, max(0.55, 0.09 * k + 0.25))
+        ax = fig.add_subplot()
+        ax.axvline(0, color=GREY, lw=0.5, zorder=0)
+        for row, j in enumerate(order):
+            y = k - 1 - row
+            values = contributions.values[:, j]
+            ax.scatter(values, y + _swarm_offsets(values, seed=j), c=_scaled(contributions.data[:, j]), cmap=_VALUE_CMAP,
+                       vmin=0, vmax=1, s=2.5, lw=0, alpha=0.9, rasterized=True)
+        ax.set_yticks(range(k), [contributions.features[j] for j in order][::-1])
+        ax.set_ylim(-0.6, k - 0.4)
+        ax.set_xlabel(style.text("figures.shap.x"))
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        bar = fig.colorbar(ax.collections[-1], ax=ax, aspect=25, pad=0.02, fraction=0.035, shrink=0.5)
+        bar.set_ticks([0, 1], labels=[style.text("figures.shap.low"), style.text("figures.shap.high")])
+        bar.set_label(style.text("figures.shap.feature_value"), labelpad=-2)
+        bar.outline.set_visible(False)
+        bar.ax.tick_params(length=0)
+        tidy_axes(ax)
+    return fig
+
+
+def _feature_index(contributions: Contributions, feature: str) -> int:
+    if feature not in contributions.features:
+        raise EvaluationError("figures.unknown_feature", feature=feature, allowed=list(contributions.features)[:20])
+    return contributions.features.index(feature)
+
+
+def shap_dependence_figure(
+    contributions: Contributions,
+    feature: str,
+    *,
+    style: FigureStyle | None = None,
+    collaborator_safe: bool = False,
+) -> Figure:
+    """How one feature's value maps to its contribution, one dot per patient, with the mean contribution per decile of the feature."""
+    refuse_patient_level(collaborator_safe, "SHAP dependence")
+    style = style or figure_style()
+    j = _feature_index(contributions, feature)
+    x = contributions.data[:, j]
+    y = contributions.values[:, j]
+    with style.context():
+        fig = new_figure(style, 0.75)
+        ax = fig.add_subplot()
+        ax.axhline(0, color=GREY, lw=0.5, zorder=0)
+        ax.scatter(x, y, s=5, color=PALETTE[0], alpha=0.6, lw=0, rasterized=True)
+        finite = np.isfinite(x)
+        if np.unique(x[finite]).size > 10:
+            edges = np.unique(np.percentile(x[finite], np.linspace(0, 100, 11)))
+            which = np.clip(np.searchsorted(edges[1:-1], x[finite], side="right"), 0, len(edges) - 2)
+            centers = np.array([np.median(x[finite][which == b]) for b in range(len(edges) - 1) if np.any(which == b)])
+            means = np.array([y[finite][which == b].mean() for b in range(len(edges) - 1) if np.any(which == b)])
+            ax.plot(centers, means, color=PALETTE[1], lw=1.0)
+        ax.set_xlabel(feature)
+        ax.set_ylabel(style.text("figures.shap.dependence_y", feature=feature))
+        tidy_axes(ax)
+    return fig
+
+
+def waterfall_figure(
+    contributions: Contributions,
+    index: int,
+    *,
+    style: FigureStyle | None = None,
+    max_features: int = 9,
+    collaborator_safe: bool = False,
+) -> Figure:
+    """One patient's prediction, built up from the average by each feature's contribution."""
+    refuse_patient_level(collaborator_safe, "waterfall")
+    style = style or figure_style()
+    n = contributions.values.shape[0]
+    if not 0 <= index < n:
+        raise EvaluationError("figures.bad_patient_index", index=index, n=n, last=n - 1)
+    values = contributions.values[index]
+    order = np.argsort(np.abs(values))[::-1]
+    shown = order[:max_features]
+    rest = order[max_features:]
+    names = [f"{contributions.features[j]} = {_short(contributions.data[index, j])}" for j in shown]
+    deltas = list(values[shown])
+    if len(rest):
+        names.append(style.text("figures.waterfall.other", n=len(rest)))
+        deltas.append(float(values[rest].sum()))
+    with style.context():
+        fig = new_figure(style, max(0.55, 0.075 * len(deltas) + 0.3))
+        ax = fig.add_subplot()
+        start = contributions.base_value
+        k = len(deltas)
+        # the smallest contribution at the bottom, the largest just under the final prediction
+        running = start
+        for i, delta in enumerate(deltas[::-1]):
+            y = i
+            color = PALETTE[1] if delta > 0 else PALETTE[0]
+            ax.barh(y, delta, left=running, color=color, height=0.7, lw=0)
+            ax.text(running + delta + (0.02 if delta > 0 else -0.02) * _span(contributions, index), y,
+                    ("+" if delta > 0 else "\u2212") + fmt_num(abs(delta)), va="center",
+                    ha="left" if delta > 0 else "right", fontsize=style.base_pt - 1)
+            running += delta
+        ax.axvline(start, color=GREY, lw=0.5, ls=(0, (3, 2)))
+        ax.axvline(running, color="#000000", lw=0.5)
+        ax.set_yticks(range(k), names[::-1])
+        ax.set_ylim(-0.7, k - 0.3)
+        ax.tick_params(axis="y", length=0)
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel(style.text("figures.waterfall.x"))
+        top = ax.secondary_xaxis("top")
+        top.set_xticks([start, running], [f"{style.text('figures.waterfall.base')} {fmt_num(start)}",
+                                          f"{style.text('figures.waterfall.final')} {fmt_num(running)}"])
+        top.tick_params(length=0, labelsize=style.base_pt - 1)
+        top.spines["top"].set_visible(False)
+        lo = min(start, running, *(start + np.cumsum(deltas[::-1])))
+        hi = max(start, running, *(start + np.cumsum(deltas[::-1])))
+        pad = (hi - lo) * 0.18 or 0.5
+        ax.set_xlim(lo - pad, hi + pad)
+        tidy_axes(ax)
+    return fig
+
+
+def _span(contributions: Contributions, index: int) -> float:
+    return float(np.abs(contributions.values[index]).sum()) or 1.0
+
+
+def _short(value: float) -> str:
+    if not np.isfinite(value):
+        return "NA"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.3g}".replace("-", "\u2212")
+
+
+def importance_figure(
+    importance: FeatureImportance | Contributions,
+    *,
+    style: FigureStyle | None = None,
+    max_features: int = 15,
+) -> Figure:
+    """Horizontal bars, most important at the top: permutation importance (with the spread of
+    repeats) or mean |SHAP| (an aggregate, so it may be shared)."""
+    style = style or figure_style()
+    if isinstance(importance, Contributions):
+        means = importance.mean_abs()
+        lower = upper = None
+        label = style.text("figures.importance.shap")
+        features = importance.features
+    else:
+        means, lower, upper = importance.mean, importance.lower, importance.upper
+        label = style.text("figures.importance.permutation", metric=style.metric(importance.metric))
+        features = importance.features
+    order = np.argsort(means)[::-1][:max_features]
+    k = len(order)
+    with style.context():
+        fig = new_figure(style, max(0.5, 0.065 * k + 0.25))
+        ax = fig.add_subplot()
+        ypos = np.arange(k)[::-1]
+        ax.barh(ypos, means[order], color=PALETTE[0], height=0.65, lw=0)
+        if lower is not None and upper is not None:
+            ax.errorbar(means[order], ypos, xerr=[means[order] - lower[order], upper[order] - means[order]],
+                        fmt="none", ecolor="#333333", elinewidth=0.6, capsize=1.2, capthick=0.6)
+        ax.axvline(0, color="#222222", lw=0.6)
+        ax.set_yticks(ypos, [features[j] for j in order])
+        ax.tick_params(axis="y", length=0)
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel(label)
+        ax.set_ylim(-0.6, k - 0.4)
+        tidy_axes(ax)
+    return fig

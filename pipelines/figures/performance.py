@@ -1,0 +1,236 @@
+"""Model performance figures: ROC, precision-recall, calibration, decision curve, confusion
+matrix and threshold-performance curves, drawn from ``pipelines.evaluation`` results."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MultipleLocator
+
+from pipelines.evaluation import (
+    CalibrationCurve,
+    ConfusionMatrix,
+    DecisionCurve,
+    Estimate,
+    PrCurve,
+    RocCurve,
+    ThresholdCurve,
+)
+from pipelines.figures._base import fmt_num, new_figure, require_items, tidy_axes
+from pipelines.figures._style import GREY, PALETTE, FigureStyle, figure_style
+
+__all__ = [
+    "roc_figure",
+    "pr_figure",
+    "calibration_figure",
+    "decision_curve_figure",
+    "confusion_matrix_figure",
+    "threshold_figure",
+]
+
+
+def _ci_text(est: Estimate, digits: int = 2) -> str:
+    """``0.76 (0.71\u20130.82)``; with a negative bound ``0.00 (\u22120.13 to 0.13)``, as a dash would read as minus."""
+    if not (np.isfinite(est.lower) and np.isfinite(est.upper)):
+        return fmt_num(est.value, digits)
+    sep = " to " if min(est.lower, est.value) < 0 else "\u2013"
+    return f"{fmt_num(est.value, digits)} ({fmt_num(est.lower, digits)}{sep}{fmt_num(est.upper, digits)})"
+
+
+def _unit_axes(ax, *, ticks: float = 0.2) -> None:
+    ax.set_xlim(-0.01, 1.01)
+    ax.set_ylim(-0.01, 1.01)
+    ax.xaxis.set_major_locator(MultipleLocator(ticks))
+    ax.yaxis.set_major_locator(MultipleLocator(ticks))
+    ax.spines["left"].set_bounds(0, 1)
+    ax.spines["bottom"].set_bounds(0, 1)
+    tidy_axes(ax, square=True)
+
+
+def _legend(ax, *, title: str, loc: str) -> None:
+    legend = ax.legend(title=title, loc=loc, alignment="left")
+    legend.get_title().set_fontweight("bold")
+
+
+def roc_figure(curves: Sequence[RocCurve], *, style: FigureStyle | None = None, band: bool = True) -> Figure:
+    """Overlaid ROC curves with pointwise bootstrap bands; AUROC (95% CI) in the legend."""
+    style = style or figure_style()
+    require_items(curves, "ROC")
+    with style.context():
+        fig = new_figure(style, 1.0)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1], ls=(0, (3, 2)), lw=0.6, color=GREY, label="_nolegend_")
+        for i, c in enumerate(curves):
+            color = PALETTE[i % len(PALETTE)]
+            if band:
+                ax.fill_between(c.grid, c.tpr_lower, c.tpr_upper, color=color, alpha=0.15, lw=0, step=None)
+            ax.plot(c.fpr, c.tpr, color=color, drawstyle="steps-post", label=f"{c.label}  {_ci_text(c.auroc)}".strip())
+        ax.set_xlabel(style.text("figures.roc.x"))
+        ax.set_ylabel(style.text("figures.roc.y"))
+        _unit_axes(ax)
+        _legend(ax, title=f"{style.metric('auroc')} (95% CI)", loc="lower right")
+    return fig
+
+
+def pr_figure(curves: Sequence[PrCurve], *, style: FigureStyle | None = None, band: bool = True) -> Figure:
+    """Precision-recall curves; the dashed line is the prevalence, the no-skill baseline."""
+    style = style or figure_style()
+    require_items(curves, "PR")
+    with style.context():
+        fig = new_figure(style, 1.0)
+        ax = fig.add_subplot()
+        prevalence = curves[0].prevalence
+        ax.axhline(prevalence, ls=(0, (3, 2)), lw=0.6, color=GREY)
+        ax.text(0.99, prevalence + 0.015, style.text("figures.pr.baseline", value=fmt_num(prevalence)),
+                ha="right", va="bottom", color=GREY, fontsize=style.base_pt - 1)
+        for i, c in enumerate(curves):
+            color = PALETTE[i % len(PALETTE)]
+            if band:
+                ax.fill_between(c.grid, c.precision_lower, c.precision_upper, color=color, alpha=0.15, lw=0)
+            ax.plot(c.recall, c.precision, color=color, drawstyle="steps-pre", label=f"{c.label}  {_ci_text(c.auprc)}".strip())
+        ax.set_xlabel(style.text("figures.pr.x"))
+        ax.set_ylabel(style.text("figures.pr.y"))
+        _unit_axes(ax)
+        _legend(ax, title=f"{style.metric('auprc')} (95% CI)", loc="lower left")
+    return fig
+
+
+def calibration_figure(curves: Sequence[CalibrationCurve], *, style: FigureStyle | None = None) -> Figure:
+    """Observed vs predicted risk per bin with exact CIs, and the distribution of predictions below."""
+    style = style or figure_style()
+    require_items(curves, "calibration")
+    with style.context():
+        fig = new_figure(style, 1.2)
+        grid = fig.add_gridspec(2, 1, height_ratios=(4, 1))
+        ax = fig.add_subplot(grid[0])
+        hist = fig.add_subplot(grid[1], sharex=ax)
+        ax.plot([0, 1], [0, 1], ls=(0, (3, 2)), lw=0.6, color=GREY, label=style.text("figures.calibration.ideal"))
+        offsets = np.linspace(-0.006, 0.006, len(curves)) if len(curves) > 1 else [0.0]
+        lines = []
+        for i, c in enumerate(curves):
+            color = PALETTE[i % len(PALETTE)]
+            x = c.predicted + offsets[i]
+            ax.errorbar(x, c.observed, yerr=[c.observed - c.observed_lower, c.observed_upper - c.observed],
+                        fmt="o", ms=3, mfc=color, mec="white", mew=0.4, ecolor=color, elinewidth=0.7, capsize=0, zorder=3)
+            ax.plot(x, c.observed, color=color, lw=0.9, zorder=2)
+            slope = style.text("figures.calibration.slope")
+            intercept = style.text("figures.calibration.intercept")
+            lines.append((color, f"{c.label}: {slope} {_ci_text(c.slope)}, {intercept.lower() if style.lang == 'en' else intercept} {_ci_text(c.intercept)}".lstrip(": ")))
+        for j, (color, text) in enumerate(lines):
+            ax.text(0.02, 0.98 - j * 0.065, text, transform=ax.transAxes, ha="left", va="top", color=color,
+                    fontsize=style.base_pt - 1)
+        ax.set_ylabel(style.text("figures.calibration.y"))
+        ax.set_xlim(-0.01, 1.01)
+        ax.set_ylim(-0.01, 1.01)
+        ax.xaxis.set_major_locator(MultipleLocator(0.2))
+        ax.yaxis.set_major_locator(MultipleLocator(0.2))
+        ax.spines["left"].set_bounds(0, 1)
+        ax.spines["bottom"].set_bounds(0, 1)
+        ax.tick_params(labelbottom=False)
+        # spike histogram of the first model: events above the axis, non-events below
+        c0 = curves[0]
+        centers = (c0.histogram_edges[:-1] + c0.histogram_edges[1:]) / 2
+        width = np.diff(c0.histogram_edges)[0] * 0.85
+        hist.bar(centers, c0.histogram_events, width=width, color=PALETTE[1], lw=0, label=style.text("figures.calibration.events"))
+        hist.bar(centers, -c0.histogram_non_events, width=width, color=PALETTE[0], lw=0, label=style.text("figures.calibration.non_events"))
+        hist.axhline(0, color="#222222", lw=0.4)
+        top = max(int(c0.histogram_events.max()), int(c0.histogram_non_events.max()), 1)
+        hist.set_ylim(-top * 1.1, top * 1.1)
+        hist.set_yticks([-top, 0, top], [str(top), "0", str(top)])
+        hist.set_ylabel(style.text("figures.calibration.count"))
+        hist.set_xlabel(style.text("figures.calibration.x"))
+        hist.spines["bottom"].set_bounds(0, 1)
+        hist.legend(loc="upper right", fontsize=style.base_pt - 1.5, handlelength=0.8, ncols=2)
+        tidy_axes(ax)
+        tidy_axes(hist)
+        fig.align_ylabels([ax, hist])
+    return fig
+
+
+def decision_curve_figure(
+    curves: Sequence[DecisionCurve], *, style: FigureStyle | None = None, max_threshold: float | None = None
+) -> Figure:
+    """Net benefit of each model against treat-all and treat-none across threshold probabilities."""
+    style = style or figure_style()
+    require_items(curves, "decision curve")
+    with style.context():
+        fig = new_figure(style, 0.8)
+        ax = fig.add_subplot()
+        c0 = curves[0]
+        limit = max_threshold if max_threshold is not None else min(1.0, max(0.5, round(c0.prevalence * 2 + 0.1, 1)))
+        keep = c0.thresholds <= limit
+        ax.plot(c0.thresholds[keep], c0.treat_all[keep], color=GREY, lw=0.9, label=style.text("figures.dca.treat_all"))
+        ax.plot(c0.thresholds[keep], c0.treat_none[keep], color="#000000", lw=0.9, ls=(0, (3, 2)), label=style.text("figures.dca.treat_none"))
+        for i, c in enumerate(curves):
+            k = c.thresholds <= limit
+            ax.plot(c.thresholds[k], c.net_benefit[k], color=PALETTE[i % len(PALETTE)], label=c.label or None)
+        top = max(c0.prevalence, *(float(np.nanmax(c.net_benefit)) for c in curves))
+        ax.set_ylim(-0.05 * max(top, 0.1) * 2, top * 1.1)
+        ax.set_xlim(0, limit)
+        ax.set_xlabel(style.text("figures.dca.x"))
+        ax.set_ylabel(style.text("figures.dca.y"))
+        ax.legend(loc="upper right")
+        tidy_axes(ax)
+    return fig
+
+
+def confusion_matrix_figure(
+    matrix: ConfusionMatrix,
+    *,
+    style: FigureStyle | None = None,
+    threshold: float | None = None,
+    suppress_below: int = 0,
+) -> Figure:
+    """Counts with row percentages; ``suppress_below=5`` prints "<5" for small cells (sharing)."""
+    style = style or figure_style()
+    table = matrix.table
+    with style.context():
+        fig = new_figure(style, 0.8)
+        ax = fig.add_subplot()
+        shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
+        ax.imshow(shares, cmap="Blues", vmin=0, vmax=1.4, aspect="equal")
+        for r in range(2):
+            for c in range(2):
+                count = int(table[r, c])
+                text = f"<{suppress_below}" if 0 < count < suppress_below else f"{count}\n({100 * shares[r, c]:.1f}%)"
+                ax.text(c, r, text, ha="center", va="center", fontsize=style.base_pt + 1,
+                        color="white" if shares[r, c] > 0.75 else "#000000")
+        names = [style.text("figures.confusion.negative"), style.text("figures.confusion.positive")]
+        ax.set_xticks([0, 1], names)
+        ax.set_yticks([0, 1], names, rotation=90, va="center")
+        ax.set_xlabel(style.text("figures.confusion.x"))
+        ax.set_ylabel(style.text("figures.confusion.y"))
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        if threshold is not None:
+            ax.set_title(style.text("figures.confusion.threshold", value=fmt_num(threshold)), fontsize=style.base_pt, loc="left")
+    return fig
+
+
+def threshold_figure(curve: ThresholdCurve, *, style: FigureStyle | None = None, chosen: float | None = None) -> Figure:
+    """Sensitivity, specificity, PPV and NPV across thresholds, with the chosen cut-off marked."""
+    style = style or figure_style()
+    with style.context():
+        fig = new_figure(style, 0.8)
+        ax = fig.add_subplot()
+        series = [("sensitivity", curve.sensitivity, "-"), ("specificity", curve.specificity, "-"),
+                  ("ppv", curve.ppv, (0, (4, 1.5))), ("npv", curve.npv, (0, (1, 1)))]
+        for i, (name, values, ls) in enumerate(series):
+            ax.plot(curve.thresholds, values, color=PALETTE[i], ls=ls, label=style.metric(name))
+        if chosen is not None:
+            ax.axvline(chosen, color=GREY, lw=0.6, ls=(0, (3, 2)))
+            ax.text(chosen + 0.012, 0.03, f"{style.text('figures.threshold.chosen')} {fmt_num(chosen)}", ha="left",
+                    va="bottom", rotation=90, fontsize=style.base_pt - 1, color=GREY, transform=ax.get_xaxis_transform())
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.0)
+        ax.xaxis.set_major_locator(MultipleLocator(0.2))
+        ax.yaxis.set_major_locator(MultipleLocator(0.2))
+        ax.set_xlabel(style.text("figures.threshold.x"))
+        ax.set_ylabel(style.text("figures.threshold.y"))
+        ax.legend(loc="lower center", ncols=4, bbox_to_anchor=(0.5, 1.0), handlelength=1.8, columnspacing=1.0)
+        ax.grid(False)
+        tidy_axes(ax)
+    return fig
