@@ -148,10 +148,19 @@ def _is_common(folded: str) -> bool:
     return len(core) >= 6 and core != folded and core in listed
 
 
+def _step(a: str, b: str) -> int:
+    if a.isdigit() and b.isdigit() and a.isascii() and b.isascii():
+        # Digits run round the keyboard row: "...7890123" is as plain as "...789".
+        return {1: 1, 9: -1}.get((int(b) - int(a)) % 10, 0)
+    return ord(b) - ord(a)
+
+
 def _is_repetitive_or_sequential(text: str) -> bool:
-    if len(set(text)) == 1:
-        return True
-    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:])}
+    """One short unit repeated ("aaaa...", "abcabc...", "passpass...") or a plain run ("1234...")."""
+    for unit in range(1, 5):
+        if len(text) >= 2 * unit and len(text) % unit == 0 and text == text[:unit] * (len(text) // unit):
+            return True
+    steps = {_step(a, b) for a, b in zip(text, text[1:])}
     return len(steps) == 1 and steps <= {1, -1}
 
 
