@@ -15,3 +15,55 @@ def datasets_dir() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.fail(f"shared datasets not found at {SHARED_DATASETS}; set WORKBENCH_SHARED_DATASETS")
     return SHARED_DATASETS
+
+
+ADMIN_PASSWORD = "a long and unusual test passphrase 42"
+
+
+@pytest.fixture
+def make_workbench(tmp_path, monkeypatch):
+    """Open a fresh workbench in a temporary data folder (SQLite), with chosen settings."""
+    from workbench.context import open_workbench
+    from workbench.settings import SETTINGS, Settings
+
+    for name in list(os.environ):
+        if name.startswith("WORKBENCH_") and name not in {"WORKBENCH_SHARED_DATASETS"}:
+            monkeypatch.delenv(name)
+
+    def _make(**values):
+        base = {s.name: s.default for s in SETTINGS}
+        base.update(data_dir=str(tmp_path / "data"), demo_project=False, admin_password=ADMIN_PASSWORD)
+        base.update(values)
+        return open_workbench(Settings(base))
+
+    return _make
+
+
+@pytest.fixture
+def workbench(make_workbench):
+    return make_workbench()
+
+
+@pytest.fixture
+def admin(workbench):
+    """The first admin, created as on first start, signed in."""
+    from workbench.bootstrap import first_start
+    from workbench.services import accounts
+
+    first_start(workbench)
+    signed = accounts.sign_in(workbench, username="admin", password=ADMIN_PASSWORD)
+    return accounts.resolve_session(workbench, signed.token)
+
+
+@pytest.fixture
+def make_user(workbench, admin):
+    """Create an account and return its signed-in actor (reloaded on each call of .refresh)."""
+    from workbench.services import accounts
+
+    def _make(username: str, *, site_role: str = "user"):
+        password = f"{username[::-1]}+ rides a quiet tandem 7"
+        accounts.create_user(workbench, admin, username=username, password=password, site_role=site_role)
+        signed = accounts.sign_in(workbench, username=username, password=password)
+        return signed
+
+    return _make

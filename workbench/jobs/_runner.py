@@ -56,9 +56,11 @@ def execute_job(job_id: int, settings_values: dict[str, Any]) -> str:
         ctx.stop()
 
     with session_scope(workbench.engine) as session:
-        job = session.get(Job, job_id)
+        job = session.get(Job, job_id, with_for_update=True)
         if job is None:
             return "missing"
+        if job.state != "running":  # already failed by a sweep (e.g. after a restart): keep that verdict
+            return job.state
         job.state = state
         job.finished_at = utcnow()
         job.result = _jsonable(result)

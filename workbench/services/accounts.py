@@ -77,9 +77,14 @@ def create_user(
 
 
 def sign_in(workbench: Workbench, *, username: str, password: str, now: datetime | None = None) -> SignedIn:
-    """Check the password (with a growing delay after failures) and open a session."""
+    """Check the password (with a growing delay after failures) and open a session.
+
+    A refusal is recorded (failure row and audit event) in a committed transaction before the
+    error is raised, so that the throttle and the audit log see every attempt.
+    """
     now = now or utcnow()
     username = username.strip()
+    refusal: PermissionDenied | None = None
     with session_scope(workbench.engine) as session:
         failures = list(session.scalars(
             select(LoginFailure.at).where(LoginFailure.username == username.lower())
@@ -89,31 +94,34 @@ def sign_in(workbench: Workbench, *, username: str, password: str, now: datetime
         if not throttle.allowed:
             audit.record(session, actor_id=None, actor_name=username, action="auth.sign_in", outcome="denied",
                          reason="locked" if throttle.locked else "throttled")
-            if throttle.locked:
-                raise PermissionDenied("accounts.locked")
-            raise PermissionDenied("accounts.wait", seconds=throttle.retry_after_seconds)
-        user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
-        if user is not None and user.password_hash:
-            ok, needs_rehash = verify_password(password, user.password_hash)
-        else:  # spend the same time as for a real account: nothing to learn from the delay
-            ok, needs_rehash = verify_unknown_user(password)
-            ok = False
-        if user is not None:
-            if ok and needs_rehash:
-                user.password_hash = hash_password(password)
-        if not ok or user is None or not user.active:
-            session.add(LoginFailure(username=username.lower(), at=now))
-            reason = "deactivated" if (ok and user is not None and not user.active) else "bad_credentials"
-            audit.record(session, actor_id=user.id if user else None, actor_name=username, action="auth.sign_in",
-                         outcome="denied", reason=reason)
-            # the same message for unknown user and wrong password: nothing to learn from it
-            raise PermissionDenied("accounts.bad_credentials")
-        session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower()))
-        issued = new_session_token()
-        token = issued.token
-        session.add(SessionRow(token_sha256=issued.digest, user_id=user.id, created_at=now, last_seen_at=now))
-        audit.record(session, actor_id=user.id, actor_name=user.username, action="auth.sign_in", outcome="succeeded")
-        return SignedIn(token=token, user_id=user.id, username=user.username)
+            refusal = (PermissionDenied("accounts.locked") if throttle.locked
+                       else PermissionDenied("accounts.wait", seconds=throttle.retry_after_seconds))
+        else:
+            user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+            if user is not None and user.password_hash:
+                ok, needs_rehash = verify_password(password, user.password_hash)
+            else:  # spend the same time as for a real account: nothing to learn from the delay
+                verify_unknown_user(password)
+                ok, needs_rehash = False, False
+            if user is None or not ok or not user.active:
+                session.add(LoginFailure(username=username.lower(), at=now))
+                reason = "deactivated" if (ok and user is not None) else "bad_credentials"
+                audit.record(session, actor_id=user.id if user else None, actor_name=username, action="auth.sign_in",
+                             outcome="denied", reason=reason)
+                # the same message for unknown user, wrong password and deactivated account
+                refusal = PermissionDenied("accounts.bad_credentials")
+            else:
+                if needs_rehash:
+                    user.password_hash = hash_password(password)
+                session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower()))
+                issued = new_session_token()
+                session.add(SessionRow(token_sha256=issued.digest, user_id=user.id, created_at=now, last_seen_at=now))
+                audit.record(session, actor_id=user.id, actor_name=user.username, action="auth.sign_in",
+                             outcome="succeeded")
+                signed = SignedIn(token=issued.token, user_id=user.id, username=user.username)
+    if refusal is not None:
+        raise refusal
+    return signed
 
 
 def resolve_session(workbench: Workbench, token: str | None, *, now: datetime | None = None) -> NamedActor | None:
