@@ -1,0 +1,51 @@
+"""Greedy ensemble selection (Caruana et al. 2004) over the trials' out-of-fold predictions.
+
+Members are added with replacement, each time the one that most improves the out-of-fold score of
+the running average; the result is a weight per trial. Whether the ensemble replaces the best
+single model is decided by the caller on the same out-of-fold score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from pipelines.automl.metrics import Metric
+
+__all__ = ["EnsembleChoice", "select_ensemble"]
+
+
+@dataclass(frozen=True)
+class EnsembleChoice:
+    weights: dict[int, int]  # trial number -> times chosen
+    score: float  # internal (higher is better) out-of-fold score of the weighted average
+    oof: np.ndarray
+
+
+def select_ensemble(*, candidates: dict[int, np.ndarray], y: np.ndarray, metric: Metric, rounds: int = 25) -> EnsembleChoice:
+    """``candidates`` maps trial number to out-of-fold predictions, best first (ties broken by
+    that order, so the result is deterministic)."""
+    order = list(candidates)
+    total = None
+    count = 0
+    weights: dict[int, int] = {}
+    best_score = -np.inf
+    best_state: tuple[dict[int, int], np.ndarray] | None = None
+    for _ in range(rounds):
+        round_best = None
+        for number in order:
+            trial_pred = candidates[number]
+            mix = trial_pred if total is None else (total + trial_pred) / (count + 1)
+            score = metric.score(y, mix)
+            if round_best is None or score > round_best[0] + 1e-12:
+                round_best = (score, number)
+        score, number = round_best
+        total = candidates[number] * 1.0 if total is None else total + candidates[number]
+        count += 1
+        weights[number] = weights.get(number, 0) + 1
+        if score > best_score + 1e-12:
+            best_score = score
+            best_state = (dict(weights), total / count)
+    assert best_state is not None
+    return EnsembleChoice(best_state[0], float(best_score), best_state[1])
