@@ -32,6 +32,7 @@ __all__ = [
     "check",
     "require",
     "allowed_actions",
+    "disclosure_applies",
     "four_eyes_allows",
     "ALLOWED_SITE_ROLE",
     "ALLOWED_PROJECT_ROLE",
@@ -231,6 +232,21 @@ def allowed_actions(
 ) -> frozenset[Action]:
     """Every action :func:`check` would allow here; for pages that hide what would be refused."""
     return frozenset(a for a in Action if check(actor, a, resource, now=now, table=table).allowed)
+
+
+def disclosure_applies(
+    actor: Actor | None,
+    resource: Resource,
+    *,
+    now: datetime,
+    table: RoleTable | None = None,
+) -> bool:
+    """Whether aggregates shown to this actor need small-count suppression and identifier removal.
+
+    Decided by the permission, not the role name: whoever may not see the patient rows of the
+    project must not be able to rebuild them from small cells either. True for anyone refused.
+    """
+    return not check(actor, Action.DATASET_VIEW_ROWS, resource, now=now, table=table).allowed
 
 
 def four_eyes_allows(*, approver_id: int, author_id: int | None, enabled: bool) -> Decision:

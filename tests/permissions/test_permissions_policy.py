@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from permissions.actions import ROW_LEVEL_ACTIONS, Action
 from permissions.policy import (
@@ -17,6 +19,7 @@ from permissions.policy import (
     Resource,
     allowed_actions,
     check,
+    disclosure_applies,
     four_eyes_allows,
     require,
 )
@@ -179,3 +182,55 @@ def test_denial_messages_only_use_parameters_that_are_passed() -> None:
         used = _placeholders(en[f"auth.denied.{reason}"])
         allowed = passed_by_require_session if reason.startswith("session_") else passed_by_require
         assert used <= allowed, (reason, used - allowed)
+
+
+def test_disclosure_applies_to_everyone_who_cannot_see_rows() -> None:
+    project = Resource.project(3, shared=FACETS)
+    for role, expected in {"owner": False, "clinician": False, "data_scientist": False, "collaborator": True}.items():
+        actor = Actor(1, "user", True, {3: Membership(role)})
+        assert disclosure_applies(actor, project, now=NOW) is expected, role
+    assert disclosure_applies(Actor(2, "admin"), project, now=NOW)
+    assert disclosure_applies(None, project, now=NOW)
+    expired = Actor(1, "user", True, {3: Membership("owner", NOW - timedelta(seconds=1))})
+    assert disclosure_applies(expired, project, now=NOW)
+
+
+_roles = st.sampled_from(["owner", "clinician", "data_scientist", "collaborator", "viewer", ""])
+_memberships = st.dictionaries(
+    st.integers(1, 4),
+    st.builds(Membership, _roles, st.one_of(st.none(), st.datetimes(timezones=st.just(UTC)))),
+    max_size=4,
+)
+_actors = st.one_of(
+    st.none(),
+    st.builds(Actor, st.integers(1, 50), st.sampled_from(["user", "admin", "root"]), st.booleans(), _memberships),
+)
+_resources = st.one_of(
+    st.just(Resource.site()),
+    st.builds(
+        Resource.project,
+        st.integers(1, 4),
+        shared=st.frozensets(st.sampled_from(sorted(FACETS))),
+        part=st.one_of(st.none(), st.sampled_from(sorted(FACETS))),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(actor=_actors, action=st.sampled_from(list(Action)), resource=_resources,
+       now=st.datetimes(timezones=st.just(UTC)))
+def test_invariants_hold_for_any_actor(actor, action, resource, now) -> None:
+    decision = check(actor, action, resource, now=now)
+    assert decision.reason_key.startswith("auth.allowed." if decision.allowed else "auth.denied.")
+    if not decision.allowed:
+        assert decision.reason in DENIAL_REASONS
+    if decision.allowed:
+        assert actor is not None and actor.active
+        if resource.project_id is not None:
+            membership = actor.memberships[resource.project_id]
+            assert membership.expires_at is None or membership.expires_at > now
+            assert decision.role == membership.role
+            if membership.role == "collaborator":
+                assert not action.row_level
+        else:
+            assert actor.site_role in {"user", "admin"}
