@@ -96,6 +96,10 @@ def _font_family(lang: str) -> str:
     if lang == "ko":
         path = korean_font_path()
         font_manager.fontManager.addfont(path)
+        # NanumGothicExtraBold declares weight 700 (the "Bold" file says 600), matching Latin bold exactly
+        bold = Path(path).with_name("NanumGothicExtraBold.ttf")
+        if bold.is_file():
+            font_manager.fontManager.addfont(str(bold))
         return font_manager.FontProperties(fname=path).get_name()
     available = {f.name for f in font_manager.fontManager.ttflist}
     return next(name for name in _LATIN_FONTS if name in available or name == "DejaVu Sans")
@@ -126,13 +130,19 @@ class FigureStyle:
         return self.labels.get(f"figures.metric.{name}", name)
 
     @property
+    def bold(self) -> int:
+        return 700
+
+    @property
     def font_family(self) -> str:
         return _font_family(self.lang)
 
     def rc(self) -> dict[str, Any]:
         small = self.base_pt
         return {
-            "font.family": [self.font_family],
+            # Korean: the Latin font first and NanumGothic as per-glyph fallback for Hangul, so digits,
+            # "<", "−" and "–" look the same as in the English figures (NanumGothic lacks U+2212)
+            "font.family": ([_font_family("en")] if self.lang != "en" else []) + [self.font_family],
             "font.size": small,
             "axes.titlesize": small + 1,
             "axes.labelsize": small + 0.5,

@@ -11,6 +11,7 @@ font is preferred. Creation dates are left out so the same figure gives the same
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import matplotlib as mpl
@@ -52,8 +53,15 @@ def render(figure: Figure, *, fmt: str = "png", dpi: int = 300) -> bytes:
     if fmt == "tiff":
         kwargs["pil_kwargs"] = {"compression": "tiff_lzw"}
     # ticks are created lazily at draw time, so the style's settings must be active while saving
-    with mpl.rc_context({**getattr(figure, RC_ATTRIBUTE, {}), **_EXPORT_RC}):
-        figure.savefig(buffer, **kwargs)
+    # fontTools logs every hinting table it drops while subsetting a TrueType font; that is expected
+    subset_log = logging.getLogger("fontTools.subset")
+    previous = subset_log.level
+    subset_log.setLevel(logging.ERROR)
+    try:
+        with mpl.rc_context({**getattr(figure, RC_ATTRIBUTE, {}), **_EXPORT_RC}):
+            figure.savefig(buffer, **kwargs)
+    finally:
+        subset_log.setLevel(previous)
     return buffer.getvalue()
 
 

@@ -59,7 +59,7 @@ def forest_figure(
         ys = np.arange(n_lines)[::-1]
         header_y = n_lines + 0.1
         for y, (label, n_text, text, est, header) in zip(ys, lines):
-            weight = "bold" if header else "normal"
+            weight = style.bold if header else "normal"
             table.text(0.0, y, label, ha="left", va="center", fontweight=weight)
             table.text(0.50, y, n_text, ha="center", va="center")
             table.text(1.0, y, text, ha="right", va="center")
@@ -67,10 +67,10 @@ def forest_figure(
                 color = "#000000" if header else PALETTE[0]
                 ax.plot([est.lower, est.upper], [y, y], color=color, lw=0.9, solid_capstyle="butt")
                 ax.plot(est.value, y, marker="D" if header else "s", ms=3.6 if header else 3.0, color=color, mec="white", mew=0.3)
-        table.text(0.0, header_y, style.text("figures.forest.subgroup"), ha="left", va="bottom", fontweight="bold")
-        table.text(0.50, header_y, style.text("figures.forest.n"), ha="center", va="bottom", fontweight="bold")
+        table.text(0.0, header_y, style.text("figures.forest.subgroup"), ha="left", va="bottom", fontweight=style.bold)
+        table.text(0.50, header_y, style.text("figures.forest.n"), ha="center", va="bottom", fontweight=style.bold)
         table.text(1.0, header_y, style.text("figures.forest.estimate", metric=style.metric(metric)), ha="right",
-                   va="bottom", fontweight="bold")
+                   va="bottom", fontweight=style.bold)
         table.set_xlim(0, 1.04)
         table.set_ylim(-0.8, n_lines + 0.9)
         table.axis("off")

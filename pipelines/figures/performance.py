@@ -49,9 +49,9 @@ def _unit_axes(ax, *, ticks: float = 0.2) -> None:
     tidy_axes(ax, square=True)
 
 
-def _legend(ax, *, title: str, loc: str) -> None:
+def _legend(ax, *, title: str, loc: str, weight: int) -> None:
     legend = ax.legend(title=title, loc=loc, alignment="left")
-    legend.get_title().set_fontweight("bold")
+    legend.get_title().set_fontweight(weight)
 
 
 def roc_figure(curves: Sequence[RocCurve], *, style: FigureStyle | None = None, band: bool = True) -> Figure:
@@ -70,7 +70,7 @@ def roc_figure(curves: Sequence[RocCurve], *, style: FigureStyle | None = None, 
         ax.set_xlabel(style.text("figures.roc.x"))
         ax.set_ylabel(style.text("figures.roc.y"))
         _unit_axes(ax)
-        _legend(ax, title=f"{style.metric('auroc')} (95% CI)", loc="lower right")
+        _legend(ax, title=f"{style.metric('auroc')} (95% CI)", loc="lower right", weight=style.bold)
     return fig
 
 
@@ -93,7 +93,7 @@ def pr_figure(curves: Sequence[PrCurve], *, style: FigureStyle | None = None, ba
         ax.set_xlabel(style.text("figures.pr.x"))
         ax.set_ylabel(style.text("figures.pr.y"))
         _unit_axes(ax)
-        _legend(ax, title=f"{style.metric('auprc')} (95% CI)", loc="lower left")
+        _legend(ax, title=f"{style.metric('auprc')} (95% CI)", loc="lower left", weight=style.bold)
     return fig
 
 
