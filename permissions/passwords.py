@@ -66,7 +66,7 @@ class Argon2Params:
 
 
 OWASP_MINIMUM = Argon2Params(time_cost=2, memory_kib=19 * 1024, parallelism=1)
-# 46 MiB, 2 passes: above the floor on both axes; about 0.13 s per hash on one core here.
+# 46 MiB, 2 passes: above the floor on both axes; about 0.1 s per hash on one core here (0.03 s at the floor).
 DEFAULT_PARAMS = Argon2Params(time_cost=2, memory_kib=46 * 1024, parallelism=1)
 
 
