@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import WorkbenchError
+from pipelines.errors import WorkbenchError, set_renderer
 
 __all__ = ["LANGUAGES", "t", "message", "catalogue", "LOCALES_DIR"]
 
@@ -62,3 +62,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.4g}"
     return str(value)
+
+
+set_renderer(lambda error: message(error, "en"))

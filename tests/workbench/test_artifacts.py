@@ -53,3 +53,16 @@ def test_partial_files_from_a_killed_process_are_cleaned(tmp_path):
     (store.tmp / "part-abc123").write_bytes(b"left behind by kill -9")
     assert store.clean_partial() == 1
     assert list(store.tmp.iterdir()) == []
+
+
+def test_tampering_after_a_verified_read_is_still_caught(tmp_path):
+    import os
+
+    store = ArtifactStore(tmp_path)
+    digest = store.put_bytes(b"x" * 1000)
+    store.verified_path(digest)
+    path = store.path_for(digest)
+    path.write_bytes(b"y" * 1000)
+    os.utime(path, ns=(1, 1))  # even with the size kept and the time set back
+    with pytest.raises(ArtifactCorrupt):
+        store.verified_path(digest)

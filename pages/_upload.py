@@ -1,0 +1,97 @@
+"""The upload part of the data page: file, reading options, types, missing codes, identifiers."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages._shell import PageContext, attempt
+from pipelines.ingest import COLUMN_TYPES
+from workbench.services import datasets
+from workbench.services.datasets import IdentifierDecision, UploadChoices
+
+__all__ = ["render"]
+
+_ENCODINGS = ("", "utf-8", "cp949", "utf-16", "latin-1")
+
+
+def render(ctx: PageContext) -> None:
+    st.caption(ctx.t("data.upload.caption", limit=ctx.workbench.settings.max_upload_mb))
+    upload = st.file_uploader(ctx.t("data.upload.file"), key="upload_file",
+                              type=["csv", "tsv", "txt", "gz", "xlsx", "xls", "parquet", "sav", "sas7bdat", "dta"])
+    if upload is None:
+        return
+    staged = st.session_state.get("upload_staged")
+    if not staged or staged["file_id"] != upload.file_id:
+        digest = attempt(ctx.lang, datasets.stage_upload, ctx.workbench, ctx.actor, project_id=ctx.project_id,
+                         data=upload.getvalue(), filename=upload.name)
+        if digest is None:
+            return
+        staged = {"file_id": upload.file_id, "digest": digest, "name": upload.name}
+        st.session_state["upload_staged"] = staged
+
+    left, middle, right = st.columns(3)
+    encoding = left.selectbox(ctx.t("data.upload.encoding"), _ENCODINGS,
+                              format_func=lambda e: e or ctx.t("data.upload.detect"))
+    header_row = middle.number_input(ctx.t("data.upload.header_row"), min_value=0, max_value=1000, value=None, step=1,
+                                     placeholder=ctx.t("data.upload.detect"))
+    sheet = right.text_input(ctx.t("data.upload.sheet"), placeholder=ctx.t("data.upload.detect"))
+    base = UploadChoices(encoding=encoding or None, header_row=None if header_row is None else int(header_row),
+                         sheet=(int(sheet) if sheet.strip().isdigit() else sheet.strip()) if sheet.strip() else None)
+    result = attempt(ctx.lang, datasets.read_upload, ctx.workbench, ctx.actor, project_id=ctx.project_id,
+                     raw_digest=staged["digest"], filename=staged["name"], choices=base)
+    if result is None:
+        return
+
+    st.success(ctx.t("data.upload.read_ok", format=result.format.upper(), encoding=result.encoding_label or "—",
+                     rows=f"{len(result.frame):,}", columns=result.frame.shape[1]))
+    if result.sheet_names and len(result.sheet_names) > 1:
+        st.info(ctx.t("data.upload.sheets", sheet=result.sheet, sheets=", ".join(result.sheet_names)))
+    for warning in result.warnings:
+        st.warning(ctx.t(warning.key, **warning.params))
+
+    st.subheader(ctx.t("data.upload.columns"))
+    table = [{"column": c.name, "type": c.inferred_type, "missing": c.missing_count,
+              "codes": ", ".join(f"{code} ({n})" for code, n in c.proposed_missing)} for c in result.columns]
+    edited = st.data_editor(
+        table, hide_index=True, width="stretch", key=f"types_{staged['digest'][:12]}", disabled=["column", "missing", "codes"],
+        column_config={
+            "column": st.column_config.TextColumn(ctx.t("data.upload.col.name")),
+            "type": st.column_config.SelectboxColumn(ctx.t("data.upload.col.type"), options=list(COLUMN_TYPES), required=True),
+            "missing": st.column_config.NumberColumn(ctx.t("data.upload.col.missing")),
+            "codes": st.column_config.TextColumn(ctx.t("data.upload.col.codes")),
+        })
+    overrides = {row["column"]: row["type"] for row, info in zip(edited, result.columns, strict=True)
+                 if row["type"] != info.inferred_type}
+
+    proposed = sorted({code for c in result.columns for code, _ in c.proposed_missing})
+    agreed = st.multiselect(ctx.t("data.upload.missing_codes"), proposed, default=[],
+                            help=ctx.t("data.upload.missing_codes_help"))
+    extra = st.text_input(ctx.t("data.upload.extra_codes"), placeholder="999, -9")
+    codes = tuple(agreed) + tuple(c.strip() for c in extra.split(",") if c.strip())
+    missing_codes = {c.name: codes for c in result.columns} if codes else {}
+
+    decisions: dict[str, IdentifierDecision] = {}
+    if result.identifier_flags:
+        st.subheader(ctx.t("data.upload.identifiers"))
+        st.caption(ctx.t("data.upload.identifiers_caption"))
+        for flag in result.identifier_flags:
+            with st.container(border=True):
+                st.markdown(ctx.t("data.upload.flag", column=flag.column, category=ctx.t("ingest.phi." + flag.category),
+                                  evidence=ctx.t("data.upload.evidence." + flag.evidence)))
+                action = st.radio(ctx.t("data.upload.decision"), ("drop", "pseudonymise", "keep"), horizontal=True,
+                                  key=f"decide_{flag.column}", format_func=lambda a: ctx.t("data.upload.action." + a))
+                reason = st.text_input(ctx.t("data.upload.keep_reason"), key=f"reason_{flag.column}") if action == "keep" else ""
+                decisions[flag.column] = IdentifierDecision(action, reason)
+
+    with st.expander(ctx.t("data.upload.preview"), expanded=True):
+        st.dataframe(result.frame.head(50), width="stretch")
+
+    choices = UploadChoices(encoding=base.encoding, sheet=base.sheet, header_row=base.header_row,
+                            missing_codes=missing_codes, type_overrides=overrides, identifier_decisions=decisions)
+    if st.button(ctx.t("data.upload.create"), type="primary", icon=":material/save:"):
+        job_id = attempt(ctx.lang, datasets.submit_version_job, ctx.workbench, ctx.actor, project_id=ctx.project_id,
+                         raw_digest=staged["digest"], filename=staged["name"], choices=choices)
+        if job_id is not None:
+            st.session_state.pop("upload_staged", None)
+            st.success(ctx.t("data.upload.submitted", job_id=job_id))
+            st.page_link("jobs.py", label=ctx.t("app.page.jobs"), icon=":material/pending_actions:")

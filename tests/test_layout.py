@@ -1,0 +1,66 @@
+"""House rules that keep the layout honest: where Streamlit may be imported, and no pickle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BELOW_PAGES = ("workbench", "pipelines", "permissions")
+APP_ENTRY = ROOT / "workbench" / "app.py"
+
+
+def _python_files(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py"))
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_streamlit_is_imported_only_in_pages_and_the_app_entry():
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _python_files(*BELOW_PAGES)
+        if path != APP_ENTRY and any(m == "streamlit" or m.startswith("streamlit.") for m in _imported_modules(path))
+    ]
+    assert offenders == [], f"streamlit imported outside pages/ and the app entry: {offenders}"
+
+
+def test_the_scan_would_catch_an_offender(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("def f():\n    from streamlit import session_state\n", encoding="utf-8")
+    assert "streamlit" in _imported_modules(bad)
+
+
+@pytest.mark.parametrize("folder", ["pipelines", "permissions"])
+def test_pure_packages_do_not_import_the_application(folder):
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _python_files(folder)
+        if any(m == "workbench" or m.startswith("workbench.") or m.startswith("pages") for m in _imported_modules(path))
+    ]
+    assert offenders == [], f"{folder}/ must not import workbench/ or pages/: {offenders}"
+
+
+def test_no_pickle_or_joblib_anywhere():
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in _python_files(*BELOW_PAGES, "pages")
+        if _imported_modules(path) & {"pickle", "cPickle", "joblib", "dill", "cloudpickle"}
+    ]
+    assert offenders == [], f"pickle-like serialisation imported: {offenders}"
+
+
+def test_no_unsafe_html():
+    offenders = [str(p.relative_to(ROOT)) for p in _python_files("pages", "workbench") if "unsafe_allow_html" in p.read_text(encoding="utf-8")]
+    assert offenders == []
