@@ -50,6 +50,12 @@ TRUSTED_TYPES: tuple[str, ...] = tuple(
     f"pipelines.recipe._transformers.{name}"
     for name in ("FrameCoercer", "FrameImputer", "QuantileClipper", "FrameScaler", "SignedLog",
                  "RareCategoryGrouper", "CategoryEncoder", "FloatMatrix")
+) + (
+    # iterative imputation keeps a fitted scikit-learn IterativeImputer, which skops does not trust
+    # by default; these are its parts (numpy.dtype is its recorded input dtype)
+    "sklearn.impute._iterative.IterativeImputer",
+    "sklearn.impute._iterative._ImputerTriplet",
+    "numpy.dtype",
 )
 
 __all__ = [

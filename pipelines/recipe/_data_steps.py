@@ -613,7 +613,7 @@ class AggregateTimeSeries(DataStep):
         for col in columns:
             if col in out.columns:
                 raise self._fail("recipe.column_exists", param="variables", column=col)
-            out[col] = joined[col].astype("float64")
+        out = pd.concat([out, joined[columns].astype("float64")], axis=1)
         if self.keep == "inner":
             out = out.loc[key.isin(has_data).to_numpy()]
         return out

@@ -39,6 +39,11 @@ def _categorical_columns(X: pd.DataFrame) -> list[str]:
     return [str(c) for c in X.columns if X[c].dtype != "float64"]
 
 
+def _is_flag(values: pd.Series) -> bool:
+    observed = values.dropna().unique()
+    return len(observed) > 0 and set(observed.tolist()) <= {0.0, 1.0}
+
+
 class _FrameStep(TransformerMixin, BaseEstimator):
     """Shared plumbing: resolve ``columns`` (None = every column of the step's kind) at fit time."""
 
@@ -53,7 +58,11 @@ class _FrameStep(TransformerMixin, BaseEstimator):
             wanted = [str(c) for c in self.columns]
             chosen = _numeric_columns(X) if self._select == "numeric" else _categorical_columns(X)
             return [c for c in wanted if c in chosen]
-        return _numeric_columns(X) if self._select == "numeric" else _categorical_columns(X)
+        if self._select == "numeric":
+            # 0/1 columns (flags, missing indicators, one-hot dummies) are left as they are:
+            # clipping or scaling them only makes the coefficients harder to read
+            return [c for c in _numeric_columns(X) if not _is_flag(X[c])]
+        return _categorical_columns(X)
 
 
 class FrameCoercer(TransformerMixin, BaseEstimator):
@@ -140,7 +149,7 @@ class FrameImputer(_FrameStep):
             from sklearn.impute import IterativeImputer
 
             imputer = IterativeImputer(max_iter=10, random_state=self.random_state, keep_empty_features=True)
-            imputer.fit(X[num].to_numpy(dtype="float64"))
+            imputer.fit(np.array(X[num].to_numpy(dtype="float64"), copy=True))
             self.iterative_ = imputer
         return self
 
@@ -149,7 +158,7 @@ class FrameImputer(_FrameStep):
         for c in self.indicator_columns_:
             out[f"{c}__missing"] = X[c].isna().astype("float64").to_numpy()
         if self.iterative_ is not None:
-            filled = self.iterative_.transform(X[self.numeric_columns_].to_numpy(dtype="float64"))
+            filled = self.iterative_.transform(np.array(X[self.numeric_columns_].to_numpy(dtype="float64"), copy=True))
             for i, c in enumerate(self.numeric_columns_):
                 out[c] = filled[:, i]
         else:
