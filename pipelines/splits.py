@@ -12,14 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import (
-    GroupKFold,
-    KFold,
-    StratifiedGroupKFold,
-    StratifiedKFold,
-    TimeSeriesSplit,
-    train_test_split,
-)
+from sklearn.model_selection import KFold, StratifiedKFold, TimeSeriesSplit, train_test_split
 
 from pipelines.errors import RecipeError
 
@@ -159,24 +152,49 @@ def _grouped(spec: SplitSpec, frame: pd.DataFrame, y: pd.Series, classify: bool,
     if n_groups < spec.n_folds + max(n_test_parts, 1):
         raise RecipeError("recipe.split_too_few_groups", column=spec.group_column, groups=n_groups,
                           needed=spec.n_folds + max(n_test_parts, 1))
-    positions = np.arange(len(frame))
-    y_values = y.to_numpy()
+    labels = y.to_numpy() if classify else None
+    rng = np.random.default_rng(seed)
     if n_test_parts >= 2:
-        outer = _group_splitter(n_test_parts, classify, seed)
-        train, test = next(iter(outer.split(positions, y_values if classify else None, groups)))
-        train, test = np.sort(train), np.sort(test)
+        part = _stratified_group_parts(groups, labels, n_test_parts, rng)
+        train = np.flatnonzero(part != 0)
+        test = np.flatnonzero(part == 0)
     else:
-        train, test = positions, np.array([], dtype=int)
-    inner = _group_splitter(spec.n_folds, classify, seed)
-    folds = tuple((np.asarray(a), np.asarray(b)) for a, b in
-                  inner.split(train, y_values[train] if classify else None, groups[train]))
+        train, test = np.arange(len(frame)), np.array([], dtype=int)
+    inner = _stratified_group_parts(pd.factorize(groups[train])[0], None if labels is None else labels[train],
+                                    spec.n_folds, rng)
+    folds = tuple((np.flatnonzero(inner != k), np.flatnonzero(inner == k)) for k in range(spec.n_folds))
     return SplitPlan(train_index=train, test_index=test, folds=folds)
 
 
-def _group_splitter(n: int, classify: bool, seed: int):
-    if classify:
-        return StratifiedGroupKFold(n_splits=n, shuffle=True, random_state=seed)
-    return GroupKFold(n_splits=n, shuffle=True, random_state=seed)
+def _stratified_group_parts(groups: np.ndarray, labels: np.ndarray | None, k: int,
+                            rng: np.random.Generator) -> np.ndarray:
+    """Assign whole groups to ``k`` parts of about equal size and outcome rate, in linear time.
+
+    Each group goes to a stratum: the rarest outcome class it contains (so events spread evenly).
+    Within a stratum the groups are shuffled and cut into ``k`` runs of about equal row counts.
+    scikit-learn's StratifiedGroupKFold does the same job but needed ~36 s on the 71,518 patients
+    of the diabetes readmission table.
+    """
+    n_groups = int(groups.max()) + 1
+    sizes = np.bincount(groups, minlength=n_groups)
+    if labels is None:
+        stratum = np.zeros(n_groups, dtype=int)
+    else:
+        codes, uniques = pd.factorize(labels, sort=True)
+        rarity = np.argsort(np.argsort(np.bincount(codes, minlength=len(uniques)), kind="stable"), kind="stable")
+        rank = rarity[codes]  # 0 = rarest class
+        stratum = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(stratum, groups, rank)
+    order = rng.permutation(n_groups)
+    part_of_group = np.empty(n_groups, dtype=int)
+    offset = int(rng.integers(k))
+    for s in np.unique(stratum):
+        members = order[stratum[order] == s]
+        cum = np.cumsum(sizes[members]) - sizes[members] / 2.0
+        part_of_group[members] = (np.floor(cum / cum[-1] * k * (1 - 1e-12)).astype(int) + offset) % k \
+            if cum[-1] > 0 else offset
+        offset = (offset + 1) % k
+    return part_of_group[groups]
 
 
 def _temporal(spec: SplitSpec, frame: pd.DataFrame, n: int) -> SplitPlan:
