@@ -103,6 +103,8 @@ def choose_threshold(
     ``specificity`` the lowest cut-off that reaches the target specificity; ``fixed`` uses the
     typed-in ``target`` itself.
     """
+    if rule not in ("youden", "sensitivity", "specificity", "fixed"):
+        raise EvaluationError("evaluation.unknown_threshold_rule", rule=rule, allowed=["youden", "sensitivity", "specificity", "fixed"])
     y, p = as_binary_arrays(y_true, y_prob)
     if rule == "fixed":
         return ThresholdChoice("fixed", _check_target(target, rule), _check_target(target, rule))
@@ -124,10 +126,9 @@ def choose_threshold(
     if rule == "sensitivity":
         hit = np.flatnonzero(sens >= goal - 1e-12)
         return ThresholdChoice("sensitivity", float(candidates[hit[0]]), goal)
-    if rule == "specificity":
-        hit = np.flatnonzero(spec >= goal - 1e-12)
-        return ThresholdChoice("specificity", float(candidates[hit[-1]]), goal)
-    raise EvaluationError("evaluation.unknown_threshold_rule", rule=rule, allowed=["youden", "sensitivity", "specificity", "fixed"])
+    # specificity: the lowest cut-off (most sensitive) that still reaches the target
+    hit = np.flatnonzero(spec >= goal - 1e-12)
+    return ThresholdChoice("specificity", float(candidates[hit[-1]]), goal)
 
 
 def _point_and_vector(y: np.ndarray, p: np.ndarray, threshold: float) -> np.ndarray:

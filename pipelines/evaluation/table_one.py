@@ -61,11 +61,22 @@ def _is_categorical(series: pd.Series, max_levels: int) -> bool:
     return series.dropna().nunique() <= max_levels
 
 
-def _binary_positive(series: pd.Series) -> object | None:
+def _as_levels(series: pd.Series) -> pd.Series:
+    """Category labels as text; whole-number floats (``1.0`` from a column with gaps) print as ``1``."""
+    if pd.api.types.is_numeric_dtype(series) and series.dtype != bool:
+        values = pd.to_numeric(series, errors="coerce")
+        whole = values.dropna()
+        if len(whole) and np.all(np.asarray(whole, dtype=float) == np.round(np.asarray(whole, dtype=float))):
+            return values.astype("Int64").astype("string")
+    return series.astype("string")
+
+
+def _binary_positive(levels: list[str]) -> str | None:
     """For a yes/no column only the 'yes' line is shown, as journals do."""
-    levels = set(series.dropna().unique().tolist())
-    for yes in (1, True, "1", "yes", "Yes", "Y"):
-        if len(levels) == 2 and yes in levels:
+    if len(levels) != 2:
+        return None
+    for yes in ("1", "True", "true", "yes", "Yes", "YES", "Y", "y"):
+        if yes in levels:
             return yes
     return None
 
@@ -144,7 +155,7 @@ def _continuous_row(col: str, values: pd.Series, masks: list[np.ndarray], missin
 
 
 def _categorical_rows(col: str, series: pd.Series, masks: list[np.ndarray], missing: int) -> list[TableOneRow]:
-    values = series.astype("string")
+    values = _as_levels(series)
     present = values.notna().to_numpy()
     levels = sorted(values.dropna().unique().tolist())
     table = np.array([[int(np.sum((values == lv).fillna(False).to_numpy() & m)) for m in masks] for lv in levels])
@@ -157,8 +168,8 @@ def _categorical_rows(col: str, series: pd.Series, masks: list[np.ndarray], miss
             p, test = float(stats.chi2_contingency(table, correction=table.shape == (2, 2)).pvalue), "chi_square"
     totals = [int(np.sum(present & m)) for m in masks]
     overall_total = int(present.sum())
-    positive = _binary_positive(series)
-    shown = [str(positive)] if positive is not None else levels
+    positive = _binary_positive(levels)
+    shown = [positive] if positive is not None else levels
 
     def cell(k: int, n: int) -> str:
         return f"{k} ({100 * k / n:.1f})" if n else "0"
