@@ -155,8 +155,6 @@ class FrameImputer(_FrameStep):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         out = X.copy()
-        for c in self.indicator_columns_:
-            out[f"{c}__missing"] = X[c].isna().astype("float64").to_numpy()
         if self.iterative_ is not None:
             filled = self.iterative_.transform(np.array(X[self.numeric_columns_].to_numpy(dtype="float64"), copy=True))
             for i, c in enumerate(self.numeric_columns_):
@@ -168,7 +166,8 @@ class FrameImputer(_FrameStep):
             col = X[c].astype(object).copy()
             col[pd.isna(col)] = self.fill_values_[c]
             out[c] = col
-        return out
+        indicators = {f"{c}__missing": X[c].isna().astype("float64").to_numpy() for c in self.indicator_columns_}
+        return pd.concat([out, pd.DataFrame(indicators, index=X.index)], axis=1) if indicators else out
 
 
 class QuantileClipper(_FrameStep):
@@ -351,25 +350,25 @@ class CategoryEncoder(_FrameStep):
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         keep = [c for c in X.columns if c not in set(self.columns_)]
-        out = X[keep].copy()
+        added: dict[str, np.ndarray] = {}
         for c in self.columns_:
             values = X[c].astype(object)
             labels = np.array([None if pd.isna(v) else str(v) for v in values], dtype=object)
             cats = self.categories_[c]
             if self.method == "onehot":
                 for cat in cats:
-                    out[f"{c}={cat}"] = (labels == cat).astype("float64")
+                    added[f"{c}={cat}"] = (labels == cat).astype("float64")
             elif self.method == "ordinal":
                 lookup = {cat: float(i) for i, cat in enumerate(cats)}
-                out[c] = np.array([np.nan if v is None else lookup.get(v, -1.0) for v in labels], dtype="float64")
+                added[c] = np.array([np.nan if v is None else lookup.get(v, -1.0) for v in labels], dtype="float64")
             else:
                 for name in self.target_classes_:
                     means = self.means_[f"{c}\x1f{name}"]
                     prior = self.prior_[str(name)]
                     col = c if name is None else f"{c}~{name}"
-                    out[col] = np.array([means.get(v, prior) if v is not None else prior for v in labels],
-                                        dtype="float64")
-        return out
+                    added[col] = np.array([means.get(v, prior) if v is not None else prior for v in labels],
+                                          dtype="float64")
+        return pd.concat([X[keep], pd.DataFrame(added, index=X.index)], axis=1)
 
 
 def _smoothed_means(col: pd.Series, y: np.ndarray, prior: float, m: float) -> dict[str, float]:
