@@ -14,7 +14,6 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import pandas as pd
 
-from pipelines.errors import RecipeError
 from pipelines.recipe._base import ColumnKind, Step, column_kind
 from pipelines.recipe._expr import parse_expression
 
@@ -113,13 +112,14 @@ class DefineOutcome(DataStep):
         if self.name and self.name != self.column and self.name in schema:
             raise self._fail("recipe.column_exists", param="name", column=self.name)
 
-    def output_schema(self, columns, *, tables=None):
+    def output_schema(self, columns: Mapping[str, Any], *, tables: Mapping[str, pd.DataFrame] | None = None
+                      ) -> dict[str, ColumnKind]:
         schema = super().output_schema(columns)
         kind = schema.pop(self.column, "numeric")
         schema[self.target] = "numeric" if self.expression else kind
         return schema
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         if self.expression:
             values = parse_expression(self.expression).evaluate_condition(frame)
         elif self.mapping:
@@ -184,13 +184,13 @@ class FilterRows(DataStep):
     def _check_params(self) -> None:
         _expr_or_fail(self, "expression", self.expression)
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         kind = _check_expression_columns(self, schema, "expression", self.expression)
         if kind != "true/false":
             raise self._fail("recipe.expr_not_condition", param="expression", expression=self.expression,
                              actual=kind)
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         cond = parse_expression(self.expression).evaluate_condition(frame)
         return frame.loc[(cond == 1).to_numpy()]
 
@@ -210,18 +210,19 @@ class DropColumns(DataStep):
     columns: tuple[str, ...]
     note: str = ""
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if not self.columns:
             raise self._fail("recipe.param_required", param="columns")
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         for col in self.columns:
             self._need_column(schema, col, param="columns")
 
-    def output_schema(self, columns, *, tables=None):
+    def output_schema(self, columns: Mapping[str, Any], *, tables: Mapping[str, pd.DataFrame] | None = None
+                      ) -> dict[str, ColumnKind]:
         return {k: v for k, v in super().output_schema(columns).items() if k not in self.columns}
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         return frame.drop(columns=list(self.columns))
 
 
@@ -235,23 +236,24 @@ class DeriveColumn(DataStep):
     expression: str
     replace: bool = False
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if not self.name.strip():
             raise self._fail("recipe.param_required", param="name")
         _expr_or_fail(self, "expression", self.expression)
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         if self.name in schema and not self.replace:
             raise self._fail("recipe.column_exists", param="name", column=self.name)
         _check_expression_columns(self, schema, "expression", self.expression)
 
-    def output_schema(self, columns, *, tables=None):
+    def output_schema(self, columns: Mapping[str, Any], *, tables: Mapping[str, pd.DataFrame] | None = None
+                      ) -> dict[str, ColumnKind]:
         schema = super().output_schema(columns)
         kind = parse_expression(self.expression).result_kind(schema)
         schema[self.name] = {"text": "categorical", "date": "datetime"}.get(kind, "numeric")
         return schema
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         out = frame.copy()
         out[self.name] = parse_expression(self.expression).evaluate(frame)
         return out
@@ -266,20 +268,21 @@ class RecodeCategories(DataStep):
     column: str
     mapping: tuple[tuple[Any, Any], ...]
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if not self.mapping:
             raise self._fail("recipe.param_required", param="mapping")
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         self._need_column(schema, self.column, param="column")
 
-    def output_schema(self, columns, *, tables=None):
+    def output_schema(self, columns: Mapping[str, Any], *, tables: Mapping[str, pd.DataFrame] | None = None
+                      ) -> dict[str, ColumnKind]:
         schema = super().output_schema(columns)
         if any(isinstance(new, str) for _, new in self.mapping):
             schema[self.column] = "categorical"
         return schema
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         out = frame.copy()
         out[self.column] = _map_values(frame[self.column], self.mapping, keep_unmapped=True)
         return out
@@ -295,22 +298,23 @@ class MergeCategories(DataStep):
     labels: tuple[Any, ...]
     into: Any
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if len(self.labels) < 1:
             raise self._fail("recipe.param_required", param="labels")
         if self.into is None:
             raise self._fail("recipe.param_required", param="into")
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         self._need_column(schema, self.column, param="column")
 
-    def output_schema(self, columns, *, tables=None):
+    def output_schema(self, columns: Mapping[str, Any], *, tables: Mapping[str, pd.DataFrame] | None = None
+                      ) -> dict[str, ColumnKind]:
         schema = super().output_schema(columns)
         if isinstance(self.into, str):
             schema[self.column] = "categorical"
         return schema
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         out = frame.copy()
         out[self.column] = _map_values(frame[self.column], tuple((lab, self.into) for lab in self.labels),
                                        keep_unmapped=True)
@@ -326,14 +330,14 @@ class OrderCategories(DataStep):
     column: str
     order: tuple[Any, ...]
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if len(self.order) < 2:
             raise self._fail("recipe.param_required", param="order")
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         self._need_column(schema, self.column, param="column", kinds=("categorical",))
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         present = set(frame[self.column].dropna().astype(str))
         order = [str(v) for v in self.order]
         missing = sorted(present - set(order))
@@ -356,14 +360,14 @@ class ConvertUnits(DataStep):
     offset: float = 0.0
     unit: str = ""
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if self.factor == 0:
             raise self._fail("recipe.bad_param", param="factor", value="0", expected="a non-zero number")
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         self._need_column(schema, self.column, param="column", kinds=("numeric",))
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         out = frame.copy()
         out[self.column] = frame[self.column].astype("float64") * self.factor + self.offset
         return out
@@ -381,16 +385,16 @@ class PlausibleRange(DataStep):
     high: float | None = None
     missing_codes: tuple[float, ...] = ()
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if self.low is None and self.high is None and not self.missing_codes:
             raise self._fail("recipe.range_empty")
         if self.low is not None and self.high is not None and self.low > self.high:
             raise self._fail("recipe.range_inverted", low=self.low, high=self.high)
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         self._need_column(schema, self.column, param="column", kinds=("numeric",))
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         values = frame[self.column].astype("float64")
         bad = values.isin(list(self.missing_codes))
         if self.low is not None:
@@ -419,12 +423,12 @@ class EditCell(DataStep):
     new_value: Any
     key_column: str = ""
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         self._need_column(schema, self.column, param="column")
         if self.key_column:
             self._need_column(schema, self.key_column, param="key_column")
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         if self.key_column:
             keys = frame[self.key_column]
             hits = np.flatnonzero((keys.astype(str) == _text(self.row_key)).to_numpy())
@@ -486,19 +490,20 @@ class RenameColumn(DataStep):
     column: str
     new_name: str
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if not self.new_name.strip():
             raise self._fail("recipe.param_required", param="new_name")
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         self._need_column(schema, self.column, param="column")
         if self.new_name != self.column and self.new_name in schema:
             raise self._fail("recipe.column_exists", param="new_name", column=self.new_name)
 
-    def output_schema(self, columns, *, tables=None):
+    def output_schema(self, columns: Mapping[str, Any], *, tables: Mapping[str, pd.DataFrame] | None = None
+                      ) -> dict[str, ColumnKind]:
         return {(self.new_name if k == self.column else k): v for k, v in super().output_schema(columns).items()}
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         return frame.rename(columns={self.column: self.new_name})
 
 
@@ -533,7 +538,7 @@ class AggregateTimeSeries(DataStep):
     def key(self) -> str:
         return self.join_on or self.id_column
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         for name in ("table", "id_column", "time_column", "variable_column", "value_column"):
             if not getattr(self, name):
                 raise self._fail("recipe.param_required", param=name)
@@ -545,7 +550,7 @@ class AggregateTimeSeries(DataStep):
             raise self._fail("recipe.range_inverted", low=self.window_start, high=self.window_end)
         self._need_choice("keep", self.keep, ("inner", "left"))
 
-    def _check_columns(self, schema):
+    def _check_columns(self, schema: dict[str, ColumnKind]) -> None:
         self._need_column(schema, self.key, param="join_on")
         if self.reference_column:
             self._need_column(schema, self.reference_column, param="reference_column", kinds=("numeric",))
@@ -565,7 +570,8 @@ class AggregateTimeSeries(DataStep):
             return [str(v) for v in self.variables]
         return sorted(long[self.variable_column].dropna().astype(str).unique())
 
-    def output_schema(self, columns, *, tables=None):
+    def output_schema(self, columns: Mapping[str, Any], *, tables: Mapping[str, pd.DataFrame] | None = None
+                      ) -> dict[str, ColumnKind]:
         schema = super().output_schema(columns)
         if self.variables:
             names = [str(v) for v in self.variables]
@@ -576,7 +582,7 @@ class AggregateTimeSeries(DataStep):
                 schema[f"{var}_{stat}"] = "numeric"
         return schema
 
-    def apply(self, frame, *, tables=None):
+    def apply(self, frame: pd.DataFrame, *, tables: Mapping[str, pd.DataFrame] | None = None) -> pd.DataFrame:
         long = self.validate_table(tables)
         data = pd.DataFrame({
             "id": long[self.id_column].to_numpy(),

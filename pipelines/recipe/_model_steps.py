@@ -58,11 +58,11 @@ class Impute(ModelStep):
     categorical: Literal["most_frequent", "constant"] = "most_frequent"
     add_indicator: bool = True
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         self._need_choice("numeric", self.numeric, ("median", "mean", "iterative"))
         self._need_choice("categorical", self.categorical, ("most_frequent", "constant"))
 
-    def compile(self, *, orders=None):
+    def compile(self, *, orders: dict[str, list[str]] | None = None) -> TransformerMixin:
         return FrameImputer(numeric=self.numeric, categorical=self.categorical,
                             add_indicator=self.add_indicator, columns=self._cols())
 
@@ -76,11 +76,11 @@ class ClipOutliers(ModelStep):
     lower: float = 0.01
     upper: float = 0.99
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if not (0.0 <= self.lower < self.upper <= 1.0):
             raise self._fail("recipe.quantiles_bad", lower=self.lower, upper=self.upper)
 
-    def compile(self, *, orders=None):
+    def compile(self, *, orders: dict[str, list[str]] | None = None) -> TransformerMixin:
         return QuantileClipper(lower=self.lower, upper=self.upper, columns=self._cols())
 
 
@@ -92,10 +92,10 @@ class Scale(ModelStep):
 
     method: Literal["standard", "robust", "minmax"] = "standard"
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         self._need_choice("method", self.method, ("standard", "robust", "minmax"))
 
-    def compile(self, *, orders=None):
+    def compile(self, *, orders: dict[str, list[str]] | None = None) -> TransformerMixin:
         return FrameScaler(method=self.method, columns=self._cols())
 
 
@@ -105,11 +105,11 @@ class LogTransform(ModelStep):
 
     kind: ClassVar[str] = "log_transform"
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if not self.columns:
             raise self._fail("recipe.param_required", param="columns")
 
-    def compile(self, *, orders=None):
+    def compile(self, *, orders: dict[str, list[str]] | None = None) -> TransformerMixin:
         return SignedLog(columns=self._cols())
 
 
@@ -122,10 +122,10 @@ class Encode(ModelStep):
 
     method: Literal["onehot", "ordinal", "target"] = "onehot"
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         self._need_choice("method", self.method, ("onehot", "ordinal", "target"))
 
-    def compile(self, *, orders=None):
+    def compile(self, *, orders: dict[str, list[str]] | None = None) -> TransformerMixin:
         return CategoryEncoder(method=self.method, columns=self._cols(), orders=orders or None)
 
 
@@ -139,12 +139,12 @@ class GroupRareCategories(ModelStep):
     min_fraction: float = 0.01
     label: str = "Other"
 
-    def _check_params(self):
+    def _check_params(self) -> None:
         if not 0.0 < self.min_fraction < 0.5:
             raise self._fail("recipe.bad_param", param="min_fraction", value=str(self.min_fraction),
                              expected="a fraction between 0 and 0.5")
         if not self.label:
             raise self._fail("recipe.param_required", param="label")
 
-    def compile(self, *, orders=None):
+    def compile(self, *, orders: dict[str, list[str]] | None = None) -> TransformerMixin:
         return RareCategoryGrouper(min_fraction=self.min_fraction, label=self.label, columns=self._cols())
