@@ -53,11 +53,13 @@ def read_xlsx(
     check_zip(path, max_bytes=max_bytes)
     if not DEFUSEDXML:  # pragma: no cover - defusedxml is a declared dependency
         raise IngestError("ingest.xml_entities", member="(defusedxml missing)")
+    # A file object, not the path: openpyxl refuses paths whose extension is not .xlsx, and
+    # the format was already decided from the content.
+    handle = path.open("rb")
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except IngestError:
-        raise
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many unrelated types for a damaged workbook
+        handle.close()
         if "Entities" in type(exc).__name__ or "DTD" in type(exc).__name__:
             raise IngestError("ingest.xml_entities", member="workbook") from None
         raise IngestError("ingest.corrupt_excel", detail=type(exc).__name__) from None
@@ -86,6 +88,7 @@ def read_xlsx(
         rows = [list(r) for r in rows_by_sheet[chosen]]
     finally:
         book.close()
+        handle.close()
     table, header_index, more = rows_to_table(rows, header_row=header_row, sheet=chosen)
     return table, chosen, names, header_index, warnings + more
 

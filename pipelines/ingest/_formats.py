@@ -85,7 +85,8 @@ def detect_format(head: bytes, tail: bytes, path: Path) -> str:
     if head.startswith(b"\x1f\x8b"):
         return "gzip"
     for magic, kind in _FOREIGN:
-        if head.startswith(magic) and not _looks_textual(head):
+        # Two-letter magics ("MZ", "BM") also start ordinary headers such as "BMI,age".
+        if head.startswith(magic) and (len(magic) > 2 or not _looks_textual(head)):
             raise IngestError("ingest.not_a_table", kind=kind)
     lowered = head[:512].lstrip().lower()
     if lowered.startswith((b"<!doctype html", b"<html", b"<table")):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -80,20 +81,6 @@ def code_spellings(codes: tuple[str, ...] | list[str]) -> list[str]:
         if code:
             out.update((code, code.lower(), code.upper()))
     return sorted(out)
-
-
-def _codes_mask(text: pa.ChunkedArray, codes: tuple[str, ...]) -> tuple[pa.ChunkedArray, tuple[tuple[str, int], ...]]:
-    spellings = code_spellings(codes)
-    if not spellings:
-        return pc.is_null(text), ()
-    hit = pc.fill_null(pc.is_in(text, value_set=pa.array(spellings, type=pa.string())), False)
-    found: list[tuple[str, int]] = []
-    if pc.any(hit).as_py():
-        counts = pc.value_counts(pc.filter(text, hit))
-        for item in counts.to_pylist():
-            found.append((item["values"], int(item["counts"])))
-        found.sort(key=lambda kv: (-kv[1], kv[0]))
-    return pc.or_(pc.is_null(text), hit), tuple(found)
 
 
 def coerce_text(text: pa.ChunkedArray, *, decimal: str = ".") -> tuple[pa.ChunkedArray, str] | None:
@@ -179,30 +166,75 @@ def decide_column(
     if not pa.types.is_string(column.type):
         return ColumnDecision(pc.cast(column, pa.string()), "free_text")
 
-    trimmed = pc.utf8_trim_whitespace(column)
-    trimmed = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-    if trimmed.null_count == len(trimmed):
+    return _decide_text(name, column, missing_codes=missing_codes, decimal=decimal)
+
+
+def _decide_text(name: str, column: pa.ChunkedArray, *, missing_codes: tuple[str, ...], decimal: str) -> ColumnDecision:
+    """Text columns are judged on their distinct values, then mapped back through the indices.
+
+    Clinical text columns are mostly low-cardinality (sex, ward, drug), so trimming, code
+    matching and number/date parsing on the distinct values is far cheaper than on every row.
+    """
+    warnings: list[tuple[str, dict]] = []
+    encoded = pc.dictionary_encode(column.combine_chunks() if column.num_chunks != 1 else column.chunk(0))
+    values = encoded.dictionary
+    indices = encoded.indices
+    n_values = len(values)
+    counts = np.bincount(indices.fill_null(n_values).to_numpy(zero_copy_only=False), minlength=n_values + 1)[:n_values]
+    trimmed = pc.utf8_trim_whitespace(values)
+    blank = pc.equal(trimmed, "").to_numpy(zero_copy_only=False)
+    spellings = code_spellings(missing_codes)
+    is_code = (
+        pc.is_in(trimmed, value_set=pa.array(spellings, type=pa.string())).to_numpy(zero_copy_only=False)
+        if spellings
+        else np.zeros(n_values, dtype=bool)
+    )
+    is_code &= ~blank
+    keep = ~blank & ~is_code
+    proposed: dict[str, int] = {}
+    for value, count in zip(pc.filter(trimmed, pa.array(is_code)).to_pylist(), counts[is_code].tolist()):
+        proposed[value] = proposed.get(value, 0) + int(count)
+    proposed_missing = tuple(sorted(proposed.items(), key=lambda kv: (-kv[1], kv[0])))
+    null_dict = pc.if_else(pa.array(blank), pa.scalar(None, pa.string()), trimmed)
+    # The column as the frame will hold it (codes still present until the user agrees).
+    kept_column = _rebuild(null_dict, indices, changed=bool(blank.any()) or not pc.all(pc.equal(trimmed, values)).as_py())
+    present = int(counts[keep].sum())
+    if int(counts[~blank].sum()) == 0:
         warnings.append(("ingest.empty_column", {"column": name}))
-        return ColumnDecision(trimmed, "free_text", warnings=tuple(warnings))
-    missing_mask, proposed = _codes_mask(trimmed, missing_codes)
-    remainder = pc.if_else(missing_mask, pa.scalar(None, pa.string()), trimmed)
-    if remainder.null_count == len(remainder):
+        return ColumnDecision(kept_column, "free_text", warnings=tuple(warnings))
+    if present == 0:
         warnings.append(("ingest.only_missing_codes", {"column": name}))
-        return ColumnDecision(trimmed, "free_text", proposed, tuple(warnings))
-    coerced = coerce_text(remainder, decimal=decimal)
+        return ColumnDecision(kept_column, "free_text", proposed_missing, tuple(warnings))
+    remainder_dict = pc.if_else(pa.array(keep), trimmed, pa.scalar(None, pa.string()))
+    unique_remainder = pc.drop_null(remainder_dict)
+    coerced = coerce_text(pa.chunked_array([remainder_dict]), decimal=decimal)
     if coerced is not None:
-        array, typed = coerced
+        typed_dict, typed = coerced
+        full = pa.chunked_array([pc.take(typed_dict.combine_chunks(), indices)])
         if typed in ("integer", "numeric"):
-            typed = _numeric_type(name, array)[0]
+            full, typed = _numeric_type(name, full)
         # Without codes the typed array is the column; with codes the text stays until the user agrees.
-        return ColumnDecision(array if not proposed else trimmed, typed, proposed, tuple(warnings))
-    dates = parse_dates(remainder)
+        return ColumnDecision(kept_column if proposed_missing else full, typed, proposed_missing, tuple(warnings))
+    dates = parse_dates(pa.chunked_array([unique_remainder]))
     if dates is not None and dates[1] is None:
         warnings.append(("ingest.ambiguous_dates", {"column": name}))
-    mostly = _mostly_numeric(remainder)
+    mostly = _mostly_numeric(unique_remainder, counts[keep])
     if mostly is not None:
         warnings.append(("ingest.mostly_numeric", {"column": name, "count": mostly[0], "examples": mostly[1]}))
-    return ColumnDecision(trimmed, _text_type(name, remainder), proposed, tuple(warnings))
+    distinct = len(pc.unique(unique_remainder))
+    typed = _text_type(name, unique_remainder, distinct=distinct, present=present)
+    if typed in ("categorical", "binary"):
+        column_out = kept_column if pa.types.is_dictionary(kept_column.type) else pa.chunked_array([pc.dictionary_encode(kept_column.combine_chunks())])
+    else:
+        column_out = kept_column if not pa.types.is_dictionary(kept_column.type) else pa.chunked_array([pc.take(null_dict, indices)])
+    return ColumnDecision(column_out, typed, proposed_missing, tuple(warnings))
+
+
+def _rebuild(null_dict: pa.Array, indices: pa.Array, *, changed: bool) -> pa.ChunkedArray:
+    """The text column as a dictionary array over trimmed values (re-encoded if trimming merged values)."""
+    if not changed:
+        return pa.chunked_array([pa.DictionaryArray.from_arrays(indices, null_dict)])
+    return pa.chunked_array([pc.dictionary_encode(pc.take(null_dict, indices))])
 
 
 def _numeric_codes(column: pa.ChunkedArray, codes: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
@@ -219,39 +251,47 @@ def _numeric_codes(column: pa.ChunkedArray, codes: tuple[str, ...]) -> tuple[tup
     return tuple(found)
 
 
+def _integral(values: pa.ChunkedArray) -> bool:
+    if not pc.all(pc.is_finite(values)).as_py():
+        return False
+    return bool(pc.all(pc.equal(pc.floor(values), values)).as_py())
+
+
 def _numeric_type(name: str, column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, str]:
-    present = pc.drop_null(column)
-    if len(present) == 0:
+    if column.null_count == len(column):
         return column, "numeric"
     integral = pa.types.is_integer(column.type)
     if not integral:
-        finite = pc.is_finite(present)
-        if pc.all(finite).as_py() and pc.all(pc.equal(pc.floor(present), present)).as_py():
-            low, high = pc.min_max(present).values()
-            if abs(low.as_py()) < 2**53 and abs(high.as_py()) < 2**53:
-                column = pc.cast(column, pa.int64())
-                integral = True
-    distinct = pc.count_distinct(present).as_py()
-    if distinct == 2:
-        return column, "binary"
+        head = pc.drop_null(column.slice(0, 10_000))
+        # Whole-number floats (``63.0``) are integers; checking a prefix first spares the full pass.
+        if len(head) == 0 or _integral(head):
+            if _integral(pc.drop_null(column)):
+                low, high = pc.min_max(column).values()
+                if abs(low.as_py()) < 2**53 and abs(high.as_py()) < 2**53:
+                    column = pc.cast(column, pa.int64())
+                    integral = True
+    low, high = (v.as_py() for v in pc.min_max(column).values())
+    if low != high:
+        two = pc.or_(pc.equal(column, low), pc.equal(column, high))
+        if pc.all(two).as_py():
+            return column, "binary"
     if integral and is_id_name(name):
-        if distinct > _CATEGORY_MAX:
+        distinct = pc.count_distinct(column).as_py()
+        present = len(column) - column.null_count
+        if distinct > _CATEGORY_MAX or (distinct == present and present >= 3):
             return column, "identifier"
         return column, "categorical"
     return column, "integer" if integral else "numeric"
 
 
-def _text_type(name: str, remainder: pa.ChunkedArray) -> str:
-    present = pc.drop_null(remainder)
-    distinct = pc.count_distinct(present).as_py()
+def _text_type(name: str, unique_values: pa.Array, *, distinct: int, present: int) -> str:
     if distinct == 2:
         return "binary"
-    unique_share = distinct / max(len(present), 1)
-    lengths = pc.utf8_length(present)
-    mean_length = pc.mean(lengths).as_py() or 0
-    spaces = pc.mean(pc.cast(pc.match_substring(present, " "), pa.float64())).as_py() or 0
+    unique_share = distinct / max(present, 1)
+    mean_length = pc.mean(pc.utf8_length(unique_values)).as_py() or 0
+    spaces = pc.mean(pc.cast(pc.match_substring(unique_values, " "), pa.float64())).as_py() or 0
     if (is_id_name(name) and unique_share > 0.5) or (
-        distinct == len(present) and len(present) >= 20 and mean_length <= 40 and spaces < 0.1
+        distinct == present and present >= 20 and mean_length <= 40 and spaces < 0.1
     ):
         return "identifier"
     if distinct <= _CATEGORY_MAX or unique_share <= 0.05:
@@ -259,13 +299,13 @@ def _text_type(name: str, remainder: pa.ChunkedArray) -> str:
     return "free_text"
 
 
-def _mostly_numeric(remainder: pa.ChunkedArray) -> tuple[int, list[str]] | None:
+def _mostly_numeric(unique_values: pa.Array, counts: np.ndarray) -> tuple[int, list[str]] | None:
     """A lab column like ``5.1, <0.5, 7.2``: numeric but for a few entries the user must decide on."""
-    present = pc.drop_null(remainder)
-    as_float = pc.cast(pc.if_else(pc.match_substring_regex(present, r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"), present, pa.scalar(None, pa.string())), pa.float64())
-    numeric = len(present) - as_float.null_count
-    if numeric < 0.8 * len(present) or numeric == len(present):
+    numeric = pc.match_substring_regex(unique_values, _NUMBER.pattern).to_numpy(zero_copy_only=False)
+    total = int(counts.sum())
+    numeric_rows = int(counts[numeric].sum())
+    if numeric_rows < 0.8 * total or numeric_rows == total:
         return None
-    bad = pc.filter(present, pc.is_null(as_float))
-    examples = [str(v) for v in pc.unique(bad).slice(0, 5).to_pylist()]
-    return len(bad), examples
+    bad = pc.filter(unique_values, pa.array(~numeric))
+    examples = [str(v) for v in bad.slice(0, 5).to_pylist()]
+    return total - numeric_rows, examples

@@ -134,7 +134,16 @@ def read_table(source: str | os.PathLike[str] | bytes, *, filename: str, options
 
 def _check_size(size: int, limit: int) -> None:
     if size > limit:
-        raise IngestError("ingest.too_large", megabytes=round(size / 2**20, 1), limit=round(limit / 2**20, 1))
+        raise IngestError("ingest.too_large", size=human_size(size), limit=human_size(limit))
+
+
+def human_size(size: float) -> str:
+    """``1536`` -> ``"1.5 KB"``: sizes in messages are read by people, not parsers."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"  # pragma: no cover - loop always returns
 
 
 def _head_tail(path: Path) -> tuple[bytes, bytes]:
@@ -203,8 +212,12 @@ def _read_path(path: Path, work: Path, *, filename: str, options: ReadOptions, s
 
     arrays: list[pa.ChunkedArray] = []
     infos: list[ColumnInfo] = []
-    for name, column in zip(names, table.columns):
+    pending = table.columns
+    del table  # each raw column is released as soon as its typed replacement exists
+    for position, name in enumerate(names):
+        column, pending[position] = pending[position], None
         decision = decide_column(name, column, missing_codes=options.missing_codes, decimal=decimal or ".")
+        del column
         warnings += list(decision.warnings)
         array = decision.array
         if decision.inferred_type in ("categorical", "binary") and pa.types.is_string(array.type):
@@ -212,7 +225,7 @@ def _read_path(path: Path, work: Path, *, filename: str, options: ReadOptions, s
         arrays.append(array)
         infos.append(ColumnInfo(name=name, inferred_type=decision.inferred_type, dtype="", missing_count=0,
                                 proposed_missing=decision.proposed_missing, label=labels.get(name), date_format=decision.date_format))
-    del table
+        del decision, array
     frame = _to_pandas(pa.table(arrays, names=names))
     del arrays
     infos = [dataclasses.replace(info, dtype=str(frame[info.name].dtype), missing_count=int(frame[info.name].isna().sum())) for info in infos]
@@ -241,7 +254,7 @@ def _gunzip(source: Path, target: Path, limit: int) -> None:
             while chunk := src.read(1 << 22):
                 written += len(chunk)
                 if written > limit:
-                    raise IngestError("ingest.too_large", megabytes=round(written / 2**20, 1), limit=round(limit / 2**20, 1))
+                    raise IngestError("ingest.too_large", size="> " + human_size(limit), limit=human_size(limit))
                 dst.write(chunk)
     except (OSError, EOFError, zlib.error):
         raise IngestError("ingest.corrupt_gzip") from None
@@ -263,19 +276,20 @@ def _frame_to_arrow(frame: pd.DataFrame) -> pa.Table:
 
 
 def _types_mapper(kind: pa.DataType) -> Any:
-    if pa.types.is_integer(kind):
-        return pd.Int64Dtype()
-    if pa.types.is_floating(kind):
-        return pd.Float64Dtype()
-    if pa.types.is_boolean(kind):
-        return pd.BooleanDtype()
+    """Numbers and flags stay in Arrow memory (zero-copy ``ArrowDtype``), text is pandas' Arrow-backed
+    string dtype, dictionaries become ``category`` and timestamps ``datetime64``.
+
+    Zero-copy matters: a million-row upload would otherwise exist twice in memory.
+    """
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind):
+        return pd.ArrowDtype(kind)
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         return pd.StringDtype("pyarrow")
     return None
 
 
 def _to_pandas(table: pa.Table) -> pd.DataFrame:
-    """Nullable pandas dtypes, converted column by column so the Arrow copy is freed as we go."""
+    """Pandas over the Arrow buffers, converted column by column so any copy is freed as we go."""
     return table.to_pandas(types_mapper=_types_mapper, self_destruct=True, split_blocks=True, ignore_metadata=True)
 
 
