@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
 
 import pandas as pd
 
@@ -112,24 +114,56 @@ def suggest_recipe(frame: pd.DataFrame, *, target: str | None = None,
     return Recipe(steps=tuple(steps), split=split)
 
 
+_RANGES_FILE = Path(__file__).resolve().parents[1] / "data" / "clinical_ranges.csv"
+
+
+@cache
+def _shared_ranges() -> tuple[tuple[frozenset[str], float, float], ...]:
+    """The project's plausibility table (``pipelines/data/clinical_ranges.csv``, shared with the
+    ingestion profile) so the upload's flags and the suggested rules agree; empty if absent."""
+    if not _RANGES_FILE.is_file():
+        return ()
+    table = pd.read_csv(_RANGES_FILE)
+    return tuple(
+        (frozenset(_squash(a) for a in str(row["aliases"]).split("|")), float(row["low"]), float(row["high"]))
+        for _, row in table.iterrows()
+    )
+
+
+def _squash(name: str) -> str:
+    return re.sub(r"[\s_\-.]+", "", str(name)).lower()
+
+
+def _limits(col: str) -> tuple[float | None, float | None, bool] | None:
+    squashed = _squash(col)
+    for aliases, low, high in _shared_ranges():
+        if squashed in aliases:
+            return low, high, low > 0
+    norm = _norm(col)
+    for pattern, low, high, zero_missing in PLAUSIBLE_RANGES:
+        if re.search(pattern, norm):
+            return low, high, zero_missing
+    return None
+
+
 def _range_rules(frame: pd.DataFrame, features: list[str]) -> list[Step]:
+    """A rule only where the data breaks it. When zeros are the only offenders the rule says
+    "0 means missing" (the Pima pattern), which reads better than a lower limit."""
     rules: list[Step] = []
     for col in features:
         if column_kind(frame[col].dtype) != "numeric" or pd.api.types.is_bool_dtype(frame[col].dtype):
             continue
         if set(frame[col].dropna().unique().tolist()) <= {0, 1}:
             continue  # a 0/1 flag such as high_blood_pressure, not a measurement
-        norm = _norm(col)
-        for pattern, low, high, zero_missing in PLAUSIBLE_RANGES:
-            if not re.search(pattern, norm):
-                continue
-            values = frame[col].dropna().astype("float64")
-            zeros = zero_missing and bool((values == 0).any())
-            outside = bool(((values < low) & (values != 0)).any() if low is not None else False) or \
-                bool((values > high).any() if high is not None else False)
-            if zeros or outside:
-                rules.append(PlausibleRange(column=col, low=low if outside else None,
-                                            high=high if outside else None,
-                                            missing_codes=(0.0,) if zeros else ()))
-            break
+        limits = _limits(col)
+        if limits is None:
+            continue
+        low, high, zero_missing = limits
+        values = frame[col].dropna().astype("float64")
+        zeros = zero_missing and bool((values == 0).any())
+        nonzero = values[values != 0] if zeros else values
+        outside = bool(((low is not None) and (nonzero < low).any()) or ((high is not None) and (nonzero > high).any()))
+        if zeros or outside:
+            rules.append(PlausibleRange(column=col, low=low if outside else None, high=high if outside else None,
+                                        missing_codes=(0.0,) if zeros else ()))
     return rules
