@@ -258,3 +258,38 @@ def test_every_message_key_is_in_both_catalogues():
     for key in en:
         assert fields(en[key]) == fields(ko[key]), key
         assert re.search(r"[가-힣]", ko[key]), key
+
+
+def test_grid_edits_are_recorded_steps(icu):
+    from pipelines.recipe import EditCell, MergeCategories, RenameColumn
+
+    row = icu.index[icu["RecordID"] == 132540][0]
+    old = float(icu.loc[row, "Weight"])
+    recipe = Recipe(steps=(
+        DefineOutcome(column="In-hospital_death"),
+        EditCell(column="Weight", key_column="RecordID", row_key=132540, old_value=old, new_value=81.5),
+        RenameColumn(column="SAPS-I", new_name="SAPS I score"),
+        MergeCategories(column="ICUType", labels=(2, 4), into="surgical"),
+    ))
+    prepared = prepare(recipe, icu)
+    assert prepared.frame.loc[row, "Weight"] == 81.5 and icu.loc[row, "Weight"] == old  # upload untouched
+    assert "SAPS I score" in prepared.features and "SAPS-I" not in prepared.frame
+    assert (prepared.frame["ICUType"] == "surgical").sum() == int(icu["ICUType"].isin([2, 4]).sum())
+    step = recipe.steps[1]
+    assert Recipe.from_json(recipe.to_json()).steps[1] == step  # row key, column, old and new value are kept
+    # the same edit on changed data refuses instead of overwriting a value nobody saw
+    changed = icu.copy()
+    changed.loc[row, "Weight"] = old + 1
+    with pytest.raises(RecipeError) as info:
+        prepare(recipe, changed)
+    assert info.value.key == "recipe.cell_stale" and info.value.params["step"] == 2
+
+
+def test_rows_without_an_outcome_are_excluded_with_a_reason(icu):
+    recipe = Recipe(steps=(DefineOutcome(column="Survival", task="regression"),
+                           DropColumns(columns=("RecordID", "Length_of_stay", "In-hospital_death"))))
+    prepared = prepare(recipe, icu)
+    first = prepared.cohort_flow[0]
+    assert first.excluded == 5009 and first.reason_key == "recipe.flow_outcome_missing"
+    assert prepared.task == "regression" and prepared.positive_label is None
+    assert prepared.rows_in == 8000 and len(prepared.frame) == 2991
