@@ -214,7 +214,9 @@ def _decide_text(name: str, column: pa.ChunkedArray, *, missing_codes: tuple[str
         if typed in ("integer", "numeric"):
             full, typed = _numeric_type(name, full)
         # Without codes the typed array is the column; with codes the text stays until the user agrees.
-        return ColumnDecision(kept_column if proposed_missing else full, typed, proposed_missing, tuple(warnings))
+        if proposed_missing:
+            return ColumnDecision(pa.chunked_array([pc.take(null_dict, indices)]), typed, proposed_missing, tuple(warnings))
+        return ColumnDecision(full, typed, proposed_missing, tuple(warnings))
     dates = parse_dates(pa.chunked_array([unique_remainder]))
     if dates is not None and dates[1] is None:
         warnings.append(("ingest.ambiguous_dates", {"column": name}))

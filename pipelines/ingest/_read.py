@@ -317,12 +317,9 @@ def apply_missing_codes(frame: pd.DataFrame, codes_by_column: Mapping[str, Itera
         series = out[name]
         if not codes:
             continue
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            spellings = set(code_spellings(codes))
-            drop = [c for c in series.cat.categories if str(c).strip() in spellings]
-            out[name] = series.cat.remove_categories(drop) if drop else series
-            continue
-        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype) and not isinstance(
+            series.dtype, pd.CategoricalDtype
+        ):
             values = []
             for code in codes:
                 try:
@@ -331,13 +328,20 @@ def apply_missing_codes(frame: pd.DataFrame, codes_by_column: Mapping[str, Itera
                     continue
             out[name] = series.mask(series.isin(values)) if values else series
             continue
-        if pd.api.types.is_string_dtype(series.dtype):
+        if isinstance(series.dtype, pd.CategoricalDtype) or pd.api.types.is_string_dtype(series.dtype):
             text = _text_arrow(series)
             trimmed = pc.utf8_trim_whitespace(text)
             hit = pc.fill_null(pc.is_in(trimmed, value_set=pa.array(code_spellings(codes), type=pa.string())), False)
             cleaned = pc.if_else(pc.or_(hit, pc.equal(trimmed, "")), pa.scalar(None, pa.string()), trimmed)
             coerced = coerce_text(cleaned)
-            out[name] = _series_from_arrow(coerced[0] if coerced else cleaned, out.index, name)
+            if coerced is not None:
+                out[name] = _series_from_arrow(coerced[0], out.index, name)
+            elif isinstance(series.dtype, pd.CategoricalDtype):
+                spellings = set(code_spellings(codes))
+                drop = [c for c in series.cat.categories if str(c).strip() in spellings]
+                out[name] = series.cat.remove_categories(drop) if drop else series
+            else:
+                out[name] = _series_from_arrow(cleaned, out.index, name)
     return out
 
 
