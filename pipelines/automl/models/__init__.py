@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from pipelines.automl.models import forest, hist_gb, lgbm, linear, xgb
 from pipelines.automl.models._base import BuildContext, Space
@@ -29,8 +30,11 @@ def get_family(name: str) -> ModuleType:
 def fit_estimator(family: ModuleType, estimator: Any, X: np.ndarray, y: np.ndarray, *, ctx: BuildContext,
                   trial: Any = None, X_val: np.ndarray | None = None, y_val: np.ndarray | None = None,
                   metric: str = "roc_auc") -> Any:
-    """Fit through the family's own ``fit`` when it has one (callbacks, GPU input), else plainly."""
+    """Fit through the family's own ``fit`` when it has one (callbacks, GPU input), else plainly;
+    always on one native thread (OpenMP sums in a fixed order: the same model every time, and no
+    oversubscription of a machine shared with other jobs)."""
     own = getattr(family, "fit", None)
-    if own is not None:
-        return own(estimator, X, y, ctx=ctx, trial=trial, X_val=X_val, y_val=y_val, metric=metric)
-    return estimator.fit(X, y)
+    with threadpool_limits(limits=1):
+        if own is not None:
+            return own(estimator, X, y, ctx=ctx, trial=trial, X_val=X_val, y_val=y_val, metric=metric)
+        return estimator.fit(X, y)
