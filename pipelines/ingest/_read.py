@@ -99,6 +99,35 @@ class IngestResult:
                 return item
         raise IngestError("ingest.unknown_column", column=name)
 
+    def to_summary(self) -> dict[str, Any]:
+        """Everything ``workbench inspect --json`` prints: JSON-ready, and free of row values."""
+        return {
+            "filename": self.filename,
+            "size_bytes": self.size_bytes,
+            "format": self.format,
+            "encoding": self.encoding,
+            "encoding_label": self.encoding_label,
+            "delimiter": self.delimiter,
+            "decimal": self.decimal,
+            "sheet": self.sheet,
+            "sheet_names": list(self.sheet_names),
+            "header_row": self.header_row,
+            "rows": int(self.frame.shape[0]),
+            "columns": [
+                {
+                    "name": c.name,
+                    "type": c.inferred_type,
+                    "dtype": c.dtype,
+                    "missing": c.missing_count,
+                    "proposed_missing": [[code, count] for code, count in c.proposed_missing],
+                    "label": c.label,
+                }
+                for c in self.columns
+            ],
+            "identifier_flags": [flag.to_dict() for flag in self.identifier_flags],
+            "warnings": [{"key": w.key, "params": dict(w.params)} for w in self.warnings],
+        }
+
     @property
     def proposed_missing(self) -> dict[str, tuple[str, ...]]:
         """Codes per column, ready to pass to :func:`apply_missing_codes` when the user agrees to all."""

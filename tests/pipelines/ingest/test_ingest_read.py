@@ -265,3 +265,16 @@ def test_size_limit_and_missing_file(datasets_dir: Path, tmp_path: Path) -> None
     with pytest.raises(IngestError) as err:
         read_table(bomb, filename="x.csv.gz", options=ReadOptions(max_bytes=50_000))
     assert err.value.key == "ingest.too_large"
+
+
+def test_summary_for_the_cli_is_json_and_holds_no_values() -> None:
+    import json
+
+    data = "성명,나이,crp\n홍길동,63,NA\n김영희,71,2.5\n이철수,55,3.5\n박민수,60,1.5\n".encode("cp949")
+    summary = read_table(data, filename="x.csv").to_summary()
+    text = json.dumps(summary, ensure_ascii=False)
+    assert "홍길동" not in text and "2.5" not in text
+    assert summary["encoding"] == "cp949" and summary["rows"] == 4
+    assert [c["type"] for c in summary["columns"]] == ["categorical", "integer", "numeric"]
+    assert summary["columns"][2]["proposed_missing"] == [["NA", 1]]
+    assert summary["identifier_flags"][0]["category"] == "name"
