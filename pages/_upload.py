@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shell import PageContext, attempt
+from pages._shell import PAGES_DIR, PageContext, attempt
 from pipelines.ingest import COLUMN_TYPES
 from workbench.services import datasets
 from workbench.services.datasets import IdentifierDecision, UploadChoices
@@ -94,4 +94,4 @@ def render(ctx: PageContext) -> None:
         if job_id is not None:
             st.session_state.pop("upload_staged", None)
             st.success(ctx.t("data.upload.submitted", job_id=job_id))
-            st.page_link("jobs.py", label=ctx.t("app.page.jobs"), icon=":material/pending_actions:")
+            st.page_link(str(PAGES_DIR / "jobs.py"), label=ctx.t("app.page.jobs"), icon=":material/pending_actions:")

@@ -26,7 +26,7 @@ with view_tab:
             format_func=lambda vid: ctx.t("data.version_label", version=by_id[vid].version, label=by_id[vid].label,
                                           rows=f"{by_id[vid].n_rows:,}", columns=by_id[vid].n_columns,
                                           when=f"{by_id[vid].created_at:%Y-%m-%d %H:%M}"),
-            key="data_version")
+            key=f"data_version_{versions[0].id}")  # a new version becomes the one shown
         _viewer.render(ctx, by_id[chosen])
 
 if upload_tab:

@@ -1,0 +1,117 @@
+"""The served app (`workbench serve`) in a subprocess and a real headless Chromium driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD
+
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def chromium_path() -> str | None:
+    found = os.environ.get("WORKBENCH_TEST_CHROMIUM")
+    if found:
+        return found
+    for candidate in CHROMIUM_CANDIDATES:
+        if Path(candidate).exists():
+            return candidate
+    return shutil.which("chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, data_dir: Path, log: Path) -> None:
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self, *, timeout: float = 120) -> Server:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
+        env.update(WORKBENCH_DATA_DIR=str(self.data_dir), WORKBENCH_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        handle = open(self.log, "ab")
+        self.process = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", "--port", str(self.port)],
+                                        env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited: {self.log.read_text(errors='replace')[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.5)
+        raise AssertionError(f"server did not answer in {timeout}s: {self.log.read_text(errors='replace')[-3000:]}")
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill_everything(self) -> None:
+        """SIGKILL the whole process group: server, Streamlit and Dask workers, as in a power cut."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path):
+    srv = Server(tmp_path / "data", tmp_path / "server.log").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def browser():
+    path = chromium_path()
+    if path is None:
+        pytest.skip("no Chromium installed (Debian: apt-get install chromium); .ci/run installs it so CI never skips")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def shot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def sign_in(page, url: str, username: str = "admin", password: str = ADMIN_PASSWORD, *, button: str = "Sign in") -> None:
+    page.goto(url)
+    page.get_by_label("User name" if button == "Sign in" else "사용자 이름").fill(username)
+    page.get_by_role("textbox", name="Password" if button == "Sign in" else "비밀번호").fill(password)
+    page.get_by_role("button", name=button).click()
