@@ -7,8 +7,6 @@ or identifier-flagged columns, whose single values are themselves identifying.
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -22,7 +20,6 @@ from ._ranges import range_for_column
 
 __all__ = ["DatasetProfile", "ColumnProfile", "Histogram", "RangeCheck", "profile"]
 
-PROFILE_THREADS = max(1, min(2, os.cpu_count() or 1))
 _BINS = 20
 _TOP = 20
 _PRIVATE_TYPES = ("identifier", "free_text")
@@ -107,16 +104,10 @@ def profile(
         types = infer_frame_types(frame)
     flagged = {flag.column for flag in flags}
     n_rows = len(frame)
-    names = [str(name) for name in frame.columns]
-    series = [frame.iloc[:, position] for position in range(frame.shape[1])]
-
-    def one(position: int) -> ColumnProfile:
-        name = names[position]
-        return _column_profile(name, series[position], types.get(name, "free_text"), name in flagged, n_rows)
-
-    # Arrow and NumPy kernels release the GIL, so two threads use both cores of a small server.
-    with ThreadPoolExecutor(max_workers=PROFILE_THREADS) as pool:
-        columns = tuple(pool.map(one, range(len(names))))
+    columns = tuple(
+        _column_profile(str(name), frame.iloc[:, position], types.get(str(name), "free_text"), str(name) in flagged, n_rows)
+        for position, name in enumerate(frame.columns)
+    )
     return DatasetProfile(n_rows=n_rows, n_columns=frame.shape[1], columns=columns)
 
 
@@ -145,8 +136,10 @@ def _column_profile(name: str, series: pd.Series, kind: str, flagged: bool, n_ro
     )
     if pa.types.is_dictionary(array.type):
         return _categorical(base, array, kind, flagged)
-    unique = int(pc.count_distinct(array).as_py())
-    base["unique_count"] = unique
+    numeric = pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_boolean(array.type)
+    if numeric and not (flagged or kind in _PRIVATE_TYPES) and missing < n_rows:
+        return _numeric(base, name, array, kind)
+    base["unique_count"] = int(pc.count_distinct(array.combine_chunks()).as_py())
     if flagged or kind in _PRIVATE_TYPES or missing == n_rows:
         return ColumnProfile(**base)
     if pa.types.is_timestamp(array.type) or pa.types.is_date(array.type):
@@ -162,25 +155,6 @@ def _column_profile(name: str, series: pd.Series, kind: str, flagged: bool, n_ro
             maximum=labels[-1],
             top_categories=tuple((label, int(c["counts"])) for label, c in zip(labels[: _TOP * 5], counts)),
         )
-    if pa.types.is_integer(array.type) or pa.types.is_floating(array.type) or pa.types.is_boolean(array.type):
-        values = pc.drop_null(array.cast(pa.float64()) if not pa.types.is_floating(array.type) else array)
-        numbers = values.combine_chunks().to_numpy() if isinstance(values, pa.ChunkedArray) else values.to_numpy()
-        low, high = float(numbers.min()), float(numbers.max())
-        median = _median(numbers)
-        if kind == "binary":
-            top = pc.value_counts(values).to_pylist()
-            top.sort(key=lambda item: -item["counts"])
-            return ColumnProfile(**base, minimum=low, median=median, maximum=high,
-                                 top_categories=tuple((_label(t["values"]), int(t["counts"])) for t in top))
-        counts, edges = np.histogram(numbers, bins=_BINS if low < high else 1, range=(low, high) if low < high else None)
-        check = None
-        clinical = range_for_column(name)
-        if clinical is not None:
-            below = int(np.count_nonzero(numbers < clinical.low))
-            above = int(np.count_nonzero(numbers > clinical.high))
-            check = RangeCheck(clinical.name, clinical.unit, clinical.low, clinical.high, below, above)
-        histogram = Histogram(edges=tuple(float(e) for e in edges), counts=tuple(int(c) for c in counts))
-        return ColumnProfile(**base, minimum=low, median=median, maximum=high, histogram=histogram, out_of_range=check)
     text = pc.drop_null(array.cast(pa.string()))
     counts = pc.value_counts(text).to_pylist()
     counts.sort(key=lambda item: (-item["counts"], str(item["values"])))
@@ -189,6 +163,46 @@ def _column_profile(name: str, series: pd.Series, kind: str, flagged: bool, n_ro
         top_categories=tuple((str(c["values"]), int(c["counts"])) for c in counts[:_TOP]),
         other_count=int(sum(c["counts"] for c in counts[_TOP:])),
     )
+
+
+def _numeric(base: dict, name: str, array: pa.ChunkedArray, kind: str) -> ColumnProfile:
+    present = pc.drop_null(array).combine_chunks()
+    if pa.types.is_boolean(present.type):
+        present = present.cast(pa.int8())
+    numbers = present.to_numpy(zero_copy_only=False)
+    low, high = numbers.min(), numbers.max()
+    by_value = None
+    if pa.types.is_integer(present.type) and int(high) - int(low) < 1_000_000:
+        # Counts, scores and flags: one bincount gives distinct values, median and histogram.
+        by_value = np.bincount(numbers - low, minlength=int(high - low) + 1)
+        base["unique_count"] = int(np.count_nonzero(by_value))
+        cumulative = np.cumsum(by_value)
+        n = int(cumulative[-1])
+        lower = int(np.searchsorted(cumulative, (n - 1) // 2 + 1)) + int(low)
+        upper = int(np.searchsorted(cumulative, n // 2 + 1)) + int(low)
+        median = (lower + upper) / 2
+    else:
+        base["unique_count"] = int(pc.count_distinct(present).as_py())
+        median = _median(numbers)
+    low, high = float(low), float(high)
+    if kind == "binary" and by_value is not None:
+        pairs = sorted(((int(v) + int(low), int(c)) for v, c in enumerate(by_value) if c), key=lambda vc: -vc[1])
+        return ColumnProfile(**base, minimum=low, median=median, maximum=high,
+                             top_categories=tuple((str(v), c) for v, c in pairs))
+    if kind == "binary":
+        top = pc.value_counts(present).to_pylist()
+        top.sort(key=lambda item: -item["counts"])
+        return ColumnProfile(**base, minimum=low, median=median, maximum=high,
+                             top_categories=tuple((_label(t["values"]), int(t["counts"])) for t in top))
+    counts, edges = np.histogram(numbers, bins=_BINS if low < high else 1, range=(low, high) if low < high else None)
+    check = None
+    clinical = range_for_column(name)
+    if clinical is not None:
+        below = int(np.count_nonzero(numbers < clinical.low))
+        above = int(np.count_nonzero(numbers > clinical.high))
+        check = RangeCheck(clinical.name, clinical.unit, clinical.low, clinical.high, below, above)
+    histogram = Histogram(edges=tuple(float(e) for e in edges), counts=tuple(int(c) for c in counts))
+    return ColumnProfile(**base, minimum=low, median=float(median), maximum=high, histogram=histogram, out_of_range=check)
 
 
 def _categorical(base: dict, array: pa.ChunkedArray, kind: str, flagged: bool) -> ColumnProfile:
