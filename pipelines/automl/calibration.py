@@ -72,8 +72,14 @@ def choose_calibration(*, proba: np.ndarray, y: np.ndarray, fold_of_row: np.ndar
             crossfit[inside] = apply_calibration(proba[inside], method, params)
         candidates[method] = crossfit
     scores = {m: criterion.value(y, p) for m, p in candidates.items()}
-    base_rank = metric.score(y, proba)
-    allowed = [m for m in METHODS if proper or m == "none" or metric.score(y, candidates[m]) >= base_rank - 1e-3]
+
+    def ranking(pred: np.ndarray) -> float:
+        # Fold by fold: each fold has its own calibrator, and pooling folds mapped by different
+        # monotone functions would change the ranking even for a sigmoid.
+        return float(np.mean([metric.score(y[fold_of_row == f], pred[fold_of_row == f]) for f in folds]))
+
+    base_rank = ranking(proba)
+    allowed = [m for m in METHODS if proper or m == "none" or ranking(candidates[m]) >= base_rank - 1e-3]
     best = min(allowed, key=lambda m: (scores[m], METHODS.index(m)))
     params = () if best == "none" else fit_calibration(proba, y, best)
     return CalibrationChoice(best, params, scores, criterion.name, candidates[best])
