@@ -94,6 +94,8 @@ def server(tmp_path):
 def browser():
     path = chromium_path()
     if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the browser tests: install Debian's chromium (see .ci/run)")
         pytest.skip("no Chromium installed (Debian: apt-get install chromium); .ci/run installs it so CI never skips")
     from playwright.sync_api import sync_playwright
 

@@ -105,11 +105,20 @@ _PREFIXES = st.sampled_from(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(prefix=_PREFIXES, body=st.binary(max_size=1500), filename=_EXTENSIONS)
-def test_random_bytes_only_raise_workbench_errors(prefix: bytes, body: bytes, filename: str) -> None:
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    prefix=_PREFIXES,
+    body=st.binary(max_size=1500),
+    filename=_EXTENSIONS,
+    encoding=st.sampled_from([None, None, "utf-8", "utf-16", "utf-16-be", "cp949", "latin-1"]),
+    header_row=st.sampled_from([None, None, 0, 1, 3]),
+)
+def test_random_bytes_only_raise_workbench_errors(
+    prefix: bytes, body: bytes, filename: str, encoding: str | None, header_row: int | None
+) -> None:
+    options = ReadOptions(max_bytes=1 << 20, encoding=encoding, header_row=header_row)
     try:
-        result = read_table(prefix + body, filename=filename, options=ReadOptions(max_bytes=1 << 20))
+        result = read_table(prefix + body, filename=filename, options=options)
     except WorkbenchError as err:
         assert err.key in catalogue("en") and err.key in catalogue("ko")
     else:
