@@ -1,153 +1,37 @@
-"""The ``workbench`` command: serve the app, prepare the data folder, show settings.
+"""The ``workbench`` command. Each subcommand lives in ``workbench/commands/<name>.py``.
 
-``workbench serve`` opens the data folder (creating the database through Alembic on first start),
-starts a local Dask cluster unless ``WORKBENCH_DASK_SCHEDULER`` names one, and runs the Streamlit
-server beside it, supervising both until interrupted.
+The list below is explicit (not discovered), so a reader sees every command in one place. A
+``WorkbenchError`` is printed as its translated message and exits with status 2; anything else is
+a bug and shows its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
+import importlib
 import sys
-import time
-from pathlib import Path
 
 from pipelines.errors import WorkbenchError
 from workbench.i18n import message
 
-__all__ = ["main"]
+__all__ = ["main", "COMMAND_MODULES"]
 
-APP = Path(__file__).with_name("app.py")
-_SWEEP_SECONDS = 30
+COMMAND_MODULES: tuple[str, ...] = (
+    "workbench.commands.server",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="workbench", description="Clinical ML Workbench")
     commands = parser.add_subparsers(dest="command", required=True)
-
-    serve = commands.add_parser("serve", help="start the web app (and a local Dask cluster)")
-    serve.add_argument("--port", type=int, help="port of the web server (default: WORKBENCH_PORT or 8501)")
-    serve.add_argument("--address", help="interface to listen on (default: WORKBENCH_ADDRESS or 127.0.0.1)")
-
-    commands.add_parser("init", help="create the data folder, database, first admin and demo project, then exit")
-
-    show = commands.add_parser("settings", help="print every setting and where its value came from")
-    show.add_argument("--markdown", action="store_true", help="print the README's settings table")
-
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(commands)
     args = parser.parse_args(argv)
     try:
-        if args.command == "serve":
-            return _serve(port=args.port, address=args.address)
-        if args.command == "init":
-            _open_and_bootstrap()
-            return 0
-        if args.command == "settings":
-            return _settings(markdown=args.markdown)
+        return int(args.run(args) or 0)
     except WorkbenchError as error:
         print(f"error: {message(error)}", file=sys.stderr)
         return 2
-    parser.error("unknown command")
-    return 2
-
-
-def _settings(*, markdown: bool) -> int:
-    from workbench.settings import SETTINGS, load_settings, settings_markdown
-
-    if markdown:
-        print(settings_markdown())
-        return 0
-    resolved = load_settings()
-    for setting in SETTINGS:
-        value = "********" if setting.secret and resolved.values[setting.name] else resolved.values[setting.name]
-        print(f"{setting.name:28} {value!s:40} ({resolved.source[setting.name]})")
-    return 0
-
-
-def _open_and_bootstrap():
-    from workbench.bootstrap import first_start
-    from workbench.context import open_workbench
-
-    workbench = open_workbench()
-    removed = workbench.store.clean_partial()
-    if removed:
-        print(f"Removed {removed} partial file(s) left by an interrupted write.")
-    started = first_start(workbench)
-    print(f"Data folder: {workbench.data_path}")
-    if started.admin_username:
-        print(f"Created the first admin account: {started.admin_username}")
-        if started.generated_password:
-            bar = "=" * 72
-            print(f"{bar}\n  Admin password (shown only this once, store it now):\n\n    {started.generated_password}\n\n"
-                  f"  Set WORKBENCH_ADMIN_PASSWORD before the first start to choose it yourself.\n{bar}", flush=True)
-    if started.demo_project_id:
-        print(f"Created the demo project (id {started.demo_project_id}) with the heart failure dataset.")
-    return workbench
-
-
-def _serve(*, port: int | None, address: str | None) -> int:
-    from workbench.jobs import fail_interrupted_jobs, sweep_stale_jobs
-
-    workbench = _open_and_bootstrap()
-    settings = workbench.settings
-    port = port or settings.port
-    address = address or settings.address
-
-    cluster = None
-    scheduler = settings.dask_scheduler
-    if scheduler:
-        print(f"Jobs run on the Dask cluster at {scheduler}.")
-        sweep_stale_jobs(workbench)
-    else:
-        failed = fail_interrupted_jobs(workbench)
-        if failed:
-            print(f"Marked {len(failed)} job(s) interrupted by the last shutdown as failed: {failed}")
-        from distributed import LocalCluster
-
-        cluster = LocalCluster(n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker,
-                               processes=True, dashboard_address=None, host="127.0.0.1")
-        scheduler = cluster.scheduler_address
-        print(f"Started a local Dask cluster at {scheduler} ({settings.dask_workers} worker process(es)).")
-
-    env = dict(os.environ, WORKBENCH_DASK_SCHEDULER=scheduler, WORKBENCH_DATA_DIR=str(workbench.data_path))
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(APP),
-        "--server.port", str(port), "--server.address", address, "--server.headless", "true",
-        "--server.maxUploadSize", str(settings.max_upload_mb), "--server.enableXsrfProtection", "true",
-        "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-        "--theme.base", "light",
-    ]
-    server = subprocess.Popen(command, env=env)
-    print(f"Clinical ML Workbench is starting at http://{address}:{port}", flush=True)
-
-    stopping = False
-
-    def _stop(signum, _frame) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    last_sweep = time.monotonic()
-    try:
-        while not stopping and server.poll() is None:
-            time.sleep(0.5)
-            if time.monotonic() - last_sweep > _SWEEP_SECONDS:
-                sweep_stale_jobs(workbench)
-                last_sweep = time.monotonic()
-    finally:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        if cluster is not None:
-            cluster.close()
-    return server.returncode or 0
 
 
 if __name__ == "__main__":  # pragma: no cover
