@@ -118,6 +118,11 @@ class FigureStyle:
     def width_in(self) -> float:
         return PRESETS[self.preset] * MM
 
+    def plot_aspect(self, single: float) -> float:
+        """Height/width for a one-panel plot: at double width the panel keeps its single-column
+        height and the legend moves beside it, instead of blowing the plot up to 18 cm."""
+        return single if self.preset == "single" else single * PRESETS["single"] / PRESETS["double"] * 1.15
+
     def size(self, aspect: float, *, max_height_mm: float = 170.0) -> tuple[float, float]:
         """Figure size in inches: the column width and ``aspect`` x width (capped for double columns)."""
         return self.width_in, min(self.width_in * aspect, max_height_mm * MM)

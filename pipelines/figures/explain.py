@@ -64,14 +64,14 @@ def shap_summary_figure(
     order = np.argsort(contributions.mean_abs())[::-1][:max_features]
     k = len(order)
     with style.context():
-        fig = new_figure(style, max(0.55, 0.09 * k + 0.25))
+        fig = new_figure(style, height_mm=max(50.0, 8.0 * k + 16.0))
         ax = fig.add_subplot()
         ax.axvline(0, color=GREY, lw=0.5, zorder=0)
         for row, j in enumerate(order):
             y = k - 1 - row
             values = contributions.values[:, j]
             ax.scatter(values, y + _swarm_offsets(values, seed=j), c=_scaled(contributions.data[:, j]), cmap=_VALUE_CMAP,
-                       vmin=0, vmax=1, s=2.5, lw=0, alpha=0.9, rasterized=True)
+                       vmin=0, vmax=1, s=2.5, lw=0, rasterized=True)
         ax.set_yticks(range(k), [contributions.features[j] for j in order][::-1])
         ax.set_ylim(-0.6, k - 0.4)
         ax.set_xlabel(style.text("figures.shap.x"))
@@ -106,10 +106,10 @@ def shap_dependence_figure(
     x = contributions.data[:, j]
     y = contributions.values[:, j]
     with style.context():
-        fig = new_figure(style, 0.75)
+        fig = new_figure(style, style.plot_aspect(0.75))
         ax = fig.add_subplot()
         ax.axhline(0, color=GREY, lw=0.5, zorder=0)
-        ax.scatter(x, y, s=5, color=PALETTE[0], alpha=0.6, lw=0, rasterized=True)
+        ax.scatter(x, y, s=5, color=PALETTE[0], lw=0.2, edgecolors="white", rasterized=True)
         finite = np.isfinite(x)
         if np.unique(x[finite]).size > 10:
             edges = np.unique(np.percentile(x[finite], np.linspace(0, 100, 11)))
@@ -147,7 +147,7 @@ def waterfall_figure(
         names.append(style.text("figures.waterfall.other", n=len(rest)))
         deltas.append(float(values[rest].sum()))
     with style.context():
-        fig = new_figure(style, max(0.55, 0.075 * len(deltas) + 0.3))
+        fig = new_figure(style, height_mm=max(45.0, 6.5 * len(deltas) + 22.0))
         ax = fig.add_subplot()
         start = contributions.base_value
         k = len(deltas)
@@ -214,7 +214,7 @@ def importance_figure(
     order = np.argsort(means)[::-1][:max_features]
     k = len(order)
     with style.context():
-        fig = new_figure(style, max(0.5, 0.065 * k + 0.25))
+        fig = new_figure(style, height_mm=max(40.0, 5.5 * k + 16.0))
         ax = fig.add_subplot()
         ypos = np.arange(k)[::-1]
         ax.barh(ypos, means[order], color=PALETTE[0], height=0.65, lw=0)

@@ -3,9 +3,9 @@
 PDF, EPS and SVG are vector; fonts are embedded as TrueType (Type 42) in PDF and EPS, and text is
 converted to outlines in SVG so it looks the same on a machine without the font. TIFF (LZW) and
 PNG are raster at 300 or 600 dpi, the resolution written into the file. Korean labels use
-NanumGothic, a TrueType font with ``glyf`` outlines, which Type 42 embeds (subsetted) in EPS;
-OpenType/CFF CJK fonts such as Noto CJK cannot be embedded as Type 42, which is why the TrueType
-font is preferred. Creation dates are left out so the same figure gives the same bytes.
+NanumGothic, a TrueType font: PDF embeds it as a subsetted TrueType (CID) font; EPS embeds it as
+Type 3 (outlines as PostScript procedures) because matplotlib's Type 42 writer walks every glyph
+of a Hangul font and takes ~10 s per font. EPS has no transparency, so no figure uses alpha. Creation dates are left out so the same figure gives the same bytes.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from matplotlib.figure import Figure
 
 from pipelines.errors import EvaluationError
 
-__all__ = ["FORMATS", "DPIS", "RC_ATTRIBUTE", "render", "save_figure"]
+__all__ = ["FORMATS", "DPIS", "RC_ATTRIBUTE", "LANG_ATTRIBUTE", "render", "save_figure"]
 
 RC_ATTRIBUTE = "_workbench_rc"
+LANG_ATTRIBUTE = "_workbench_lang"
 
 FORMATS = ("pdf", "svg", "eps", "tiff", "png")
 DPIS = (300, 600)
@@ -58,7 +59,12 @@ def render(figure: Figure, *, fmt: str = "png", dpi: int = 300) -> bytes:
     previous = subset_log.level
     subset_log.setLevel(logging.ERROR)
     try:
-        with mpl.rc_context({**getattr(figure, RC_ATTRIBUTE, {}), **_EXPORT_RC}):
+        rc = {**getattr(figure, RC_ATTRIBUTE, {}), **_EXPORT_RC}
+        if fmt == "eps" and getattr(figure, LANG_ATTRIBUTE, "en") != "en":
+            # Type 42 embedding of a Hangul font takes matplotlib ~10 s per font (it measures all
+            # 11,000+ glyphs); Type 3 embeds the same outlines as PostScript procedures at once
+            rc["ps.fonttype"] = 3
+        with mpl.rc_context(rc):
             figure.savefig(buffer, **kwargs)
     finally:
         subset_log.setLevel(previous)

@@ -61,35 +61,39 @@ def cohort_flow_figure(
     side = [(i, s) for i, s in enumerate(items) if s.n_excluded]
     rows = len(main)
     with style.context():
-        fig = new_figure(style, 0.04 + 0.17 * rows, max_height_mm=230, layout=None)
+        fig = new_figure(style, height_mm=3.5 + 15.0 * rows, layout=None)
         ax = fig.add_axes((0, 0, 1, 1))
         ax.set_xlim(0, 1)
         ax.set_ylim(0, rows)
         ax.axis("off")
-        box_w, box_h = 0.5, 0.66
-        cx = 0.27
+        # boxes keep their printed size (mm) in either column width; the diagram is centred
+        width_mm = style.width_in * 25.4
+        main_mm, gap_mm, side_mm = 44.0, 5.0, 38.0
+        left = (width_mm - (main_mm + gap_mm + side_mm)) / 2
+        box_w, side_w = main_mm / width_mm, side_mm / width_mm
+        cx = (left + main_mm / 2) / width_mm
+        side_left = (left + main_mm + gap_mm) / width_mm
+        box_h = 0.66
 
-        def box(x: float, y: float, w: float, text: str, align: str = "center") -> None:
+        def box(x: float, y: float, w: float, text: str) -> None:
             ax.add_patch(FancyBboxPatch((x - w / 2, y - box_h / 2), w, box_h, boxstyle="square,pad=0",
                                         fc="white", ec="#000000", lw=0.6))
-            tx = x if align == "center" else x - w / 2 + 0.015
-            ax.text(tx, y, text, ha=align, va="center", fontsize=style.base_pt, linespacing=1.3, wrap=False)
+            ax.text(x, y, text, ha="center", va="center", fontsize=style.base_pt, linespacing=1.3)
 
         centers = [rows - 0.5 - i for i in range(rows)]
         for text, y in zip(main, centers):
             box(cx, y, box_w, text)
+        arrow = dict(arrowstyle="-|>", mutation_scale=6, lw=0.6, color="#000000", shrinkA=0, shrinkB=0)
         for a, b in zip(centers[:-1], centers[1:]):
-            ax.add_patch(FancyArrowPatch((cx, a - box_h / 2), (cx, b + box_h / 2), arrowstyle="-|>",
-                                         mutation_scale=6, lw=0.6, color="#000000", shrinkA=0, shrinkB=0))
+            ax.add_patch(FancyArrowPatch((cx, a - box_h / 2), (cx, b + box_h / 2), **arrow))
         for i, s in side:
             y = (centers[i] + centers[i + 1]) / 2 if i + 1 < rows else centers[i] - 0.5
             ex_text = style.text("figures.flow.excluded", n=n_text(s.n_excluded))
             if s.reason:
                 ex_text += "\n" + _wrap(s.reason, 30)
-            bx = 0.765
-            ax.add_patch(FancyArrowPatch((cx, y), (bx - 0.22, y), arrowstyle="-|>", mutation_scale=6, shrinkA=0, shrinkB=0,
-                                         lw=0.6, color="#000000"))
-            ax.add_patch(FancyBboxPatch((bx - 0.22, y - box_h * 0.4), 0.44, box_h * 0.8, boxstyle="square,pad=0",
+            ax.add_patch(FancyArrowPatch((cx, y), (side_left, y), **arrow))
+            ax.add_patch(FancyBboxPatch((side_left, y - box_h * 0.4), side_w, box_h * 0.8, boxstyle="square,pad=0",
                                         fc="white", ec="#000000", lw=0.6))
-            ax.text(bx - 0.205, y, ex_text, ha="left", va="center", fontsize=style.base_pt - 0.5, linespacing=1.3)
+            ax.text(side_left + 1.5 / width_mm, y, ex_text, ha="left", va="center", fontsize=style.base_pt - 0.5,
+                    linespacing=1.3)
     return fig

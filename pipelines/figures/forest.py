@@ -52,7 +52,7 @@ def forest_figure(
         lines.append(("   " + row.level, count(row.n, row.n_positive), text, est, False))
     n_lines = len(lines)
     with style.context():
-        fig = new_figure(style, 0.12 + 0.062 * (n_lines + 1), max_height_mm=230)
+        fig = new_figure(style, height_mm=5.3 * (n_lines + 1) + 12.0)
         grid = fig.add_gridspec(1, 2, width_ratios=(1.9, 1.0), wspace=0.0)
         table = fig.add_subplot(grid[0])
         ax = fig.add_subplot(grid[1], sharey=table)

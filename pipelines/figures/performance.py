@@ -18,7 +18,7 @@ from pipelines.evaluation import (
     RocCurve,
     ThresholdCurve,
 )
-from pipelines.figures._base import fmt_num, new_figure, require_items, tidy_axes
+from pipelines.figures._base import fmt_num, new_figure, require_items, tidy_axes, tint
 from pipelines.figures._style import GREY, PALETTE, FigureStyle, figure_style
 
 __all__ = [
@@ -49,9 +49,21 @@ def _unit_axes(ax, *, ticks: float = 0.2) -> None:
     tidy_axes(ax, square=True)
 
 
-def _legend(ax, *, title: str, loc: str, weight: int) -> None:
-    legend = ax.legend(title=title, loc=loc, alignment="left")
-    legend.get_title().set_fontweight(weight)
+def _legend(ax, style: FigureStyle, *, title: str | None = None, loc: str) -> None:
+    """Inside the plot in a single column; beside it, vertically centred, in a double column."""
+    if style.preset == "double":
+        legend = ax.legend(title=title, loc="center left", bbox_to_anchor=(1.03, 0.5), alignment="left")
+    else:
+        legend = ax.legend(title=title, loc=loc, alignment="left")
+    if title:
+        legend.get_title().set_fontweight(style.bold)
+
+
+def _band(ax, x, lower, upper, color: str) -> None:
+    """An opaque confidence band with a thin darker edge, so overlapping bands stay readable."""
+    ax.fill_between(x, lower, upper, color=tint(color, 0.16), lw=0, zorder=1)
+    for edge in (lower, upper):
+        ax.plot(x, edge, color=tint(color, 0.45), lw=0.4, zorder=1.5)
 
 
 def roc_figure(curves: Sequence[RocCurve], *, style: FigureStyle | None = None, band: bool = True) -> Figure:
@@ -59,18 +71,18 @@ def roc_figure(curves: Sequence[RocCurve], *, style: FigureStyle | None = None, 
     style = style or figure_style()
     require_items(curves, "ROC")
     with style.context():
-        fig = new_figure(style, 1.0)
+        fig = new_figure(style, style.plot_aspect(1.0))
         ax = fig.add_subplot()
-        ax.plot([0, 1], [0, 1], ls=(0, (3, 2)), lw=0.6, color=GREY, label="_nolegend_")
+        ax.plot([0, 1], [0, 1], ls=(0, (3, 2)), lw=0.6, color=GREY, label="_nolegend_", zorder=2)
         for i, c in enumerate(curves):
             color = PALETTE[i % len(PALETTE)]
             if band:
-                ax.fill_between(c.grid, c.tpr_lower, c.tpr_upper, color=color, alpha=0.15, lw=0, step=None)
-            ax.plot(c.fpr, c.tpr, color=color, drawstyle="steps-post", label=f"{c.label}  {_ci_text(c.auroc)}".strip())
+                _band(ax, c.grid, c.tpr_lower, c.tpr_upper, color)
+            ax.plot(c.fpr, c.tpr, color=color, drawstyle="steps-post", zorder=3, label=f"{c.label}  {_ci_text(c.auroc)}".strip())
         ax.set_xlabel(style.text("figures.roc.x"))
         ax.set_ylabel(style.text("figures.roc.y"))
         _unit_axes(ax)
-        _legend(ax, title=f"{style.metric('auroc')} (95% CI)", loc="lower right", weight=style.bold)
+        _legend(ax, style, title=f"{style.metric('auroc')} (95% CI)", loc="lower right")
     return fig
 
 
@@ -79,7 +91,7 @@ def pr_figure(curves: Sequence[PrCurve], *, style: FigureStyle | None = None, ba
     style = style or figure_style()
     require_items(curves, "PR")
     with style.context():
-        fig = new_figure(style, 1.0)
+        fig = new_figure(style, style.plot_aspect(1.0))
         ax = fig.add_subplot()
         prevalence = curves[0].prevalence
         ax.axhline(prevalence, ls=(0, (3, 2)), lw=0.6, color=GREY)
@@ -88,12 +100,12 @@ def pr_figure(curves: Sequence[PrCurve], *, style: FigureStyle | None = None, ba
         for i, c in enumerate(curves):
             color = PALETTE[i % len(PALETTE)]
             if band:
-                ax.fill_between(c.grid, c.precision_lower, c.precision_upper, color=color, alpha=0.15, lw=0)
-            ax.plot(c.recall, c.precision, color=color, drawstyle="steps-pre", label=f"{c.label}  {_ci_text(c.auprc)}".strip())
+                _band(ax, c.grid, c.precision_lower, c.precision_upper, color)
+            ax.plot(c.recall, c.precision, color=color, drawstyle="steps-pre", zorder=3, label=f"{c.label}  {_ci_text(c.auprc)}".strip())
         ax.set_xlabel(style.text("figures.pr.x"))
         ax.set_ylabel(style.text("figures.pr.y"))
         _unit_axes(ax)
-        _legend(ax, title=f"{style.metric('auprc')} (95% CI)", loc="lower left", weight=style.bold)
+        _legend(ax, style, title=f"{style.metric('auprc')} (95% CI)", loc="lower left")
     return fig
 
 
@@ -102,10 +114,14 @@ def calibration_figure(curves: Sequence[CalibrationCurve], *, style: FigureStyle
     style = style or figure_style()
     require_items(curves, "calibration")
     with style.context():
-        fig = new_figure(style, 1.2)
-        grid = fig.add_gridspec(2, 1, height_ratios=(4, 1))
-        ax = fig.add_subplot(grid[0])
-        hist = fig.add_subplot(grid[1], sharex=ax)
+        fig = new_figure(style, style.plot_aspect(1.2))
+        double = style.preset == "double"
+        grid = fig.add_gridspec(2, 2 if double else 1, height_ratios=(4, 1), width_ratios=(1, 0.7) if double else None)
+        ax = fig.add_subplot(grid[0, 0])
+        hist = fig.add_subplot(grid[1, 0], sharex=ax)
+        if double:  # the calibration statistics go beside the plot, where a legend would be
+            notes = fig.add_subplot(grid[:, 1])
+            notes.axis("off")
         ax.plot([0, 1], [0, 1], ls=(0, (3, 2)), lw=0.6, color=GREY, label=style.text("figures.calibration.ideal"))
         offsets = np.linspace(-0.006, 0.006, len(curves)) if len(curves) > 1 else [0.0]
         lines = []
@@ -119,8 +135,12 @@ def calibration_figure(curves: Sequence[CalibrationCurve], *, style: FigureStyle
             intercept = style.text("figures.calibration.intercept")
             lines.append((color, f"{c.label}: {slope} {_ci_text(c.slope)}, {intercept.lower() if style.lang == 'en' else intercept} {_ci_text(c.intercept)}".lstrip(": ")))
         for j, (color, text) in enumerate(lines):
-            ax.text(0.02, 0.98 - j * 0.065, text, transform=ax.transAxes, ha="left", va="top", color=color,
-                    fontsize=style.base_pt - 1)
+            if double:
+                notes.text(0.0, 0.6 - j * 0.08, text.replace(": ", ":\n", 1), transform=notes.transAxes, ha="left",
+                           va="top", color=color, fontsize=style.base_pt - 0.5, linespacing=1.4)
+            else:
+                ax.text(0.02, 0.98 - j * 0.065, text, transform=ax.transAxes, ha="left", va="top", color=color,
+                        fontsize=style.base_pt - 1)
         ax.set_ylabel(style.text("figures.calibration.y"))
         ax.set_xlim(-0.01, 1.01)
         ax.set_ylim(-0.01, 1.01)
@@ -156,7 +176,7 @@ def decision_curve_figure(
     style = style or figure_style()
     require_items(curves, "decision curve")
     with style.context():
-        fig = new_figure(style, 0.8)
+        fig = new_figure(style, style.plot_aspect(0.8))
         ax = fig.add_subplot()
         c0 = curves[0]
         limit = max_threshold if max_threshold is not None else min(1.0, max(0.5, round(c0.prevalence * 2 + 0.1, 1)))
@@ -171,7 +191,7 @@ def decision_curve_figure(
         ax.set_xlim(0, limit)
         ax.set_xlabel(style.text("figures.dca.x"))
         ax.set_ylabel(style.text("figures.dca.y"))
-        ax.legend(loc="upper right")
+        _legend(ax, style, loc="upper right")
         tidy_axes(ax)
     return fig
 
@@ -187,7 +207,7 @@ def confusion_matrix_figure(
     style = style or figure_style()
     table = matrix.table
     with style.context():
-        fig = new_figure(style, 0.8)
+        fig = new_figure(style, style.plot_aspect(0.8))
         ax = fig.add_subplot()
         shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
         ax.imshow(shares, cmap="Blues", vmin=0, vmax=1.4, aspect="equal")
@@ -214,7 +234,7 @@ def threshold_figure(curve: ThresholdCurve, *, style: FigureStyle | None = None,
     """Sensitivity, specificity, PPV and NPV across thresholds, with the chosen cut-off marked."""
     style = style or figure_style()
     with style.context():
-        fig = new_figure(style, 0.8)
+        fig = new_figure(style, style.plot_aspect(0.8))
         ax = fig.add_subplot()
         series = [("sensitivity", curve.sensitivity, "-"), ("specificity", curve.specificity, "-"),
                   ("ppv", curve.ppv, (0, (4, 1.5))), ("npv", curve.npv, (0, (1, 1)))]
