@@ -113,8 +113,9 @@ def transcode_to_utf8(source: Path, target: Path, encoding: str) -> None:
             final = not chunk
             try:
                 text = decoder.decode(chunk, final=final)
-            except UnicodeDecodeError as exc:
-                bad_line = line + chunk[: exc.start].count(b"\n")
+            except UnicodeError as exc:  # UnicodeDecodeError, or UTF-16 without a BOM
+                start = getattr(exc, "start", 0)
+                bad_line = line + chunk[:start].count(b"\n")
                 raise IngestError(
                     "ingest.invalid_encoding_at",
                     encoding=ENCODING_LABELS.get(encoding, encoding),
