@@ -64,3 +64,10 @@ def test_no_pickle_or_joblib_anywhere():
 def test_no_unsafe_html():
     offenders = [str(p.relative_to(ROOT)) for p in _python_files("pages", "workbench") if "unsafe_allow_html" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_no_cache_data_anywhere():
+    """st.cache_data is shared by every user of the server: patient data must never go through it."""
+    offenders = [str(p.relative_to(ROOT)) for p in _python_files("pages", "workbench")
+                 if "cache_data" in p.read_text(encoding="utf-8")]
+    assert offenders == [], f"st.cache_data used in {offenders}; keep per-user data in st.session_state"
