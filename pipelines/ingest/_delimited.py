@@ -64,6 +64,12 @@ def read_csv(
         delimiter = _sniff_delimiter(body)
     elif len(delimiter) != 1 or delimiter in "\"\r\n":
         raise IngestError("ingest.bad_delimiter", delimiter=delimiter)
+    if header_row is None:
+        title_lines = _title_lines(lines, delimiter)
+        if title_lines:
+            skip = title_lines
+            body = "\n".join(lines[skip:])
+            warnings.append(("ingest.header_row_guessed", {"row": skip + 1}))
     rows = _sample_rows(body, delimiter)
     header = [name.strip() for name in rows[0]]
     _check_header(header)
@@ -106,13 +112,41 @@ def _sniff_delimiter(body: str) -> str:
             counts = [len(row) for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=candidate)]
         except csv.Error:
             continue
-        if not counts or counts[0] < 2:
+        if not counts:
             continue
-        consistent = sum(1 for c in counts if c == counts[0]) / len(counts)
-        score = consistent * counts[0] if consistent >= 0.8 else 0.0
+        modal = max(set(counts), key=counts.count)
+        if modal < 2:
+            continue
+        consistent = counts.count(modal) / len(counts)
+        score = consistent * modal if consistent >= 0.8 else 0.0
         if score > best_score:
             best, best_score = candidate, score
     return best
+
+
+def _title_lines(lines: list[str], delimiter: str) -> int:
+    """How many report-title lines precede the header (``Ward 3 export``, a date line, blank lines).
+
+    A title line holds at most one non-empty cell (Excel pads it with delimiters: ``Title,,,``);
+    the header is the first line with two or more cells and the table's usual width. Only the
+    first 20 lines are considered, so a ragged row further down is still reported as one.
+    """
+    cells: list[list[str]] = []
+    for line in lines[:200]:
+        try:
+            cells.append(next(csv.reader([line], delimiter=delimiter), []))
+        except csv.Error:
+            cells.append([line])
+    widths = [len(row) for row, line in zip(cells, lines) if line.strip()]
+    if len(widths) < 3:
+        return 0
+    modal = max(set(widths), key=widths.count)
+    for index, row in enumerate(cells[:20]):
+        filled = sum(1 for value in row if value.strip())
+        if filled <= 1:
+            continue
+        return index if index > 0 and len(row) == modal else 0
+    return 0
 
 
 def _sample_rows(body: str, delimiter: str) -> list[list[str]]:

@@ -61,6 +61,8 @@ EXPECTED: dict[str, dict] = {
     "duplicate_columns.xlsx": {"error": "ingest.duplicate_columns"},
     "ragged.xlsx": {"error": "ingest.ragged_row"},
     "title_rows.xlsx": {"ok": ["ingest.header_row_guessed"]},
+    "title_rows.csv": {"ok": ["ingest.header_row_guessed"]},
+    "title_rows_chosen.csv": {"ok": [], "options": {"header_row": 2}},
     "data_on_second_sheet.xlsx": {"ok": ["ingest.sheet_chosen"]},
     "html_table.xls": {"error": "ingest.html_file"},
     "ole_garbage.xls": {"error": "ingest.corrupt_excel"},
@@ -241,6 +243,9 @@ def build(target: Path = HOSTILE) -> dict[str, dict]:
     files["utf16_tab.txt"] = "age\tsodium\tward\n63\t140\t내과\n71\t135\t외과\n".encode("utf-16")
     files["semicolon_decimal_comma.csv"] = b"age;creatinine;sodium\n63;1,2;140\n71;0,9;135\n55;2,45;142\n"
     files["header_row_beyond_end.csv"] = table
+    titled = b"Cardiology export,,\n,,\n" + table.replace(b"id,age,sodium", b"id,age,sodium")
+    files["title_rows.csv"] = titled
+    files["title_rows_chosen.csv"] = titled
     assert set(files) == set(EXPECTED), set(files) ^ set(EXPECTED)
     for old in target.iterdir():
         if old.is_file():

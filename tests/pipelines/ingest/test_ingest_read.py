@@ -278,3 +278,13 @@ def test_summary_for_the_cli_is_json_and_holds_no_values() -> None:
     assert [c["type"] for c in summary["columns"]] == ["categorical", "integer", "numeric"]
     assert summary["columns"][2]["proposed_missing"] == [["NA", 1]]
     assert summary["identifier_flags"][0]["category"] == "name"
+
+
+def test_csv_title_rows_are_skipped_or_chosen() -> None:
+    data = b"Ward 3 export,,\ngenerated 2024-01-05,,\n,,\nage,sodium,sex\n63,140,M\n71,135,F\n55,142,F\n"
+    guessed = read_table(data, filename="x.csv")
+    assert list(guessed.frame.columns) == ["age", "sodium", "sex"] and guessed.header_row == 3
+    assert [w.key for w in guessed.warnings] == ["ingest.header_row_guessed"]
+    chosen = read_table(data, filename="x.csv", options=ReadOptions(header_row=3))
+    assert chosen.warnings == () and chosen.frame.shape == (3, 3)
+    pd.testing.assert_frame_equal(chosen.frame, guessed.frame)
