@@ -60,11 +60,12 @@ def read_csv(
     body = "\n".join(lines[skip:])
     if not body.strip():
         raise IngestError("ingest.empty_file")
+    sniffed = delimiter is None
     if delimiter is None:
         delimiter = _sniff_delimiter(body)
     elif len(delimiter) != 1 or delimiter in "\"\r\n":
         raise IngestError("ingest.bad_delimiter", delimiter=delimiter)
-    if header_row is None:
+    if header_row is None and sniffed:  # a user who picks the delimiter also picks the header row
         title_lines = _title_lines(lines, delimiter)
         if title_lines:
             skip = title_lines
