@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from permissions.actions import Action
 from permissions.policy import Actor, four_eyes_allows
 from pipelines.errors import Conflict, InputError, NotFound, PermissionDenied, TrainingError
-from pipelines.recipe import Recipe
+from pipelines.recipe import Recipe, StepChange, diff
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
-from workbench.db.models import DatasetVersion, Project, RecipeApproval, RecipeVersion
+from workbench.db.models import DatasetVersion, Project, RecipeApproval, RecipeVersion, User
 from workbench.services import audit
 from workbench.services._access import authorize
 
@@ -30,6 +30,12 @@ __all__ = [
     "approve",
     "approval_of",
     "require_approved",
+    "ApprovalRecord",
+    "approval_record",
+    "is_approved",
+    "diff_versions",
+    "four_eyes_enabled",
+    "set_four_eyes",
 ]
 
 
@@ -170,3 +176,79 @@ def require_approved(workbench: Workbench, actor: Actor, recipe_version_id: int)
         raise TrainingError("recipes.dataset_changed_since_approval", version=row.version)
     workbench.store.verified_path(dataset.parquet_sha256)
     return ApprovedRecipe(recipe=recipe, recipe_version=row, dataset_version=dataset, approval=approval)
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """What the review screen shows about an approval: who, when, and the hashes it was given for,
+    plus whether those hashes still match (an approval of a changed dataset no longer counts)."""
+
+    approver: str
+    approved_at: Any
+    recipe_sha256: str
+    dataset_sha256: str
+    acknowledged: tuple[str, ...]
+    still_valid: bool
+
+
+def approval_record(workbench: Workbench, actor: Actor, recipe_version_id: int) -> ApprovalRecord | None:
+    """The newest approval of a version with the approver's name, or None if never approved."""
+    row, recipe = get_version(workbench, actor, recipe_version_id)
+    with session_scope(workbench.engine) as session:
+        approval = session.scalar(select(RecipeApproval).where(RecipeApproval.recipe_version_id == row.id)
+                                  .order_by(RecipeApproval.id.desc()))
+        if approval is None:
+            return None
+        approver = session.get(User, approval.approver_id)
+        dataset = session.get(DatasetVersion, row.dataset_version_id)
+        valid = (approval.recipe_sha256 == row.content_sha256 == recipe.content_hash()
+                 and approval.dataset_sha256 == dataset.parquet_sha256)
+        return ApprovalRecord(approver=approver.username if approver else str(approval.approver_id),
+                              approved_at=approval.approved_at, recipe_sha256=approval.recipe_sha256,
+                              dataset_sha256=approval.dataset_sha256,
+                              acknowledged=tuple(approval.acknowledged_warnings or ()), still_valid=valid)
+
+
+def is_approved(workbench: Workbench, actor: Actor, recipe_version_id: int) -> bool:
+    """True when training would accept this version (same test as :func:`require_approved`)."""
+    record = approval_record(workbench, actor, recipe_version_id)
+    return record is not None and record.still_valid
+
+
+def diff_versions(workbench: Workbench, actor: Actor, *, old_id: int, new_id: int) -> tuple[StepChange, ...]:
+    """What changed from one stored version to another (both must be in the same project)."""
+    old_row, old = get_version(workbench, actor, old_id)
+    new_row, new = get_version(workbench, actor, new_id)
+    if old_row.project_id != new_row.project_id:
+        raise NotFound("recipes.not_found", recipe_id=new_id)
+    return diff(old, new)
+
+
+def four_eyes_enabled(workbench: Workbench, actor: Actor, project_id: int) -> bool:
+    authorize(workbench, actor, Action.RECIPE_VIEW, project_id=project_id)
+    with session_scope(workbench.engine) as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound("projects.not_found", project_id=project_id)
+        return bool(project.four_eyes)
+
+
+def set_four_eyes(workbench: Workbench, actor: Actor, project_id: int, enabled: bool) -> None:
+    """Switch the four-eyes rule (nobody approves a recipe version they wrote) on or off.
+
+    A project setting, so it needs ``project.edit_settings`` (owners); the change is audited
+    because it decides whose approval training will accept.
+    """
+    authorize(workbench, actor, Action.PROJECT_EDIT_SETTINGS, project_id=project_id)
+    if not isinstance(enabled, bool):
+        raise InputError("recipes.four_eyes_not_bool", value=repr(enabled)[:40])
+    with session_scope(workbench.engine) as session:
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound("projects.not_found", project_id=project_id)
+        before = bool(project.four_eyes)
+        project.four_eyes = enabled
+        audit.record(session, actor_id=actor.user_id, actor_name=getattr(actor, "name", ""),
+                     action="project.four_eyes", outcome="succeeded", resource_type="project",
+                     resource_id=project_id, project_id=project_id,
+                     details={"before": before, "after": enabled})
