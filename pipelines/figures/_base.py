@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 

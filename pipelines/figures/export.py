@@ -5,7 +5,8 @@ converted to outlines in SVG so it looks the same on a machine without the font.
 PNG are raster at 300 or 600 dpi, the resolution written into the file. Korean labels use
 NanumGothic, a TrueType font: PDF embeds it as a subsetted TrueType (CID) font; EPS embeds it as
 Type 3 (outlines as PostScript procedures) because matplotlib's Type 42 writer walks every glyph
-of a Hangul font and takes ~10 s per font. EPS has no transparency, so no figure uses alpha. Creation dates are left out so the same figure gives the same bytes.
+of a Hangul font and takes ~10 s per font. EPS has no transparency, so no figure uses alpha.
+Creation dates are left out of the file metadata.
 """
 
 from __future__ import annotations

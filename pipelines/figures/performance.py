@@ -95,8 +95,9 @@ def pr_figure(curves: Sequence[PrCurve], *, style: FigureStyle | None = None, ba
         ax = fig.add_subplot()
         prevalence = curves[0].prevalence
         ax.axhline(prevalence, ls=(0, (3, 2)), lw=0.6, color=GREY)
-        ax.text(0.99, prevalence + 0.015, style.text("figures.pr.baseline", value=fmt_num(prevalence)),
-                ha="right", va="bottom", color=GREY, fontsize=style.base_pt - 1)
+        # below the line at the right end, where every PR curve meets the prevalence from above
+        ax.text(0.99, prevalence - 0.015, style.text("figures.pr.baseline", value=fmt_num(prevalence)),
+                ha="right", va="top", color=GREY, fontsize=style.base_pt - 1)
         for i, c in enumerate(curves):
             color = PALETTE[i % len(PALETTE)]
             if band:
