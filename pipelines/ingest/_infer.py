@@ -141,7 +141,6 @@ def decide_column(
 ) -> ColumnDecision:
     """Infer one column's type; text columns are trimmed and, where they are numbers or dates, typed."""
     kind = column.type
-    warnings: list[tuple[str, dict]] = []
     if pa.types.is_dictionary(kind):
         values = column.cast(kind.value_type) if not pa.types.is_string(kind.value_type) else column
         categories = pc.count_distinct(values).as_py()

@@ -69,8 +69,10 @@ class IngestWarning:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IngestResult:
+    """A parsed upload. ``eq=False``: it holds a DataFrame, whose ``==`` is element-wise."""
+
     frame: pd.DataFrame
     format: str
     encoding: str | None
