@@ -288,3 +288,31 @@ def test_csv_title_rows_are_skipped_or_chosen() -> None:
     chosen = read_table(data, filename="x.csv", options=ReadOptions(header_row=3))
     assert chosen.warnings == () and chosen.frame.shape == (3, 3)
     pd.testing.assert_frame_equal(chosen.frame, guessed.frame)
+
+
+def test_legacy_xls_with_serial_dates(tmp_path: Path, datasets_dir: Path) -> None:
+    import datetime as dt
+
+    import xlwt  # test-only: writes the legacy format that xlrd reads
+
+    frame = pd.read_csv(datasets_dir / HEART).head(40)
+    book = xlwt.Workbook()
+    book.add_sheet("Notes").write(0, 0, "cohort on the next sheet")
+    data = book.add_sheet("Data")
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    columns = [*frame.columns, "admitted"]
+    for j, name in enumerate(columns):
+        data.write(0, j, name)
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        for j, value in enumerate(row):
+            data.write(i, j, float(value))
+        data.write(i, len(columns) - 1, dt.date(2015, 1 + i % 12, 1 + i % 28), date_style)
+    path = tmp_path / "legacy.xls"
+    book.save(str(path))
+    result = read_table(path, filename=path.name)
+    assert result.format == "xls" and result.sheet == "Data" and result.frame.shape == (40, 14)
+    assert result.column("admitted").inferred_type == "datetime"
+    assert str(result.frame["admitted"].iloc[0].date()) == "2015-02-02"
+    assert result.column("DEATH_EVENT").inferred_type == "binary"
+    assert result.frame["serum_creatinine"].tolist() == frame["serum_creatinine"].tolist()
+    assert [(f.column, f.category) for f in result.identifier_flags] == [("admitted", "date")]
