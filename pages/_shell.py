@@ -123,17 +123,35 @@ def run_app(workbench: Workbench) -> None:
     ctx = PageContext(workbench=workbench, actor=actor, lang=lang, project_id=project_id)
     st.session_state["_ctx"] = ctx
 
-    pages = []
+    visible, refused = [], []
     for spec in _PAGES:
         if spec.project_scoped and project_id is None:
             continue
+        url_path = spec.file.removesuffix(".py")
         if spec.needs is not None and not ctx.can(spec.needs, project=spec.project_scoped):
+            # Reachable only by a stale link (e.g. access revoked while the page was open): it says
+            # why instead of showing anything. Not listed in the sidebar.
+            refused.append(st.Page(_refusal(ctx, spec), title=t(spec.title_key, lang), url_path=url_path))
             continue
-        pages.append(st.Page(str(PAGES_DIR / spec.file), title=t(spec.title_key, lang), icon=spec.icon,
-                             default=spec.file == "projects.py", url_path=spec.file.removesuffix(".py")))
-    nav = st.navigation(pages)
-    _sidebar(ctx)
+        visible.append(st.Page(str(PAGES_DIR / spec.file), title=t(spec.title_key, lang), icon=spec.icon,
+                               default=spec.file == "projects.py", url_path=url_path))
+    nav = st.navigation(visible + refused, position="hidden")
+    _sidebar(ctx, visible)
     nav.run()
+
+
+def _refusal(ctx: PageContext, spec: _PageSpec) -> Callable[[], None]:
+    def page() -> None:
+        from workbench.services._access import authorize
+
+        st.title(ctx.t(spec.title_key))
+        try:
+            authorize(ctx.workbench, ctx.actor, spec.needs, project_id=ctx.project_id if spec.project_scoped else None)
+        except WorkbenchError as error:  # the refusal is audited by authorize
+            st.error(message(error, ctx.lang), icon=":material/block:")
+
+    page.__name__ = f"refused_{spec.file.removesuffix('.py')}"
+    return page
 
 
 def _current_project(workbench: Workbench, actor: Actor) -> int | None:
@@ -146,9 +164,12 @@ def _current_project(workbench: Workbench, actor: Actor) -> int | None:
     return chosen
 
 
-def _sidebar(ctx: PageContext) -> None:
+def _sidebar(ctx: PageContext, pages: list) -> None:
     visible = st.session_state.get("_projects", {})
     with st.sidebar:
+        for page in pages:
+            st.page_link(page)
+        st.divider()
         st.caption(ctx.t("app.signed_in_as", name=ctx.actor.name))
         if visible:
             ids = list(visible)

@@ -14,7 +14,7 @@ TIMEOUT = 60_000
 
 def nav(page, name: str):
     """A link in the sidebar's page navigation."""
-    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=name)
+    return page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True)
 
 
 def test_korean_browser_gets_korean_and_can_switch_to_english(server, browser):
@@ -58,7 +58,7 @@ def test_admin_signs_in_and_sees_the_demo_project_and_its_data(server, browser, 
     page.get_by_role("button", name="Create dataset version").click()
     page.get_by_text("The dataset version is being created").wait_for()
 
-    page.get_by_role("main").get_by_role("link", name="Jobs").click()
+    page.get_by_test_id("stMain").get_by_role("link", name="Jobs").click()
     page.get_by_text("Reading an uploaded file").first.wait_for()
     page.get_by_text("Finished", exact=True).first.wait_for()
     shot(page, "05-jobs")
