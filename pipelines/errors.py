@@ -8,6 +8,7 @@ Anything that is not a ``WorkbenchError`` is a bug and must propagate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = [
@@ -22,7 +23,19 @@ __all__ = [
     "PermissionDenied",
     "ConfigError",
     "JobCancelled",
+    "set_renderer",
 ]
+
+_renderer: Callable[[WorkbenchError], str] | None = None
+
+
+def set_renderer(render: Callable[[WorkbenchError], str] | None) -> None:
+    """Let the application render messages (``workbench.i18n`` registers English on import).
+
+    ``pipelines`` must not import the application, so the application hands its renderer down.
+    """
+    global _renderer
+    _renderer = render
 
 
 class WorkbenchError(Exception):
@@ -38,14 +51,11 @@ class WorkbenchError(Exception):
         self.params = params
 
     def __str__(self) -> str:
-        # English rendering when the catalogues are importable; the bare key otherwise.
-        try:
-            from workbench.i18n import message
-
-            return message(self, "en")
-        except Exception:  # pragma: no cover - only outside an installed workbench
-            extras = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
-            return f"{self.key} ({extras})" if extras else self.key
+        # English from the catalogues once the application registered its renderer; the key otherwise.
+        if _renderer is not None:
+            return _renderer(self)
+        extras = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{self.key} ({extras})" if extras else self.key
 
     def __reduce__(self):  # keep errors picklable across Dask workers (our own objects only)
         return (_rebuild, (type(self), self.key, self.params))

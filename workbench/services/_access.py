@@ -69,5 +69,6 @@ def authorize(
                 project_id=project_id,
                 reason=decision.reason,
             )
-        raise PermissionDenied(decision.reason_key, action=str(action))
+        raise PermissionDenied(decision.reason_key, action=str(action), reason=decision.reason, role=decision.role or "",
+                               project_id=project_id, user_id=actor.user_id if actor else None)
     return decision
