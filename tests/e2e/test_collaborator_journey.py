@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 
@@ -24,7 +23,6 @@ def _open(data_dir):
 
 
 def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(server, browser):
-    from workbench.db.models import utcnow
     from workbench.services import accounts
 
     workbench = _open(server.data_dir)

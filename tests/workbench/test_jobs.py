@@ -27,7 +27,7 @@ def _wait(workbench, job_id, *, until=("succeeded", "failed", "cancelled"), time
 
 @pytest.fixture
 def project(workbench, admin):
-    from workbench.services import accounts, projects
+    from workbench.services import projects
 
     project_id = projects.create_project(workbench, admin, name="Heart failure mortality")
     return project_id

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from permissions.actions import Action
 from permissions.policy import Actor
 from pipelines import viewer
 from workbench.context import Workbench
