@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,9 @@ def _predict(X: pd.DataFrame, y: np.ndarray) -> Predictions:
     cv = StratifiedKFold(5, shuffle=True, random_state=0)
     lr = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
     hgb = HistGradientBoostingClassifier(max_iter=40, learning_rate=0.15, max_leaf_nodes=8, early_stopping=False, random_state=0)
-    p_lr = cross_val_predict(lr, X, y, cv=cv, method="predict_proba")[:, 1]
-    p_hgb = cross_val_predict(hgb, X, y, cv=cv, method="predict_proba")[:, 1]
+    with threadpool_limits(1):  # the machine is shared: one thread, like n_jobs=1 elsewhere
+        p_lr = cross_val_predict(lr, X, y, cv=cv, method="predict_proba")[:, 1]
+        p_hgb = cross_val_predict(hgb, X, y, cv=cv, method="predict_proba")[:, 1]
     return Predictions(X, y, p_lr, p_hgb)
 
 
