@@ -89,7 +89,7 @@ def _tables(specs: list[str]) -> dict[str, pd.DataFrame]:
 
 def _apply(recipe_path: Path, data: Path, *, out: Path, tables: list[str], lang: str) -> int:
     from workbench.i18n import t
-    from workbench.services.review import review_frame
+    from workbench.services.review import flow_labels, review_frame, warning_text
 
     if out.suffix.lower() not in _OUT_FORMATS:
         raise InputError("review.cli.bad_out", path=str(out), formats=list(_OUT_FORMATS))
@@ -107,12 +107,9 @@ def _apply(recipe_path: Path, data: Path, *, out: Path, tables: list[str], lang:
         frame.to_parquet(out, index=False)
     print(t("review.cli.written", lang, path=str(out), rows=len(frame), columns=frame.shape[1],
             rows_in=shown.rows_in))
-    for item in shown.prepared.cohort_flow:
-        if item.excluded:
-            print(t("review.cli.excluded", lang, step=item.step, count=item.excluded,
-                    reason=t(item.reason_key, lang) if item.reason_key else item.reason))
+    for row in flow_labels(shown, lang):
+        if row["excluded"]:
+            print(t("review.cli.excluded", lang, step=row["step"], count=row["excluded"], reason=row["reason"]))
     for warning in shown.warnings:
-        from workbench.services.review import warning_text
-
         print(f"  [{warning.severity}] {warning_text(warning, lang)}")
     return 0

@@ -133,7 +133,7 @@ class Preview:
 
 def warning_id(warning: ReviewWarning) -> str:
     """A stable name for one warning (what an approval records as acknowledged)."""
-    return warning.key.split(".", 1)[-1] + (":" + ",".join(warning.columns) if warning.columns else "")
+    return warning.key.split(".", 1)[-1].removeprefix("warn_") + (":" + ",".join(warning.columns) if warning.columns else "")
 
 
 def warning_text(warning: ReviewWarning, lang: str = "en") -> str:
