@@ -453,12 +453,14 @@ def _convert(series: pd.Series, name: str, kind: str, date_format: str | None) -
 
 def infer_frame_types(frame: pd.DataFrame) -> dict[str, str]:
     """Types for a frame that did not come through :func:`read_table` (e.g. a recipe's output)."""
+    from ._profile import _arrow
+
     types: dict[str, str] = {}
-    for name in frame.columns:
-        series = frame[name]
-        if pd.api.types.is_string_dtype(series.dtype) or series.dtype == object:
+    for position, name in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        if series.dtype == object:
             array = _text_arrow(series)
         else:
-            array = pa.chunked_array([pa.Array.from_pandas(series)])
+            array = _arrow(series)
         types[str(name)] = decide_column(str(name), array, missing_codes=()).inferred_type
     return types

@@ -61,3 +61,11 @@ def test_range_aliases_in_english_and_korean() -> None:
     assert range_for_column("혈청나트륨").name == "sodium"
     assert range_for_column("수축기 혈압").name == "systolic_bp"
     assert range_for_column("time") is None
+
+
+def test_profile_of_a_plain_pandas_frame_infers_types(datasets_dir: Path) -> None:
+    frame = pd.read_csv(datasets_dir / "heart_cleveland.csv")  # numpy dtypes, NaN for missing
+    stored = profile(frame)
+    assert stored.column("sex").type == "binary" and stored.column("oldpeak").type == "numeric"
+    assert stored.column("ca").missing_count == 4 and stored.column("thal").missing_count == 2
+    assert stored.column("trestbps").out_of_range.range_name == "systolic_bp"
