@@ -67,3 +67,34 @@ def make_user(workbench, admin):
         return signed
 
     return _make
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the whole test session (see tests/postgres.py)."""
+    from tests.postgres import postgres_bin, running_postgres
+
+    if postgres_bin() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL tests: install Debian's postgresql (see .ci/run)")
+        pytest.skip("no PostgreSQL server binaries installed (Debian: apt-get install postgresql)")
+    with running_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """Run a test once on SQLite and once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return ""
+    import uuid
+
+    import sqlalchemy as sa
+
+    server = request.getfixturevalue("postgres_server")
+    name = "wb_" + uuid.uuid4().hex[:12]
+    engine = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine.dispose()
+    return server.rsplit("/", 1)[0] + "/" + name

@@ -10,6 +10,12 @@ from workbench.db.engine import session_scope
 from workbench.db.models import AuditEvent, Base
 
 
+@pytest.fixture
+def workbench(make_workbench, database_url):
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return make_workbench(database_url=database_url)
+
+
 def test_migrations_create_every_table(workbench):
     tables = set(sa.inspect(workbench.engine).get_table_names())
     assert set(Base.metadata.tables) <= tables
@@ -27,22 +33,25 @@ def test_migration_matches_the_models(workbench):
     assert diff == []
 
 
-def test_sqlite_runs_in_wal_with_busy_timeout_and_foreign_keys(workbench):
-    with workbench.engine.connect() as connection:
+def test_sqlite_runs_in_wal_with_busy_timeout_and_foreign_keys(make_workbench):
+    with make_workbench().engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
 
 
-def test_reopening_does_not_migrate_again(workbench, make_workbench):
-    again = make_workbench()
+def test_reopening_does_not_migrate_again(workbench, make_workbench, database_url):
+    again = make_workbench(database_url=database_url)
     assert not again.created_database
 
 
-@pytest.mark.parametrize("statement", ["UPDATE audit_events SET outcome = 'succeeded'", "DELETE FROM audit_events"])
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET outcome = 'succeeded'", "DELETE FROM audit_events",
+                                       "TRUNCATE audit_events"])
 def test_audit_log_is_append_only(workbench, statement):
     with session_scope(workbench.engine) as session:
         session.add(AuditEvent(action="auth.sign_in", outcome="denied", actor_name="mallory"))
+    if statement.startswith("TRUNCATE") and workbench.engine.dialect.name == "sqlite":
+        statement = "DELETE FROM audit_events"  # SQLite has no TRUNCATE; DELETE is its equivalent
     with pytest.raises(DBAPIError, match="append-only"):
         with workbench.engine.begin() as connection:
             connection.exec_driver_sql(statement)
