@@ -152,11 +152,11 @@ def run_logistic(task: Task, plan: SimpleNamespace, seed: int, budget: float) ->
     X_train, y_train, X_test, y_test = _sub(task, plan)
     ct = ColumnTransformer([
         ("num", SimpleImputer(strategy="median"), make_column_selector(dtype_include="number")),
-        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"),
-                              OneHotEncoder(handle_unknown="ignore", sparse_output=False)),
+        ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
          make_column_selector(dtype_exclude="number")),
     ])
-    model = make_pipeline(ct, StandardScaler(), LogisticRegression(max_iter=2000))
+    # sparse one-hot (thousands of ICD-9 codes in readmission), so scaling keeps zeros at zero
+    model = make_pipeline(ct, StandardScaler(with_mean=False), LogisticRegression(max_iter=2000))
     model.fit(X_train, y_train)
     return roc_auc_score(y_test, model.predict_proba(X_test)[:, 1])
 
@@ -167,7 +167,7 @@ def run_xgboost_default(task: Task, plan: SimpleNamespace, seed: int, budget: fl
     X_train, y_train, X_test, y_test = _sub(task, plan)
     ct = ColumnTransformer([
         ("num", "passthrough", make_column_selector(dtype_include="number")),
-        ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), make_column_selector(dtype_exclude="number")),
+        ("cat", OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number")),
     ])
     model = make_pipeline(ct, xgboost.XGBClassifier(random_state=seed))
     model.fit(X_train, y_train)

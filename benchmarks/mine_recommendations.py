@@ -1,10 +1,11 @@
 """Rebuild ``pipelines/data/recommendations.json``: meta-features and best configurations of the
 AutoML search on public clinical datasets, so a fresh install already has neighbours to learn from.
 
-    python benchmarks/mine_recommendations.py [--trials 40] [--out pipelines/data/recommendations.json]
+    python benchmarks/mine_recommendations.py [--trials 20] [--out pipelines/data/recommendations.json]
 
 Each dataset gets a fixed-trial search (reproducible) on all its rows with 5-fold CV (3-fold,
-patient-grouped, on a 25,000-row patient sample for the readmission table); the best trial of each
+patient-grouped, on a 6,000-patient sample of the readmission table; half the trials for tables
+over 5,000 rows); the best trial of each
 family is kept, best first. Only meta-features and hyperparameters are written, never data.
 """
 
@@ -69,28 +70,32 @@ def _mine(name: str, X: pd.DataFrame, y: pd.Series, task: str, trials: int, grou
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--out", type=Path, default=SHIPPED_TABLE)
+    parser.add_argument("--readmission-patients", type=int, default=6_000)
     args = parser.parse_args(argv)
 
-    runs = []
+    runs: list[dict] = []
+
+    def write() -> None:  # after every table, so an interrupted rebuild keeps what it mined
+        table = {"version": 1, "generated_by": "benchmarks/mine_recommendations.py",
+                 "trials_per_dataset": args.trials, "runs": runs}
+        args.out.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
     for loader in (bench.heart_failure, bench.cleveland, bench.pima, bench.breast_cancer, physionet):
         t = loader()
-        runs.append(_mine(t.dataset, t.X, t.y, "binary", args.trials))
+        trials = args.trials if len(t.y) <= 5_000 else max(8, args.trials // 2)
+        runs.append(_mine(t.dataset, t.X, t.y, "binary", trials))
+        write()
     X, y = cleveland_multiclass()
     runs.append(_mine("cleveland_multiclass", X, y, "multiclass", args.trials))
+    write()
     t = bench.readmission()
-    patients = t.groups.drop_duplicates().sample(n=18_000, random_state=0)
+    patients = t.groups.drop_duplicates().sample(n=args.readmission_patients, random_state=0)
     keep = np.flatnonzero(t.groups.isin(patients).to_numpy())
     runs.append(_mine(t.dataset, t.X.iloc[keep].reset_index(drop=True), t.y.iloc[keep].reset_index(drop=True),
                       "binary", max(8, args.trials // 4), t.groups.iloc[keep].reset_index(drop=True)))
-    table = {
-        "version": 1,
-        "generated_by": "benchmarks/mine_recommendations.py",
-        "trials_per_dataset": args.trials,
-        "runs": runs,
-    }
-    args.out.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write()
     print(f"wrote {args.out} ({len(runs)} tables)")
     return 0
 
