@@ -208,13 +208,14 @@ def _read_path(path: Path, work: Path, *, filename: str, options: ReadOptions, s
     labels: dict[str, str] = {}
     if kind == "csv":
         encoding = normalise_encoding(options.encoding) if options.encoding else detect_encoding(head)
-        csv_path = path
-        if encoding not in ("utf-8", "utf-8-sig"):
-            csv_path = work / "utf8.csv"
-            transcode_to_utf8(path, csv_path, encoding)
-        table, dialect, more = read_csv(
-            csv_path, delimiter=options.delimiter, decimal=options.decimal, header_row=options.header_row, threads=DUCKDB_THREADS
-        )
+        try:
+            table, dialect, more = _read_text(path, work, encoding, options)
+        except IngestError as err:
+            # Only the first megabyte decided "UTF-8"; Korean text further down means CP949.
+            if options.encoding or encoding != "utf-8" or err.key != "ingest.invalid_encoding_at":
+                raise
+            encoding = "cp949"
+            table, dialect, more = _read_text(path, work, encoding, options)
         warnings += more
         delimiter, decimal, header_row = dialect.delimiter, dialect.decimal, dialect.header_row
     elif kind == "xlsx":
@@ -275,6 +276,16 @@ def _read_path(path: Path, work: Path, *, filename: str, options: ReadOptions, s
         header_row=header_row,
         filename=filename,
         size_bytes=size,
+    )
+
+
+def _read_text(path: Path, work: Path, encoding: str, options: ReadOptions):
+    csv_path = path
+    if encoding not in ("utf-8", "utf-8-sig"):
+        csv_path = work / "utf8.csv"
+        transcode_to_utf8(path, csv_path, encoding)
+    return read_csv(
+        csv_path, delimiter=options.delimiter, decimal=options.decimal, header_row=options.header_row, threads=DUCKDB_THREADS
     )
 
 

@@ -316,3 +316,13 @@ def test_legacy_xls_with_serial_dates(tmp_path: Path, datasets_dir: Path) -> Non
     assert result.column("DEATH_EVENT").inferred_type == "binary"
     assert result.frame["serum_creatinine"].tolist() == frame["serum_creatinine"].tolist()
     assert [(f.column, f.category) for f in result.identifier_flags] == [("admitted", "date")]
+
+
+def test_korean_text_after_the_first_megabyte_switches_to_cp949() -> None:
+    data = b"id,ward\n" + b"".join(b"%d,ICU\n" % i for i in range(200_000)) + "200000,내과\n".encode("cp949")
+    result = read_table(data, filename="x.csv")
+    assert result.encoding == "cp949" and result.frame["ward"].iloc[-1] == "내과"
+    mixed = data + "200001,외과\n".encode("utf-8")
+    with pytest.raises(IngestError) as err:
+        read_table(mixed, filename="x.csv")
+    assert err.value.key == "ingest.invalid_encoding_at" and err.value.params["line"] == 200_003
