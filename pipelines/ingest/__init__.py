@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._formats import FORMATS
 from ._identifiers import PHI_CATEGORIES, IdentifierFlag, detect_identifiers
 from ._options import COLUMN_TYPES, DEFAULT_MAX_BYTES, DEFAULT_MISSING_CODES, ColumnType, ReadOptions
+from ._pseudonymise import pseudonymise
 from ._profile import ColumnProfile, DatasetProfile, Histogram, RangeCheck, profile
 from ._ranges import ClinicalRange, clinical_ranges, range_for_column
 from ._read import (
@@ -45,6 +46,7 @@ __all__ = [
     "infer_frame_types",
     "override_types",
     "profile",
+    "pseudonymise",
     "range_for_column",
     "read_table",
 ]

@@ -86,3 +86,29 @@ def test_flag_json_round_trip_and_category_list() -> None:
     flag = IdentifierFlag("전화", "phone", "name", {"matched": "전화"})
     assert IdentifierFlag.from_dict(flag.to_dict()) == flag
     assert len(PHI_CATEGORIES) == 19 and "korean_rrn" in PHI_CATEGORIES
+
+
+def test_pseudonymise_keeps_joins_but_not_values(datasets_dir: Path) -> None:
+    import pandas as pd
+
+    from pipelines.errors import IngestError
+    from pipelines.ingest import pseudonymise
+
+    name = "diabetes_130_us_hospitals.csv.gz"
+    frame = read_table(datasets_dir / name, filename=name).frame[["patient_nbr", "readmitted"]].head(5000)
+    secret = b"project-7-secret-key-0123456789"
+    masked = pseudonymise(frame, "patient_nbr", secret=secret)
+    assert masked["patient_nbr"].nunique() == frame["patient_nbr"].nunique()
+    assert not set(masked["patient_nbr"].astype(str)) & set(frame["patient_nbr"].astype(str))
+    # Same patient, same token; another project's key gives other tokens.
+    first = frame["patient_nbr"].iloc[0]
+    same = masked.loc[frame["patient_nbr"] == first, "patient_nbr"].unique()
+    assert len(same) == 1 and same[0].startswith("P-")
+    other = pseudonymise(frame, "patient_nbr", secret=b"another-project-secret-key-xyz")
+    assert other["patient_nbr"].iloc[0] != masked["patient_nbr"].iloc[0]
+    assert frame["patient_nbr"].iloc[0] == first  # the input is untouched
+    dates = pd.DataFrame({"dob": pd.to_datetime(["1950-03-04", None, "1962-11-30"])})
+    assert pseudonymise(dates, "dob", secret=secret)["dob"].tolist() == [1950, pd.NA, 1962]
+    with pytest.raises(IngestError) as err:
+        pseudonymise(frame, "patient_nbr", secret=b"short")
+    assert err.value.key == "ingest.weak_secret"
