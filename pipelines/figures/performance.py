@@ -87,7 +87,7 @@ def roc_figure(curves: Sequence[RocCurve], *, style: FigureStyle | None = None, 
 
 
 def pr_figure(curves: Sequence[PrCurve], *, style: FigureStyle | None = None, band: bool = True) -> Figure:
-    """Precision-recall curves; the dashed line is the prevalence, the no-skill baseline."""
+    """Interpolated precision-recall curves with bands; the dashed line is the prevalence (no skill)."""
     style = style or figure_style()
     require_items(curves, "PR")
     with style.context():
@@ -102,7 +102,10 @@ def pr_figure(curves: Sequence[PrCurve], *, style: FigureStyle | None = None, ba
             color = PALETTE[i % len(PALETTE)]
             if band:
                 _band(ax, c.grid, c.precision_lower, c.precision_upper, color)
-            ax.plot(c.recall, c.precision, color=color, drawstyle="steps-pre", zorder=3, label=f"{c.label}  {_ci_text(c.auprc)}".strip())
+            # interpolated precision (the best precision at this recall or beyond), the same quantity
+            # as the band; the raw saw-tooth would wander outside its own interval at low recall
+            envelope = np.maximum.accumulate(c.precision[::-1])[::-1]
+            ax.plot(c.recall, envelope, color=color, drawstyle="steps-pre", zorder=3, label=f"{c.label}  {_ci_text(c.auprc)}".strip())
         ax.set_xlabel(style.text("figures.pr.x"))
         ax.set_ylabel(style.text("figures.pr.y"))
         _unit_axes(ax)
