@@ -69,23 +69,19 @@ def read_xlsx(
             raise IngestError("ingest.no_sheets")
         warnings: list[tuple[str, dict]] = []
         try:
-            rows_by_sheet: dict[str, list[tuple]] = {}
             if sheet is None:
-                for name in names:
-                    rows_by_sheet[name] = [r for r in book[name].iter_rows(values_only=True)]
-                chosen = max(names, key=lambda n: _filled_cells(rows_by_sheet[n]))
+                chosen = max(names, key=lambda n: _sheet_size(book[n]))
                 if len(names) > 1:
                     warnings.append(("ingest.sheet_chosen", {"sheet": chosen, "sheets": names}))
             else:
                 chosen = _resolve_sheet(sheet, names)
-                rows_by_sheet[chosen] = [r for r in book[chosen].iter_rows(values_only=True)]
+            rows = [list(r) for r in book[chosen].iter_rows(values_only=True)]
         except IngestError:
             raise
         except Exception as exc:
             if "Entities" in type(exc).__name__ or "DTD" in type(exc).__name__:
                 raise IngestError("ingest.xml_entities", member="worksheet") from None
             raise IngestError("ingest.corrupt_excel", detail=type(exc).__name__) from None
-        rows = [list(r) for r in rows_by_sheet[chosen]]
     finally:
         book.close()
         handle.close()
@@ -152,6 +148,20 @@ def _resolve_sheet(sheet: str | int, names: list[str]) -> str:
     elif sheet in names:
         return str(sheet)
     raise IngestError("ingest.unknown_sheet", sheet=sheet, sheets=names)
+
+
+def _sheet_size(worksheet: Any) -> int:
+    """Cells in a sheet's used range, from its stored dimension; counted by streaming when absent.
+
+    Only the chosen sheet is then held in memory, not every sheet of the workbook.
+    """
+    try:
+        rows, columns = worksheet.max_row, worksheet.max_column
+    except Exception:  # a malformed dimension tag
+        rows = columns = None
+    if rows and columns and (rows, columns) != (1, 1):
+        return int(rows) * int(columns)
+    return sum(1 for row in worksheet.iter_rows(values_only=True) for value in row if not _blank(value))
 
 
 def _filled_cells(rows: list) -> int:
