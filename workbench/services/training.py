@@ -28,7 +28,16 @@ from pipelines.errors import InputError, NotFound
 from pipelines.recipe import Prepared, Recipe, make_split_plan, prepare
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
-from workbench.db.models import Job, ModelRow, Project, Run, utcnow
+from workbench.db.models import (
+    DatasetVersion,
+    Job,
+    ModelRow,
+    Project,
+    RecipeApproval,
+    RecipeVersion,
+    Run,
+    utcnow,
+)
 from workbench.services import audit
 from workbench.services._access import authorize
 from workbench.services._frames import read_dataset_frame
@@ -40,6 +49,7 @@ __all__ = [
     "TrainingProgress",
     "RunView",
     "recommended_settings",
+    "trainable_recipes",
     "check_overrides",
     "start_training",
     "training_jobs",
@@ -111,6 +121,26 @@ class RunView:
 
 
 # --------------------------------------------------------------------------- recommendations
+
+
+def trainable_recipes(workbench: Workbench, actor: Actor, project_id: int) -> list[tuple[RecipeVersion, RecipeApproval]]:
+    """Recipe versions of the project whose latest approval still matches, newest first."""
+    authorize(workbench, actor, Action.RECIPE_VIEW, project_id=project_id)
+    out = []
+    with session_scope(workbench.engine) as session:
+        versions = list(session.scalars(select(RecipeVersion).where(RecipeVersion.project_id == project_id)
+                                        .order_by(RecipeVersion.version.desc())))
+        for version in versions:
+            approval = session.scalar(select(RecipeApproval).where(RecipeApproval.recipe_version_id == version.id)
+                                      .order_by(RecipeApproval.id.desc()))
+            dataset = session.get(DatasetVersion, version.dataset_version_id)
+            if approval is None or approval.recipe_sha256 != version.content_sha256 \
+                    or approval.dataset_sha256 != dataset.parquet_sha256:
+                continue
+            session.expunge(version)
+            session.expunge(approval)
+            out.append((version, approval))
+    return out
 
 
 def _prepared(workbench: Workbench, actor: Actor, recipe_version_id: int) -> tuple[Any, Prepared]:
