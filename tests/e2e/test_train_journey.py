@@ -1,0 +1,93 @@
+"""Scenario 1 step 5 in a real browser: train the demo heart failure table with the recommended
+settings, watch the progress, close the tab, come back and find the leaderboard."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TIMEOUT = 60_000
+
+
+def nav(page, name: str):
+    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=name)
+
+
+def _approve_demo_recipe(server) -> None:
+    """The review step done through the services (its own browser test walks the review page):
+    the suggested recipe for DEATH_EVENT, with `time` dropped, approved by the owner."""
+    from pipelines.recipe import DropColumns, suggest_recipe
+    from workbench.context import open_workbench
+    from workbench.services import accounts, datasets, projects, recipes
+    from workbench.services._frames import read_dataset_frame
+    from workbench.settings import SETTINGS, Settings
+
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD)
+    workbench = open_workbench(Settings(values))
+    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
+                                                                 password=ADMIN_PASSWORD).token)
+    demo = projects.list_projects(workbench, admin)[0]
+    version = datasets.list_versions(workbench, admin, demo.id)[0]
+    recipe = suggest_recipe(read_dataset_frame(workbench, version), target="DEATH_EVENT")
+    dropped = {c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns}
+    if "time" not in dropped:
+        recipe = recipe.add(DropColumns(columns=("time",), note="recorded after the outcome"))
+    version_id = recipes.save_version(workbench, admin, project_id=demo.id, dataset_version_id=version.id, recipe=recipe)
+    recipes.approve(workbench, admin, recipe_version_id=version_id)
+    workbench.engine.dispose()
+
+
+def test_physician_trains_with_recommended_settings_closes_the_tab_and_finds_the_leaderboard(server, browser):
+    _approve_demo_recipe(server)
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, server.url)
+    page.get_by_text("Heart failure mortality (demo)").first.wait_for()
+    nav(page, "Train").click()
+    page.get_by_role("heading", name="Recommended settings").wait_for()
+    page.get_by_text("Similar to heart_failure").first.wait_for()
+    page.get_by_text("No usable GPU was found on this machine").first.wait_for()
+    shot(page, "07-train-recommended")
+
+    page.get_by_role("button", name="Start training with the recommended settings").click()
+    page.get_by_text("Training #").first.wait_for()
+    page.get_by_text("Trials done").first.wait_for()
+    page.get_by_text("running", exact=False).first.wait_for()
+    page.get_by_role("button", name="Cancel training").wait_for()
+    # the leaderboard fills while trials finish
+    page.get_by_text("Logistic / linear regression").first.wait_for(timeout=90_000)
+    shot(page, "08-train-progress")
+    context.close()  # she closes the tab; the job keeps running on the server
+
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, server.url)
+    page.get_by_text("Heart failure mortality (demo)").first.wait_for()
+    nav(page, "Train").click()
+    page.get_by_text("Training #").first.wait_for()
+    page.get_by_text("Rank 1 is").first.wait_for(timeout=240_000)
+    board = page.get_by_test_id("stDataFrame").first
+    board.wait_for()
+    assert page.get_by_text("· finished").count() >= 1
+    shot(page, "09-train-leaderboard")
+    text = page.get_by_role("main").inner_text()
+    assert "Cross-validated roc_auc" in text and "Holdout roc_auc" in text
+    context.close()
+
+    # the leaderboard the page showed is the stored run: logistic regression against boosted trees
+    from sqlalchemy import create_engine, select
+
+    from workbench.db.models import ModelRow
+
+    engine = create_engine(f"sqlite:///{server.data_dir / 'workbench.db'}")
+    with engine.connect() as connection:
+        families = {row.family for row in connection.execute(select(ModelRow.family))}
+    engine.dispose()
+    assert "linear" in families and families & {"xgboost", "lightgbm", "hist_gb"}
