@@ -22,10 +22,10 @@ import sys
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,12 @@ from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, StratifiedKFold, train_test_split
+from sklearn.model_selection import (
+    GroupShuffleSplit,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+    train_test_split,
+)
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -210,7 +215,7 @@ def run_autogluon(task: Task, plan: SimpleNamespace, seed: int, budget: float, p
         proc = subprocess.run(
             [python, "-c", _AUTOGLUON_SCRIPT, str(tmp_path / "train.parquet"), str(tmp_path / "test.parquet"),
              str(budget), str(tmp_path / "ag"), str(out)],
-            capture_output=True, text=True, timeout=budget * 10 + 300,
+            check=False, capture_output=True, text=True, timeout=budget * 10 + 300,
         )
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr[-2000:])
@@ -255,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
                 start = time.perf_counter()
                 try:
                     auc = float(fn(task, plan, seed, args.budget))
-                except Exception as exc:  # a competitor failing must not hide the others' numbers
+                except Exception as exc:  # noqa: BLE001 - a competitor failing must not hide the others' numbers
                     print(f"  {task_name} seed {seed} {method}: FAILED {type(exc).__name__}: {str(exc)[:300]}")
                     auc = float("nan")
                 took = time.perf_counter() - start

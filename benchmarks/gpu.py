@@ -17,10 +17,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import automl as bench  # noqa: E402  (benchmarks/automl.py: the shared task loaders)
+import automl as bench
 
-from pipelines.automl import SearchSettings, probe_cuda, run_search  # noqa: E402
-from pipelines.automl.device import enable_cudf_pandas, resolve_device  # noqa: E402
+from pipelines.automl import SearchSettings, probe_cuda, run_search
+from pipelines.automl.device import enable_cudf_pandas, resolve_device
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,11 +25,11 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import automl as bench  # noqa: E402  (benchmarks/automl.py: the shared task loaders)
+import automl as bench
 
-from pipelines.automl import SearchSettings, meta_features, run_search  # noqa: E402
-from pipelines.automl.device import resolve_device  # noqa: E402
-from pipelines.automl.recommend import SHIPPED_TABLE  # noqa: E402
+from pipelines.automl import SearchSettings, meta_features, run_search
+from pipelines.automl.device import resolve_device
+from pipelines.automl.recommend import SHIPPED_TABLE
 
 
 def physionet() -> bench.Task:

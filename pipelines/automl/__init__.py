@@ -5,7 +5,13 @@ Pure ML code (no Streamlit, no database); the workbench runs :func:`run_search` 
 
 from __future__ import annotations
 
-from pipelines.automl.device import DeviceChoice, Notice, ProbeResult, probe_cuda, resolve_device
+from pipelines.automl.device import (
+    DeviceChoice,
+    Notice,
+    ProbeResult,
+    probe_cuda,
+    resolve_device,
+)
 from pipelines.automl.meta import MetaFeatures, meta_features
 from pipelines.automl.metrics import METRICS, default_metric
 from pipelines.automl.search import (
@@ -16,7 +22,12 @@ from pipelines.automl.search import (
     TrialRecord,
     run_search,
 )
-from pipelines.automl.settings import ALL_FAMILIES, Overrides, SearchSettings, parse_overrides
+from pipelines.automl.settings import (
+    ALL_FAMILIES,
+    Overrides,
+    SearchSettings,
+    parse_overrides,
+)
 
 __all__ = [
     "ALL_FAMILIES",

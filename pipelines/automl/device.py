@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -21,11 +22,11 @@ from pipelines.errors import TrainingError
 __all__ = [
     "DEVICES",
     "DeviceChoice",
-    "ProbeResult",
     "Notice",
+    "ProbeResult",
+    "enable_cudf_pandas",
     "probe_cuda",
     "resolve_device",
-    "enable_cudf_pandas",
     "to_device_array",
 ]
 
@@ -110,7 +111,7 @@ def resolve_device(requested: str, *, probe: Callable[[], ProbeResult] = probe_c
 def enable_cudf_pandas() -> bool:
     """Route data-level pandas work through cuDF; only ever called after the probe said yes."""
     try:
-        import cudf.pandas  # noqa: F401  (optional GPU extra)
+        import cudf.pandas
     except ImportError:
         return False
     cudf.pandas.install()

@@ -28,21 +28,19 @@ def select_ensemble(*, candidates: dict[int, np.ndarray], y: np.ndarray, metric:
     that order, so the result is deterministic)."""
     order = list(candidates)
     total = None
-    count = 0
     weights: dict[int, int] = {}
     best_score = -np.inf
     best_state: tuple[dict[int, int], np.ndarray] | None = None
-    for _ in range(rounds):
+    for count in range(1, rounds + 1):  # count = members after this round
         round_best = None
         for number in order:
             trial_pred = candidates[number]
-            mix = trial_pred if total is None else (total + trial_pred) / (count + 1)
+            mix = trial_pred if total is None else (total + trial_pred) / count
             score = metric.score(y, mix)
             if round_best is None or score > round_best[0] + 1e-12:
                 round_best = (score, number)
         score, number = round_best
         total = candidates[number] * 1.0 if total is None else total + candidates[number]
-        count += 1
         weights[number] = weights.get(number, 0) + 1
         if score > best_score + 1e-12:
             best_score = score

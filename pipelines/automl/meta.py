@@ -53,7 +53,7 @@ def meta_features(X: pd.DataFrame, y: pd.Series, task: str) -> MetaFeatures:
     n_classes = 0
     if task != "regression":
         shares = y.value_counts(normalize=True, dropna=True).sort_index()
-        n_classes = int(len(shares))
+        n_classes = len(shares)
         prevalence = float(shares.iloc[-1]) if task == "binary" else float(shares.min())
     return MetaFeatures(
         task=task,

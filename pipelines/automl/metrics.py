@@ -8,15 +8,15 @@ the order of ``classes``) and a vector for regression.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from sklearn import metrics as skm
 
 from pipelines.errors import TrainingError
 
-__all__ = ["Metric", "METRICS", "TASKS", "default_metric", "get_metric", "check_task"]
+__all__ = ["METRICS", "TASKS", "Metric", "check_task", "default_metric", "get_metric"]
 
 TASKS = ("binary", "multiclass", "regression")
 

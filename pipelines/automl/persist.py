@@ -13,10 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import platform
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import lightgbm
 import numpy as np
@@ -24,10 +25,15 @@ import skops.io as sio
 import xgboost
 from sklearn.pipeline import Pipeline
 
-from pipelines.automl.wrappers import CalibratedModel, NativeLightGBM, ToMatrix, WeightedEnsemble
+from pipelines.automl.wrappers import (
+    CalibratedModel,
+    NativeLightGBM,
+    ToMatrix,
+    WeightedEnsemble,
+)
 from pipelines.errors import TrainingError
 
-__all__ = ["save_model", "load_model", "LoadedModel", "TRUSTED_TYPES", "FORMAT", "trusted_types"]
+__all__ = ["FORMAT", "TRUSTED_TYPES", "LoadedModel", "load_model", "save_model", "trusted_types"]
 
 FORMAT = "clinical-ml-workbench/model"
 FORMAT_VERSION = 1
@@ -60,7 +66,9 @@ def trusted_types(extra: Iterable[str] = ()) -> frozenset[str]:
     whatever the caller adds explicitly."""
     names = set(TRUSTED_TYPES) | set(extra)
     try:
-        from pipelines.recipe import TRUSTED_TYPES as recipe_types  # the preprocessor's own steps
+        from pipelines.recipe import (
+            TRUSTED_TYPES as recipe_types,  # the preprocessor's own steps
+        )
     except ImportError:
         recipe_types = ()
     names.update(recipe_types)

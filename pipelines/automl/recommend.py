@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from pipelines.automl.device import Notice
 from pipelines.automl.meta import MetaFeatures
 from pipelines.automl.settings import ALL_FAMILIES, SearchSettings
 from pipelines.errors import TrainingError
 
-__all__ = ["PastRun", "Recommendation", "recommend", "load_shipped", "SHIPPED_TABLE", "past_run_from_dict"]
+__all__ = ["SHIPPED_TABLE", "PastRun", "Recommendation", "load_shipped", "past_run_from_dict", "recommend"]
 
 SHIPPED_TABLE = Path(__file__).resolve().parents[1] / "data" / "recommendations.json"
 # Scale of each meta-feature coordinate (log10 rows, log10 predictors, prevalence, missing share,

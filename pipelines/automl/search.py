@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import optuna
@@ -36,18 +37,29 @@ from pipelines.automl.device import DeviceChoice, Notice, resolve_device
 from pipelines.automl.ensemble import select_ensemble
 from pipelines.automl.meta import MetaFeatures, meta_features
 from pipelines.automl.metrics import Metric, check_task, get_metric
-from pipelines.automl.models import REGISTRY, BuildContext, Space, fit_estimator, get_family
+from pipelines.automl.models import (
+    REGISTRY,
+    BuildContext,
+    Space,
+    fit_estimator,
+    get_family,
+)
 from pipelines.automl.settings import SearchSettings
-from pipelines.automl.wrappers import CalibratedModel, ToMatrix, WeightedEnsemble, predict_matrix
+from pipelines.automl.wrappers import (
+    CalibratedModel,
+    ToMatrix,
+    WeightedEnsemble,
+    predict_matrix,
+)
 from pipelines.errors import JobCancelled, TrainingError
 
 __all__ = [
-    "run_search",
-    "SearchResult",
-    "SearchProgress",
-    "TrialRecord",
-    "LeaderboardRow",
     "FinalModelInfo",
+    "LeaderboardRow",
+    "SearchProgress",
+    "SearchResult",
+    "TrialRecord",
+    "run_search",
 ]
 
 _BOOSTED_WITH_CALLBACK = ("xgboost", "lightgbm")
@@ -499,7 +511,7 @@ def _run_trial(*, family: ModuleType, study: optuna.Study, ctx: BuildContext, se
     except (JobCancelled, TrainingError):
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
-    except Exception as exc:  # a learner refusing a (pinned or sampled) value: record, go on
+    except Exception as exc:  # noqa: BLE001 - a learner refusing a (pinned or sampled) value: record, go on
         state, error = "failed", f"{type(exc).__name__}: {exc}"[:500]
     seconds = time.perf_counter() - started
     covered = ~np.isnan(oof if oof.ndim == 1 else oof[:, 0])

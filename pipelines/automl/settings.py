@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -19,7 +20,7 @@ from pipelines.automl.device import DEVICES, Notice, ProbeResult, probe_cuda
 from pipelines.automl.metrics import METRICS
 from pipelines.errors import TrainingError
 
-__all__ = ["Overrides", "SearchSettings", "parse_overrides", "ALL_FAMILIES"]
+__all__ = ["ALL_FAMILIES", "Overrides", "SearchSettings", "parse_overrides"]
 
 # Kept here (not imported from the registry) so settings stay importable without the ML stack.
 ALL_FAMILIES = ("linear", "forest", "xgboost", "lightgbm", "hist_gb")

@@ -8,13 +8,14 @@ labels in the same order as the probability columns.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, TransformerMixin
 
-__all__ = ["ToMatrix", "WeightedEnsemble", "CalibratedModel", "NativeLightGBM", "predict_matrix"]
+__all__ = ["CalibratedModel", "NativeLightGBM", "ToMatrix", "WeightedEnsemble", "predict_matrix"]
 
 
 class ToMatrix(TransformerMixin, BaseEstimator):

@@ -14,7 +14,7 @@ from pipelines.automl.models import forest, hist_gb, lgbm, linear, xgb
 from pipelines.automl.models._base import BuildContext, Space
 from pipelines.errors import TrainingError
 
-__all__ = ["REGISTRY", "FAMILY_NAMES", "get_family", "fit_estimator", "BuildContext", "Space"]
+__all__ = ["FAMILY_NAMES", "REGISTRY", "BuildContext", "Space", "fit_estimator", "get_family"]
 
 REGISTRY: dict[str, ModuleType] = {m.name: m for m in (linear, hist_gb, lgbm, xgb, forest)}
 FAMILY_NAMES: tuple[str, ...] = tuple(REGISTRY)

@@ -8,15 +8,16 @@ each family knowing about them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 import optuna
 
 from pipelines.errors import TrainingError
 
-__all__ = ["BuildContext", "Space", "FamilyModule", "check_should_stop"]
+__all__ = ["BuildContext", "FamilyModule", "Space", "check_should_stop"]
 
 
 @dataclass(frozen=True)

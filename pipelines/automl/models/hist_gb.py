@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble import (
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+)
 
 from pipelines.automl.models._base import BuildContext, Space, class_weight_choice
 

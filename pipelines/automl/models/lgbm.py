@@ -12,7 +12,12 @@ import lightgbm
 import numpy as np
 from optuna_integration import LightGBMPruningCallback
 
-from pipelines.automl.models._base import BuildContext, Space, check_should_stop, class_weight_choice
+from pipelines.automl.models._base import (
+    BuildContext,
+    Space,
+    check_should_stop,
+    class_weight_choice,
+)
 
 name = "lightgbm"
 tasks = ("binary", "multiclass", "regression")

@@ -8,6 +8,7 @@ import pytest
 
 from tests.pipelines.automl.helpers import weird_names
 
+
 @pytest.fixture(scope="session")
 def heart_failure(datasets_dir: Path) -> tuple[pd.DataFrame, pd.Series]:
     df = pd.read_csv(datasets_dir / "heart_failure_clinical_records.csv").drop(columns=["time"])

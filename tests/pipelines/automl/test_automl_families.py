@@ -8,7 +8,13 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 
-from pipelines.automl.models import FAMILY_NAMES, REGISTRY, BuildContext, Space, fit_estimator
+from pipelines.automl.models import (
+    FAMILY_NAMES,
+    REGISTRY,
+    BuildContext,
+    Space,
+    fit_estimator,
+)
 from pipelines.automl.persist import load_model, save_model
 from pipelines.automl.settings import ALL_FAMILIES
 from pipelines.automl.wrappers import ToMatrix
@@ -68,8 +74,7 @@ def test_family_multiclass_and_regression(name, cleveland_multiclass, pima_regre
 
 
 @pytest.mark.parametrize("name", FAMILY_NAMES)
-def test_search_space_samples_buildable_params(name, heart_failure):
-    X, y = heart_failure
+def test_search_space_samples_buildable_params(name):
     family = REGISTRY[name]
     ctx = BuildContext(task="binary", n_classes=2, seed=0, class_counts=(150, 74), n_rows=224, n_features=13)
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=0))

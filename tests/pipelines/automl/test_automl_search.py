@@ -40,7 +40,7 @@ def test_same_inputs_and_seed_give_the_same_leaderboard(heart_failure):
 
 
 def test_result_shape_and_defaults_first(heart_failure):
-    X, y = heart_failure
+    X, _ = heart_failure
     progress = []
     result = _run(heart_failure, on_progress=progress.append)
     assert len(result.trials) == 5
@@ -61,7 +61,7 @@ def test_result_shape_and_defaults_first(heart_failure):
     assert result.final.calibration in {"none", "sigmoid", "isotonic"}
     assert set(result.final.calibration_scores) == {"none", "sigmoid", "isotonic"}
     assert result.meta_features.n_rows == len(result.train_index)
-    assert [p.stage for p in progress][0] == "preparing" and progress[-1].stage == "done"
+    assert progress[0].stage == "preparing" and progress[-1].stage == "done"
     assert [p.trials_done for p in progress if p.stage == "search"] == [1, 2, 3, 4, 5]
 
 
