@@ -218,3 +218,32 @@ class AuditEvent(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(200), default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ProjectShare(Base):
+    """What the owner opened to results-only members (collaborators). Append-only: the newest row
+    of a project is in force, and the older ones show who shared what, when."""
+
+    __tablename__ = "project_shares"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    facets: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Evaluation(Base):
+    """The evaluation of one model of a run with one set of options, stored once as a JSON artifact
+    so that the dashboard, the exports and the paper pack all show the same numbers."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (UniqueConstraint("model_id", "options_sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    options_sha256: Mapped[str] = mapped_column(String(64))
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    result_sha256: Mapped[str] = mapped_column(String(64))
+    patient_level_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
