@@ -192,3 +192,15 @@ def test_duplicate_rows(pima, tmp_path: Path) -> None:
     doubled = pd.concat([frame, frame.head(5), frame.head(2)], ignore_index=True)
     counted = duplicate_rows(_store(doubled, tmp_path / "dupes.parquet"))
     assert (counted.duplicate_rows, counted.groups, counted.total_rows) == (7, 5, 775)
+
+
+def test_correlation_with_gaps_is_pairwise_complete(physionet) -> None:
+    path, frame = physionet
+    names = ["Age", "Height", "Weight", "SAPS-I", "SOFA"]
+    matrix = correlation(path, columns=names)
+    expected = frame[names].corr(min_periods=3).to_numpy()
+    assert np.allclose(np.array(matrix.values, dtype=float), expected, atol=1e-6)
+    assert matrix.rows_used == 8000
+    sampled = correlation(path, columns=names, max_rows=4000)
+    assert 3000 < sampled.rows_used < 5000
+    assert np.allclose(np.array(sampled.values, dtype=float), expected, atol=0.1)
