@@ -87,7 +87,6 @@ def test_hostile_file(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert list(scratch.iterdir()) == []
 
 
-@pytest.mark.slow
 def test_big_hostile_files(tmp_path: Path) -> None:
     import importlib.util
 
