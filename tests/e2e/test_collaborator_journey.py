@@ -55,8 +55,9 @@ def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(server, brow
     page.get_by_role("button", name="Sign in").click()
     page.get_by_text("Heart failure mortality (demo)").first.wait_for()
     sidebar = page.get_by_test_id("stSidebar")
-    links = [text.strip().splitlines()[-1] for text in sidebar.get_by_role("link").all_inner_texts()]
+    sidebar.get_by_role("link", name="Projects").wait_for()
     page.get_by_text("Done").first.wait_for()
+    links = [text.strip().splitlines()[-1] for text in sidebar.get_by_role("link").all_inner_texts()]
     shot(page, "11-collaborator-home")
     assert "Projects" in links
     assert "Data" not in links and "Accounts" not in links and "Audit log" not in links
