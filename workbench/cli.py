@@ -18,6 +18,7 @@ __all__ = ["main", "COMMAND_MODULES"]
 
 COMMAND_MODULES: tuple[str, ...] = (
     "workbench.commands.server",
+    "workbench.commands.inspect",
     "workbench.commands.train",
     "workbench.commands.recipe",
 )

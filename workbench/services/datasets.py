@@ -7,29 +7,35 @@ give the same version. Nothing is overwritten: a corrected file is a new version
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import io
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from permissions.actions import Action
 from permissions.policy import Actor
 from pipelines.errors import InputError, NotFound
-from pipelines.ingest import IngestResult, ReadOptions, apply_missing_codes, override_types, profile, read_table
+from pipelines.ingest import (
+    IngestResult,
+    ReadOptions,
+    apply_missing_codes,
+    override_types,
+    profile,
+    pseudonymise,
+    read_table,
+)
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
 from workbench.db.models import DatasetVersion
 from workbench.services import audit
+from workbench.keys import project_pseudonym_key
 from workbench.services._access import authorize
+from workbench.services._versions import next_version
 
 __all__ = [
     "IdentifierDecision",
@@ -167,7 +173,7 @@ def _materialise(
             frame = frame.drop(columns=[column])
             types.pop(column, None)
         elif decision.action == "pseudonymise":
-            frame[column] = _pseudonymise(frame[column])
+            frame = pseudonymise(frame, column, secret=project_pseudonym_key(workbench, project_id))
             types[column] = "identifier"
         column_flags[column] = record
     step(0.7, "profiling")
@@ -178,7 +184,7 @@ def _materialise(
     pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer, compression="zstd")
     parquet_digest = workbench.store.put_bytes(buffer.getvalue())
     with session_scope(workbench.engine) as session:
-        version = (session.scalar(select(func.max(DatasetVersion.version)).where(DatasetVersion.project_id == project_id)) or 0) + 1
+        version = next_version(session, DatasetVersion, project_id)
         row = DatasetVersion(
             project_id=project_id, version=version, label=Path(filename).name[:255] or "upload",
             parquet_sha256=parquet_digest, source_sha256=raw_digest, source_format=result.format,
@@ -194,18 +200,6 @@ def _materialise(
                               "dropped_identifiers": [c for c, r in column_flags.items() if r["decision"] == "drop"]})
         step(1.0, "done")
         return row.id
-
-
-def _pseudonymise(series: pd.Series) -> pd.Series:
-    """Keyed hash with a key that is never stored: same value, same pseudonym; no way back."""
-    key = secrets.token_bytes(32)
-
-    def one(value: Any) -> Any:
-        if pd.isna(value):
-            return pd.NA
-        return hmac.new(key, str(value).encode("utf-8"), hashlib.sha256).hexdigest()[:16]
-
-    return series.map(one).astype("string")
 
 
 def list_versions(workbench: Workbench, actor: Actor, project_id: int) -> list[DatasetVersion]:
