@@ -1,0 +1,204 @@
+"""Publication export: figures in every format, tables, and the paper pack, each download audited.
+
+The preview a page shows is :func:`preview_figure`, the very PNG bytes a PNG download at the same
+dpi gives. Whoever may not see patient rows here (a collaborator) gets the collaborator-safe
+variant automatically: no per-patient figures, counts below 5 as "<5", no rows, no model file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+
+from permissions.actions import Action
+from pipelines import figures as fg
+from pipelines.errors import InputError
+from pipelines.tables import TABLE_FORMATS
+from workbench.context import Workbench
+from workbench.db.engine import session_scope
+from workbench.db.models import Project, RecipeVersion
+from workbench.services import audit, results
+from workbench.services._paper import (
+    FIGURES,
+    MIME,
+    PATIENT_LEVEL_FIGURES,
+    TABLES,
+    ExportFile,
+    PackInput,
+    available_figures,
+    available_tables,
+    build_pack,
+    make_figure,
+    make_table,
+    table_bytes,
+)
+
+__all__ = ["ExportFile", "ExportChoice", "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "figure_menu", "table_menu",
+           "preview_figure", "figure_file", "table_file", "paper_pack"]
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """How a figure is exported: journal column preset, resolution and label language."""
+
+    preset: str = "single"
+    dpi: int = 300
+    lang: str = "en"
+
+    def check(self) -> ExportChoice:
+        if self.preset not in fg.PRESETS:
+            raise InputError("export.bad_option", option="preset", value=self.preset, allowed=", ".join(fg.PRESETS))
+        if self.dpi not in fg.DPIS:
+            raise InputError("export.bad_option", option="dpi", value=self.dpi, allowed=", ".join(map(str, fg.DPIS)))
+        if self.lang not in fg.LANGUAGES:
+            raise InputError("export.bad_option", option="lang", value=self.lang, allowed=", ".join(fg.LANGUAGES))
+        return self
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:60] or "export"
+
+
+def _models(view: results.RunResults, model_ids: Sequence[int] | None) -> list[int]:
+    ids = list(model_ids) if model_ids else [view.reported_model_id]
+    known = {r.model_id for r in view.rows}
+    for model_id in ids:
+        if model_id not in known:
+            raise InputError("results.model_not_in_run", model_id=model_id, run_id=view.run_id)
+    return ids
+
+
+def _evaluations(workbench: Workbench, actor, view: results.RunResults, model_ids: Sequence[int] | None,
+                 options: results.EvalOptions | None):
+    return results.evaluate_many(workbench, actor, run_id=view.run_id, model_ids=_models(view, model_ids),
+                                 options=options)
+
+
+def _contributions(workbench: Workbench, actor, view: results.RunResults, model_id: int, options, safe: bool):
+    if safe:
+        return None
+    return results.patient_contributions(workbench, actor, run_id=view.run_id, model_id=model_id, options=options)
+
+
+def figure_menu(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
+                options: results.EvalOptions | None = None) -> tuple[str, ...]:
+    """The figures this person can export for these models."""
+    view = results.run_results(workbench, actor, run_id)
+    safe = results.is_restricted(actor, view.project_id)
+    evaluations = _evaluations(workbench, actor, view, model_ids, options)
+    has_shap = not safe and _contributions(workbench, actor, view, evaluations[0].model_id, options, safe) is not None
+    return available_figures(evaluations, safe=safe, has_contributions=has_shap)
+
+
+def table_menu(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
+               options: results.EvalOptions | None = None) -> tuple[str, ...]:
+    view = results.run_results(workbench, actor, run_id)
+    return available_tables(_evaluations(workbench, actor, view, model_ids, options))
+
+
+def _figure(workbench: Workbench, actor, *, run_id: int, figure: str, model_ids, choice: ExportChoice, options,
+            part: str = "figures"):
+    choice.check()
+    view = results.run_results(workbench, actor, run_id)
+    results._authorize(workbench, actor, Action.RESULTS_VIEW, view.project_id, part)
+    safe = results.is_restricted(actor, view.project_id)
+    if safe and figure in PATIENT_LEVEL_FIGURES:
+        raise InputError("export.patient_level_figure", figure=figure)
+    evaluations = _evaluations(workbench, actor, view, model_ids, options)
+    contributions = _contributions(workbench, actor, view, evaluations[0].model_id, options, safe) \
+        if figure in PATIENT_LEVEL_FIGURES else None
+    return view, make_figure(figure, evaluations, summary=view.summary, preset=choice.preset, lang=choice.lang, safe=safe,
+                             contributions=contributions)
+
+
+def preview_figure(workbench: Workbench, actor, *, run_id: int, figure: str, model_ids: Sequence[int] | None = None,
+                   choice: ExportChoice = ExportChoice(), options: results.EvalOptions | None = None) -> bytes:
+    """The PNG the page shows: byte for byte what a PNG download at this dpi contains."""
+    _, fig = _figure(workbench, actor, run_id=run_id, figure=figure, model_ids=model_ids, choice=choice, options=options)
+    try:
+        return fg.render(fig, fmt="png", dpi=choice.dpi)
+    finally:
+        plt.close(fig)
+
+
+def _record(workbench: Workbench, actor, *, action: str, project_id: int, run_id: int, details: dict) -> None:
+    with session_scope(workbench.engine) as session:
+        audit.record(session, actor_id=actor.user_id, actor_name=getattr(actor, "name", ""), action=action,
+                     outcome="succeeded", resource_type="run", resource_id=run_id, project_id=project_id,
+                     details=details)
+
+
+def figure_file(workbench: Workbench, actor, *, run_id: int, figure: str, fmt: str,
+                model_ids: Sequence[int] | None = None, choice: ExportChoice = ExportChoice(),
+                options: results.EvalOptions | None = None) -> ExportFile:
+    """A figure file for download (audited as ``figures.download``)."""
+    view = results.run_results(workbench, actor, run_id)
+    results._authorize(workbench, actor, Action.FIGURES_DOWNLOAD, view.project_id, "figures")
+    if fmt not in fg.FORMATS:
+        raise InputError("export.bad_option", option="format", value=fmt, allowed=", ".join(fg.FORMATS))
+    _, fig = _figure(workbench, actor, run_id=run_id, figure=figure, model_ids=model_ids, choice=choice, options=options)
+    try:
+        data = fg.render(fig, fmt=fmt, dpi=choice.dpi)
+    finally:
+        plt.close(fig)
+    _record(workbench, actor, action="figures.download", project_id=view.project_id, run_id=run_id,
+            details={"figure": figure, "format": fmt, "dpi": choice.dpi, "preset": choice.preset, "lang": choice.lang,
+                     "models": list(model_ids or [view.reported_model_id])})
+    return ExportFile(f"run{run_id}_{figure}_{choice.preset}_{choice.dpi}dpi_{choice.lang}.{fmt}", MIME[fmt], data)
+
+
+def table_file(workbench: Workbench, actor, *, run_id: int, table: str, fmt: str, model_ids: Sequence[int] | None = None,
+               lang: str = "en", options: results.EvalOptions | None = None) -> ExportFile:
+    """A table file for download (audited as ``tables.download``); counts < 5 suppressed when restricted."""
+    view = results.run_results(workbench, actor, run_id)
+    results._authorize(workbench, actor, Action.TABLES_DOWNLOAD, view.project_id, "tables")
+    if fmt not in TABLE_FORMATS:
+        raise InputError("export.bad_table_format", value=fmt, allowed=", ".join(TABLE_FORMATS))
+    ExportChoice(lang=lang).check()
+    safe = results.is_restricted(actor, view.project_id)
+    evaluations = _evaluations(workbench, actor, view, model_ids, options)
+    built = make_table(table, evaluations, params={r.model_id: r.params for r in view.rows}, lang=lang, safe=safe)
+    data = table_bytes(built, fmt)
+    _record(workbench, actor, action="tables.download", project_id=view.project_id, run_id=run_id,
+            details={"table": table, "format": fmt, "lang": lang, "suppressed": safe})
+    return ExportFile(f"run{run_id}_{table}_{lang}.{fmt}", MIME[fmt], data)
+
+
+def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
+               choice: ExportChoice = ExportChoice(dpi=600), formats: Sequence[str] = ("pdf", "tiff"),
+               options: results.EvalOptions | None = None) -> ExportFile:
+    """The paper pack ZIP of a run (audited as ``paper_pack.download``).
+
+    The reported model (chosen, else rank 1) comes first; ``model_ids`` adds models to overlay.
+    """
+    choice.check()
+    view = results.run_results(workbench, actor, run_id)
+    results._authorize(workbench, actor, Action.PAPER_PACK_DOWNLOAD, view.project_id, "paper_pack")
+    bad = [f for f in formats if f not in fg.FORMATS]
+    if bad or not formats:
+        raise InputError("export.bad_option", option="format", value=bad[0] if bad else "", allowed=", ".join(fg.FORMATS))
+    safe = results.is_restricted(actor, view.project_id)
+    ids = [view.reported_model_id] + [m for m in (model_ids or []) if m != view.reported_model_id]
+    evaluations = tuple(_evaluations(workbench, actor, view, ids, options))
+    with session_scope(workbench.engine) as session:
+        project = session.get(Project, view.project_id)
+        recipe = session.get(RecipeVersion, view.recipe_version_id) if view.recipe_version_id else None
+        project_name = project.name if project is not None else str(view.project_id)
+        recipe_json, recipe_number = (recipe.recipe_json, recipe.version) if recipe is not None else ("{}", None)
+    import json
+
+    pack = PackInput(
+        evaluations=evaluations, summary=view.summary, settings=view.settings, recipe=json.loads(recipe_json),
+        params={r.model_id: r.params for r in view.rows}, title=project_name,
+        source=f"{project_name} · run {view.run_id}", safe=safe, preset=choice.preset, dpi=choice.dpi, lang=choice.lang,
+        formats=tuple(formats), contributions=_contributions(workbench, actor, view, ids[0], options, safe),
+        recipe_version=recipe_number,
+    )
+    data = build_pack(pack)
+    _record(workbench, actor, action="paper_pack.download", project_id=view.project_id, run_id=run_id,
+            details={"models": ids, "variant": "collaborator" if safe else "full", "preset": choice.preset,
+                     "dpi": choice.dpi, "lang": choice.lang, "formats": list(formats), "bytes": len(data)})
+    return ExportFile(f"{_slug(project_name)}_run{run_id}_paper_pack.zip", MIME["zip"], data)

@@ -1,0 +1,379 @@
+"""Results of a run: leaderboard, evaluation of each model (computed once, stored), DeLong
+comparisons, the model chosen for the paper, run comparison, and what collaborators may see.
+
+An evaluation is computed the first time someone asks for it with given options, stored as a JSON
+artifact named in the ``evaluations`` table, and read back from then on: the dashboard, every
+export and the paper pack show the same numbers, and nothing is recomputed behind the user's back.
+Collaborators (results-only roles) reach these functions too, for the facets the owner shared;
+row-level parts (per-patient SHAP values) need ``results.view_predictions``, which they never hold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from permissions.actions import Action
+from permissions.policy import Actor, Resource, check
+from permissions.roles import FACETS
+from pipelines.errors import InputError, NotFound
+from pipelines.evaluation import Contributions, DeLongTest, delong_test
+from pipelines.recipe import Recipe, prepare
+from workbench.context import Workbench
+from workbench.db.engine import session_scope
+from workbench.db.models import DatasetVersion, Evaluation, ModelRow, ProjectShare, RecipeVersion, Run, utcnow
+from workbench.services import _codec, audit
+from workbench.services._access import authorize
+from workbench.services._evaluate import EvalOptions, ModelEvaluation, contributions_for, evaluate_model
+from workbench.services._frames import read_dataset_frame
+from workbench.services._run_store import load_model_zip
+
+__all__ = [
+    "EvalOptions", "ModelEvaluation", "LeaderRow", "RunResults", "RunOverview", "shared_facets", "set_sharing",
+    "results_resource", "can", "is_restricted", "run_results", "project_runs", "evaluate", "evaluate_many",
+    "patient_contributions", "compare_models", "choose_model", "compare_runs", "default_options", "prepared_frame",
+]
+
+
+@dataclass(frozen=True)
+class LeaderRow:
+    model_id: int
+    rank: int
+    name: str
+    family: str
+    cv_mean: float | None
+    cv_sd: float | None
+    test_score: float | None
+    metric: str
+    params: dict[str, Any]
+    device: str
+
+
+@dataclass(frozen=True)
+class RunResults:
+    """One run as the dashboard shows it (no row-level data)."""
+
+    run_id: int
+    project_id: int
+    created_at: Any
+    task: str
+    metric: str
+    target: str
+    chosen_model_id: int | None
+    rows: tuple[LeaderRow, ...]
+    settings: dict[str, Any]
+    trials: tuple[dict[str, Any], ...]  # empty without training.view_trials
+    summary: dict[str, Any]
+    recipe_version_id: int | None
+
+    @property
+    def reported_model_id(self) -> int:
+        """The model chosen for the paper, else the final model (rank 1)."""
+        return self.chosen_model_id or self.rows[0].model_id
+
+    def label(self, model_id: int) -> str:
+        row = next((r for r in self.rows if r.model_id == model_id), None)
+        return f"{row.name}" if row is not None else str(model_id)
+
+
+@dataclass(frozen=True)
+class RunOverview:
+    """A run reduced to what a side-by-side comparison shows."""
+
+    run_id: int
+    created_at: Any
+    settings: dict[str, Any]
+    best: str
+    best_cv: float | None
+    best_test: float | None
+    metric: str
+    n_models: int
+    n_trials: int
+    seed: Any
+    device: str
+
+
+# --------------------------------------------------------------------------- sharing
+
+
+def shared_facets(workbench: Workbench, project_id: int) -> frozenset[str]:
+    """What the owner currently shares with results-only members (the newest sharing row)."""
+    with session_scope(workbench.engine) as session:
+        row = session.scalar(select(ProjectShare).where(ProjectShare.project_id == project_id)
+                             .order_by(ProjectShare.id.desc()).limit(1))
+        return frozenset(row.facets) if row is not None else frozenset()
+
+
+def set_sharing(workbench: Workbench, actor: Actor, *, project_id: int, facets: Iterable[str]) -> frozenset[str]:
+    """Share these facets of the results with collaborators (replaces the previous choice)."""
+    authorize(workbench, actor, Action.SHARING_MANAGE, project_id=project_id)
+    chosen = frozenset(facets)
+    unknown = sorted(chosen - FACETS)
+    if unknown:
+        raise InputError("results.unknown_facet", facet=unknown[0], allowed=", ".join(sorted(FACETS)))
+    before = shared_facets(workbench, project_id)
+    with session_scope(workbench.engine) as session:
+        session.add(ProjectShare(project_id=project_id, facets=sorted(chosen), changed_by=actor.user_id))
+        audit.record(session, actor_id=actor.user_id, actor_name=getattr(actor, "name", ""), action="sharing.manage",
+                     outcome="succeeded", resource_type="project", resource_id=project_id, project_id=project_id,
+                     details={"facets": sorted(chosen), "before": sorted(before)})
+    return chosen
+
+
+def results_resource(workbench: Workbench, project_id: int, part: str | None = None) -> Resource:
+    return Resource.project(project_id, shared=shared_facets(workbench, project_id), part=part)
+
+
+def can(workbench: Workbench, actor: Actor, action: Action, *, project_id: int, part: str | None = None) -> bool:
+    """For pages: would the service allow this (sharing included)? Decides nothing, audits nothing."""
+    return check(actor, action, results_resource(workbench, project_id, part), now=utcnow()).allowed
+
+
+def is_restricted(actor: Actor, project_id: int) -> bool:
+    """True for anyone who may not see patient rows here: they get the collaborator-safe variants."""
+    return not check(actor, Action.RESULTS_VIEW_PREDICTIONS, Resource.project(project_id), now=utcnow()).allowed
+
+
+def _authorize(workbench: Workbench, actor: Actor, action: Action, project_id: int, part: str | None) -> None:
+    authorize(workbench, actor, action, project_id=project_id, resource=results_resource(workbench, project_id, part))
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def _run(workbench: Workbench, run_id: int) -> tuple[Run, list[ModelRow]]:
+    with session_scope(workbench.engine) as session:
+        run = session.get(Run, run_id)
+        if run is None:
+            raise NotFound("results.run_not_found", run_id=run_id)
+        models = list(session.scalars(select(ModelRow).where(ModelRow.run_id == run_id).order_by(ModelRow.rank)))
+        session.expunge(run)
+        for m in models:
+            session.expunge(m)
+    if not models:
+        raise NotFound("results.run_has_no_models", run_id=run_id)
+    return run, models
+
+
+def _rows(run: Run, models: list[ModelRow]) -> tuple[LeaderRow, ...]:
+    board = {m.get("model_id"): m for m in (run.summary or {}).get("leaderboard", [])}
+    out = []
+    for m in models:
+        info = board.get(m.id, {})
+        metrics = m.metrics or {}
+        out.append(LeaderRow(model_id=m.id, rank=m.rank, name=str(info.get("name", m.family)), family=m.family,
+                             cv_mean=metrics.get("cv_mean"), cv_sd=metrics.get("cv_sd"),
+                             test_score=metrics.get("test_score"), metric=str(metrics.get("metric", "")),
+                             params=dict(m.params or {}), device=str(info.get("device", run.device or ""))))
+    return tuple(out)
+
+
+def run_results(workbench: Workbench, actor: Actor, run_id: int) -> RunResults:
+    run, models = _run(workbench, run_id)
+    _authorize(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
+    see_trials = check(actor, Action.TRAINING_VIEW_TRIALS, Resource.project(run.project_id), now=utcnow()).allowed
+    summary = dict(run.summary or {})
+    trials = tuple(summary.get("trials", ())) if see_trials else ()
+    public = {k: v for k, v in summary.items() if k not in ("trials", "predictions_sha256")}
+    public["n_trials"] = len(summary.get("trials") or [])
+    return RunResults(run_id=run.id, project_id=run.project_id, created_at=run.created_at,
+                      task=str(summary.get("task", "")), metric=str(summary.get("metric", "")),
+                      target=str(summary.get("target", "")), chosen_model_id=run.chosen_model_id,
+                      rows=_rows(run, models), settings=dict(run.settings or {}), trials=trials, summary=public,
+                      recipe_version_id=run.recipe_version_id)
+
+
+def project_runs(workbench: Workbench, actor: Actor, project_id: int) -> list[RunOverview]:
+    """Finished runs of the project, newest first."""
+    _authorize(workbench, actor, Action.RESULTS_VIEW, project_id, "metrics")
+    with session_scope(workbench.engine) as session:
+        runs = list(session.scalars(select(Run).where(Run.project_id == project_id).order_by(Run.id.desc())))
+        for run in runs:
+            session.expunge(run)
+    return [_overview(run) for run in runs]
+
+
+def _overview(run: Run) -> RunOverview:
+    summary = run.summary or {}
+    board = summary.get("leaderboard") or [{}]
+    best = board[0]
+    trials = summary.get("trials", [])
+    return RunOverview(run_id=run.id, created_at=run.created_at, settings=dict(run.settings or {}),
+                       best=str(best.get("name", "")), best_cv=best.get("cv_mean"), best_test=best.get("test_score"),
+                       metric=str(summary.get("metric", "")), n_models=len(board),
+                       n_trials=len(trials) if isinstance(trials, list) else int(trials or 0), seed=summary.get("seed"),
+                       device=str(run.device or ""))
+
+
+def compare_runs(workbench: Workbench, actor: Actor, run_ids: Sequence[int]) -> list[RunResults]:
+    """Several runs of one project side by side (their settings, leaderboards and trials)."""
+    if not run_ids:
+        raise InputError("results.no_runs_chosen")
+    out = [run_results(workbench, actor, rid) for rid in run_ids]
+    if len({r.project_id for r in out}) > 1:
+        raise InputError("results.runs_of_different_projects")
+    return out
+
+
+def choose_model(workbench: Workbench, actor: Actor, run_id: int, model_id: int) -> None:
+    """Record the model to report for this run (the paper pack uses it)."""
+    run, models = _run(workbench, run_id)
+    authorize(workbench, actor, Action.RESULTS_CHOOSE_MODEL, project_id=run.project_id)
+    if model_id not in {m.id for m in models}:
+        raise InputError("results.model_not_in_run", model_id=model_id, run_id=run_id)
+    with session_scope(workbench.engine) as session:
+        row = session.get(Run, run_id)
+        before = row.chosen_model_id
+        row.chosen_model_id = model_id
+        audit.record(session, actor_id=actor.user_id, actor_name=getattr(actor, "name", ""),
+                     action="results.choose_model", outcome="succeeded", resource_type="run", resource_id=run_id,
+                     project_id=run.project_id, details={"model_id": model_id, "before": before})
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def default_options(workbench: Workbench, **changes: Any) -> EvalOptions:
+    options = EvalOptions(n_resamples=int(workbench.settings.bootstrap_resamples))
+    return EvalOptions(**{**options.to_dict(), **changes, "subgroup_columns": tuple(changes.get("subgroup_columns", ()))})
+
+
+def _options_digest(options: EvalOptions) -> str:
+    return hashlib.sha256(json.dumps(options.to_dict(), sort_keys=True).encode()).hexdigest()
+
+
+def prepared_frame(workbench: Workbench, run: Run) -> pd.DataFrame | None:
+    """The run's analysis table, rebuilt from its dataset version and recipe (never shown)."""
+    if run.recipe_version_id is None:
+        return None
+    with session_scope(workbench.engine) as session:
+        version = session.get(RecipeVersion, run.recipe_version_id)
+        dataset = session.get(DatasetVersion, version.dataset_version_id) if version is not None else None
+        if version is None or dataset is None:
+            return None
+        session.expunge(version)
+        session.expunge(dataset)
+    return prepare(Recipe.from_json(version.recipe_json), read_dataset_frame(workbench, dataset)).frame
+
+
+def _predictions(workbench: Workbench, run: Run, model_id: int) -> pd.DataFrame:
+    digest = (run.summary or {}).get("predictions_sha256")
+    if not digest:
+        raise NotFound("results.no_predictions", model_id=model_id)
+    import pyarrow.parquet as pq
+
+    frame = pq.read_table(workbench.store.verified_path(digest), filters=[("model_id", "=", model_id)]).to_pandas()
+    for column in ("model_id", "row", "fold"):
+        frame[column] = frame[column].astype(np.int64)
+    return frame
+
+
+def _stored(workbench: Workbench, model_id: int, digest: str) -> Evaluation | None:
+    with session_scope(workbench.engine) as session:
+        row = session.scalar(select(Evaluation).where(Evaluation.model_id == model_id,
+                                                      Evaluation.options_sha256 == digest))
+        if row is not None:
+            session.expunge(row)
+        return row
+
+
+def _compute(workbench: Workbench, actor: Actor, run: Run, model: ModelRow, label: str, options: EvalOptions,
+             digest: str) -> Evaluation:
+    frame = prepared_frame(workbench, run)
+    fitted = load_model_zip(workbench.store, model.manifest_sha256).model if model.manifest_sha256 else None
+    result = evaluate_model(model_id=model.id, label=label, predictions=_predictions(workbench, run, model.id),
+                            summary=run.summary, options=options, prepared_frame=frame, model=fitted)
+    patient_digest = None
+    if frame is not None and fitted is not None:
+        rows = _predictions(workbench, run, model.id)
+        rows = rows[rows["part"] == result.main.part]["row"].to_numpy()
+        contributions = contributions_for(fitted, frame.iloc[rows][list(run.summary.get("features", []))])
+        if contributions is not None:
+            patient_digest = workbench.store.put_bytes(_codec.dumps(contributions))
+    stored = Evaluation(run_id=run.id, model_id=model.id, options_sha256=digest, options=options.to_dict(),
+                        result_sha256=workbench.store.put_bytes(_codec.dumps(result)),
+                        patient_level_sha256=patient_digest, created_by=actor.user_id if actor else None)
+    try:
+        with session_scope(workbench.engine) as session:
+            session.add(stored)
+            audit.record(session, actor_id=actor.user_id if actor else None, actor_name=getattr(actor, "name", ""),
+                         action="results.evaluate", outcome="succeeded", resource_type="model", resource_id=model.id,
+                         project_id=run.project_id, details={"run_id": run.id, "options": options.to_dict()})
+    except IntegrityError:  # someone else stored the same evaluation meanwhile: theirs is the one
+        existing = _stored(workbench, model.id, digest)
+        if existing is None:
+            raise
+        return existing
+    return _stored(workbench, model.id, digest) or stored
+
+
+def _evaluation_row(workbench: Workbench, actor: Actor, run: Run, models: list[ModelRow], model_id: int,
+                    options: EvalOptions) -> Evaluation:
+    model = next((m for m in models if m.id == model_id), None)
+    if model is None:
+        raise InputError("results.model_not_in_run", model_id=model_id, run_id=run.id)
+    digest = _options_digest(options)
+    row = _stored(workbench, model_id, digest)
+    if row is None:
+        label = next(r.name for r in _rows(run, models) if r.model_id == model_id)
+        row = _compute(workbench, actor, run, model, label, options, digest)
+    return row
+
+
+def evaluate(workbench: Workbench, actor: Actor, *, run_id: int, model_id: int,
+             options: EvalOptions | None = None) -> ModelEvaluation:
+    """The evaluation of one model: computed on the first request, read from the store after."""
+    run, models = _run(workbench, run_id)
+    _authorize(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
+    options = options or default_options(workbench)
+    row = _evaluation_row(workbench, actor, run, models, model_id, options)
+    return _codec.loads(workbench.store.get_bytes(row.result_sha256))
+
+
+def evaluate_many(workbench: Workbench, actor: Actor, *, run_id: int, model_ids: Sequence[int],
+                  options: EvalOptions | None = None) -> list[ModelEvaluation]:
+    return [evaluate(workbench, actor, run_id=run_id, model_id=m, options=options) for m in model_ids]
+
+
+def patient_contributions(workbench: Workbench, actor: Actor, *, run_id: int, model_id: int,
+                          options: EvalOptions | None = None) -> Contributions | None:
+    """Per-patient SHAP values (row-level: never for collaborators); None for other model kinds."""
+    run, models = _run(workbench, run_id)
+    authorize(workbench, actor, Action.RESULTS_VIEW_PREDICTIONS, project_id=run.project_id)
+    options = options or default_options(workbench)
+    row = _evaluation_row(workbench, actor, run, models, model_id, options)
+    if not row.patient_level_sha256:
+        return None
+    return _codec.loads(workbench.store.get_bytes(row.patient_level_sha256))
+
+
+def compare_models(workbench: Workbench, actor: Actor, *, run_id: int, model_a: int, model_b: int,
+                   part: str = "test") -> DeLongTest:
+    """DeLong's test of AUROC(A) = AUROC(B) on the same patients of one part."""
+    run, models = _run(workbench, run_id)
+    _authorize(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
+    if (run.summary or {}).get("task") != "binary":
+        raise InputError("results.delong_needs_binary")
+    if part not in ("test", "train"):
+        raise InputError("results.bad_part", value=part)
+    ids = {m.id for m in models}
+    for model_id in (model_a, model_b):
+        if model_id not in ids:
+            raise InputError("results.model_not_in_run", model_id=model_id, run_id=run_id)
+    a, b = (_predictions(workbench, run, m) for m in (model_a, model_b))
+    a = a[a["part"] == part].set_index("row").sort_index()
+    b = b[b["part"] == part].set_index("row").sort_index()
+    common = a.index.intersection(b.index)
+    common = common[a.loc[common, "probability"].notna().to_numpy() & b.loc[common, "probability"].notna().to_numpy()]
+    if len(common) == 0:
+        raise InputError("results.no_common_rows", part=part)
+    return delong_test(a.loc[common, "y_true"].to_numpy().astype(int), a.loc[common, "probability"].to_numpy(),
+                       b.loc[common, "probability"].to_numpy())
