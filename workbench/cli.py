@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "workbench.commands.inspect",
     "workbench.commands.train",
     "workbench.commands.recipe",
+    "workbench.commands.report",
 )
 
 
