@@ -36,7 +36,7 @@ from workbench.services._paper import (
     table_bytes,
 )
 
-__all__ = ["ExportFile", "ExportChoice", "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "figure_menu", "table_menu",
+__all__ = ["ExportFile", "ExportChoice", "MIME", "figure_name", "table_name", "pack_name", "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "figure_menu", "table_menu",
            "preview_figure", "figure_file", "table_file", "paper_pack"]
 
 
@@ -60,6 +60,25 @@ class ExportChoice:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:60] or "export"
+
+
+def figure_name(run_id: int, figure: str, choice: ExportChoice, fmt: str) -> str:
+    return f"run{run_id}_{figure}_{choice.preset}_{choice.dpi}dpi_{choice.lang}.{fmt}"
+
+
+def table_name(run_id: int, table: str, lang: str, fmt: str) -> str:
+    return f"run{run_id}_{table}_{lang}.{fmt}"
+
+
+def pack_name(workbench: Workbench, run_id: int) -> str:
+    """The file name of a run's paper pack (the project name, made safe for any file system)."""
+    from workbench.db.models import Run
+
+    with session_scope(workbench.engine) as session:
+        run = session.get(Run, run_id)
+        project = session.get(Project, run.project_id) if run is not None else None
+        name = project.name if project is not None else "project"
+    return f"{_slug(name)}_run{run_id}_paper_pack.zip"
 
 
 def _models(view: results.RunResults, model_ids: Sequence[int] | None) -> list[int]:
@@ -147,7 +166,7 @@ def figure_file(workbench: Workbench, actor, *, run_id: int, figure: str, fmt: s
     _record(workbench, actor, action="figures.download", project_id=view.project_id, run_id=run_id,
             details={"figure": figure, "format": fmt, "dpi": choice.dpi, "preset": choice.preset, "lang": choice.lang,
                      "models": list(model_ids or [view.reported_model_id])})
-    return ExportFile(f"run{run_id}_{figure}_{choice.preset}_{choice.dpi}dpi_{choice.lang}.{fmt}", MIME[fmt], data)
+    return ExportFile(figure_name(run_id, figure, choice, fmt), MIME[fmt], data)
 
 
 def table_file(workbench: Workbench, actor, *, run_id: int, table: str, fmt: str, model_ids: Sequence[int] | None = None,
@@ -164,7 +183,7 @@ def table_file(workbench: Workbench, actor, *, run_id: int, table: str, fmt: str
     data = table_bytes(built, fmt)
     _record(workbench, actor, action="tables.download", project_id=view.project_id, run_id=run_id,
             details={"table": table, "format": fmt, "lang": lang, "suppressed": safe})
-    return ExportFile(f"run{run_id}_{table}_{lang}.{fmt}", MIME[fmt], data)
+    return ExportFile(table_name(run_id, table, lang, fmt), MIME[fmt], data)
 
 
 def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
@@ -201,4 +220,4 @@ def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[
     _record(workbench, actor, action="paper_pack.download", project_id=view.project_id, run_id=run_id,
             details={"models": ids, "variant": "collaborator" if safe else "full", "preset": choice.preset,
                      "dpi": choice.dpi, "lang": choice.lang, "formats": list(formats), "bytes": len(data)})
-    return ExportFile(f"{_slug(project_name)}_run{run_id}_paper_pack.zip", MIME["zip"], data)
+    return ExportFile(pack_name(workbench, run_id), MIME["zip"], data)

@@ -1,0 +1,79 @@
+"""Interactive plotly charts of the results page: overlaid ROC and PR curves, the trial history.
+
+Exploration only; the publication versions of the same curves are drawn by ``pipelines.figures``
+on the export page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from pipelines.figures import PALETTE
+
+__all__ = ["roc_chart", "pr_chart", "trials_chart"]
+
+
+def _layout(fig: go.Figure, x: str, y: str) -> go.Figure:
+    fig.update_layout(template="simple_white", height=420, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(title=x, range=[0, 1]), yaxis=dict(title=y, range=[0, 1.02]),
+                      legend=dict(yanchor="bottom", y=0.02, xanchor="right", x=0.98))
+    return fig
+
+
+def roc_chart(evaluations: Sequence[Any], *, x: str, y: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="#999999", width=1),
+                             showlegend=False, hoverinfo="skip"))
+    for i, e in enumerate(evaluations):
+        roc = e.main.roc
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=list(roc.grid) + list(roc.grid[::-1]), y=list(roc.tpr_upper) + list(roc.tpr_lower[::-1]),
+                                 fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), showlegend=False,
+                                 hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=roc.fpr, y=roc.tpr, mode="lines", line=dict(shape="hv", color=color, width=2),
+                                 name=f"{e.label}  {roc.auroc.format(2)}"))
+    return _layout(fig, x, y)
+
+
+def pr_chart(evaluations: Sequence[Any], *, x: str, y: str) -> go.Figure:
+    fig = go.Figure()
+    for i, e in enumerate(evaluations):
+        pr = e.main.pr
+        color = PALETTE[i % len(PALETTE)]
+        fig.add_trace(go.Scatter(x=list(pr.grid) + list(pr.grid[::-1]),
+                                 y=list(pr.precision_upper) + list(pr.precision_lower[::-1]), fill="toself",
+                                 fillcolor=color, opacity=0.15, line=dict(width=0), showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=pr.recall, y=pr.precision, mode="lines", line=dict(shape="vh", color=color, width=2),
+                                 name=f"{e.label}  {pr.auprc.format(2)}"))
+    if evaluations:
+        fig.add_hline(y=evaluations[0].main.pr.prevalence, line=dict(dash="dash", color="#999999", width=1))
+    return _layout(fig, x, y)
+
+
+def trials_chart(trials: Sequence[dict[str, Any]], *, x: str, y: str, best: str, greater: bool = True) -> go.Figure:
+    """Each trial's cross-validated score by trial number, per family, with the running best."""
+    fig = go.Figure()
+    done = [t for t in trials if t.get("value") is not None and t.get("state", "complete") == "complete"]
+    families = sorted({str(t.get("family")) for t in done})
+    for i, family in enumerate(families):
+        rows = [t for t in done if str(t.get("family")) == family]
+        fig.add_trace(go.Scatter(
+            x=[t["number"] for t in rows], y=[t["value"] for t in rows], mode="markers", name=family,
+            marker=dict(color=PALETTE[i % len(PALETTE)], size=8),
+            text=[", ".join(f"{k}={v}" for k, v in (t.get("params") or {}).items()) for t in rows],
+            hovertemplate="#%{x}: %{y:.4f}<br>%{text}<extra></extra>"))
+    ordered = sorted(done, key=lambda t: t["number"])
+    running, best_so_far = [], None
+    for t in ordered:
+        pick = max if greater else min
+        best_so_far = t["value"] if best_so_far is None else pick(best_so_far, t["value"])
+        running.append(best_so_far)
+    if ordered:
+        fig.add_trace(go.Scatter(x=[t["number"] for t in ordered], y=running, mode="lines", name=best,
+                                 line=dict(color="#000000", width=1.5, shape="hv")))
+    fig.update_layout(template="simple_white", height=360, margin=dict(l=10, r=10, t=30, b=10),
+                      xaxis=dict(title=x), yaxis=dict(title=y))
+    return fig

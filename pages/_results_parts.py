@@ -1,0 +1,153 @@
+"""Sections of the results page: leaderboard with CIs, the model to report, DeLong, run
+comparison and the owner's sharing control. Each takes the page context and one run."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from pages._results_charts import pr_chart, roc_chart, trials_chart
+from pages._shell import PageContext, attempt, succeeded
+from permissions.actions import Action
+from permissions.roles import FACETS
+from workbench.services import results
+
+__all__ = ["leaderboard", "choose", "curves", "delong", "trials", "compare", "sharing", "FACET_ORDER"]
+
+FACET_ORDER = ("metrics", "figures", "tables", "model_card", "paper_pack", "validation")
+
+
+def _k(prefix: str, name: str) -> str:
+    """A catalogue key built from a value (the i18n test checks the literal prefixes' entries)."""
+    return prefix + name
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    return "" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
+
+
+def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[int, Any]) -> None:
+    rows = []
+    for row in view.rows:
+        e = evaluations.get(row.model_id)
+        record = {
+            ctx.t("results.col.rank"): row.rank,
+            ctx.t("results.col.model"): row.name + (" ★" if row.model_id == view.reported_model_id else ""),
+            ctx.t("results.col.cv", metric=row.metric): f"{_num(row.cv_mean)} ± {_num(row.cv_sd)}",
+        }
+        if e is not None:
+            main = e.main
+            for name, est in list(main.metrics.estimates().items())[:5]:
+                record[ctx.t("results.col.metric", metric=name, part=main.part)] = est.format(3)
+        rows.append(record)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    first = next(iter(evaluations.values()), None)
+    if first is not None:
+        st.caption(ctx.t("results.ci_note", n=first.options.n_resamples, seed=first.options.seed,
+                         source=ctx.t(_k("results.threshold_from_", first.threshold_source))))
+
+
+def choose(ctx: PageContext, view: results.RunResults) -> None:
+    if not ctx.can(Action.RESULTS_CHOOSE_MODEL):
+        return
+    ids = [r.model_id for r in view.rows]
+    current = ids.index(view.reported_model_id)
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    chosen = left.selectbox(ctx.t("results.choose"), ids, index=current, key=f"res_choose_{view.run_id}",
+                            format_func=view.label)
+    if right.button(ctx.t("results.choose_button"), key=f"res_choose_btn_{view.run_id}", disabled=chosen == view.chosen_model_id):
+        if succeeded(ctx.lang, results.choose_model, ctx.workbench, ctx.actor, view.run_id, chosen):
+            st.toast(ctx.t("results.chosen", model=view.label(chosen)))
+            st.rerun()
+
+
+def curves(ctx: PageContext, view: results.RunResults, evaluations: dict[int, Any]) -> None:
+    shown = [e for e in evaluations.values() if e.task == "binary"]
+    if not shown:
+        return
+    left, right = st.columns(2)
+    left.plotly_chart(roc_chart(shown, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y")), width="stretch",
+                      key=f"res_roc_{view.run_id}")
+    right.plotly_chart(pr_chart(shown, x=ctx.t("results.pr_x"), y=ctx.t("results.pr_y")), width="stretch",
+                       key=f"res_pr_{view.run_id}")
+
+
+def delong(ctx: PageContext, view: results.RunResults) -> None:
+    if view.task != "binary" or len(view.rows) < 2:
+        return
+    ids = [r.model_id for r in view.rows]
+    a_col, b_col, part_col = st.columns(3)
+    a = a_col.selectbox(ctx.t("results.delong_a"), ids, index=0, format_func=view.label, key=f"dl_a_{view.run_id}")
+    b = b_col.selectbox(ctx.t("results.delong_b"), ids, index=1, format_func=view.label, key=f"dl_b_{view.run_id}")
+    part = part_col.radio(ctx.t("results.part"), ["test", "train"], horizontal=True, key=f"dl_part_{view.run_id}",
+                          format_func=lambda p: ctx.t(_k("results.part_", p)))
+    if a == b:
+        st.caption(ctx.t("results.delong_same"))
+        return
+    test = attempt(ctx.lang, results.compare_models, ctx.workbench, ctx.actor, run_id=view.run_id, model_a=a, model_b=b,
+                   part=part)
+    if test is not None:
+        p = "<0.001" if test.p_value < 0.001 else f"{test.p_value:.3f}"
+        st.markdown(ctx.t("results.delong_result", a=view.label(a), b=view.label(b), auc_a=test.auroc_a.format(3),
+                          auc_b=test.auroc_b.format(3), diff=test.difference.format(3), p=p))
+
+
+def trials(ctx: PageContext, view: results.RunResults) -> None:
+    if not view.trials:
+        return
+    chart = trials_chart(view.trials, x=ctx.t("results.trial_number"), y=view.metric, best=ctx.t("results.best_so_far"),
+                         greater=bool(view.summary.get("greater_is_better", True)))
+    st.plotly_chart(chart, width="stretch", key=f"res_trials_{view.run_id}")
+
+
+def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flat(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = ", ".join(map(str, value)) if isinstance(value, list) else value
+
+
+def compare(ctx: PageContext, runs: list[results.RunOverview]) -> None:
+    if len(runs) < 2:
+        st.caption(ctx.t("results.compare_one"))
+        return
+    ids = [r.run_id for r in runs]
+    chosen = st.multiselect(ctx.t("results.compare_pick"), ids, default=ids[:2], key="res_compare",
+                            format_func=lambda rid: ctx.t("results.run_option", run=rid))
+    if len(chosen) < 2:
+        return
+    views = attempt(ctx.lang, results.compare_runs, ctx.workbench, ctx.actor, chosen) or []
+    table: dict[str, dict[str, Any]] = {}
+    for v in views:
+        flat: dict[str, Any] = {}
+        _flat("", v.settings, flat)
+        flat[ctx.t("results.col.best")] = v.rows[0].name
+        flat[ctx.t("results.col.cv", metric=v.metric)] = _num(v.rows[0].cv_mean)
+        flat[ctx.t("results.col.test", metric=v.metric)] = _num(v.rows[0].test_score)
+        flat[ctx.t("results.col.trials")] = v.summary.get("n_trials")
+        table[ctx.t("results.run_option", run=v.run_id)] = {k: str(val) for k, val in flat.items()}
+    frame = pd.DataFrame(table)
+    differs = frame.nunique(axis=1) > 1
+    st.dataframe(frame, width="stretch")
+    if differs.any():
+        st.caption(ctx.t("results.compare_differs", names=", ".join(frame.index[differs][:12])))
+
+
+def sharing(ctx: PageContext) -> None:
+    if not ctx.can(Action.SHARING_MANAGE):
+        return
+    current = results.shared_facets(ctx.workbench, ctx.project_id)
+    with st.form("res_share"):
+        st.markdown("**" + ctx.t("results.share_title") + "**")
+        st.caption(ctx.t("results.share_caption"))
+        chosen = st.multiselect(ctx.t("results.share_facets"), [f for f in FACET_ORDER if f in FACETS],
+                                default=sorted(current, key=FACET_ORDER.index),
+                                format_func=lambda f: ctx.t(_k("results.facet_", f)))
+        if st.form_submit_button(ctx.t("results.share_save")):
+            if succeeded(ctx.lang, results.set_sharing, ctx.workbench, ctx.actor, project_id=ctx.project_id,
+                         facets=chosen):
+                st.success(ctx.t("results.share_saved"))

@@ -1,0 +1,79 @@
+"""Results: compare runs and models (leaderboard with CIs, overlaid curves, DeLong, trial history,
+settings side by side), choose the model to report, and share results with collaborators.
+
+Evaluations are computed once per model and options by the results service and read back after;
+a collaborator sees what the owner shared and never a patient row."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _results_parts as parts
+from pages._shell import attempt, page_context
+from permissions.actions import Action
+from workbench.services import results
+
+ctx = page_context()
+st.title(ctx.t("results.title"))
+st.caption(ctx.t("results.caption"))
+
+if not results.can(ctx.workbench, ctx.actor, Action.RESULTS_VIEW, project_id=ctx.project_id, part="metrics"):
+    st.info(ctx.t("results.not_shared"), icon=":material/lock:")
+    st.stop()
+
+parts.sharing(ctx)
+runs = attempt(ctx.lang, results.project_runs, ctx.workbench, ctx.actor, ctx.project_id) or []
+if not runs:
+    st.info(ctx.t("results.no_runs"), icon=":material/model_training:")
+    st.stop()
+
+by_id = {r.run_id: r for r in runs}
+run_id = st.selectbox(ctx.t("results.run"), list(by_id), key="res_run",
+                      format_func=lambda rid: ctx.t("results.run_label", run=rid, when=f"{by_id[rid].created_at:%Y-%m-%d %H:%M}",
+                                                    best=by_id[rid].best, metric=by_id[rid].metric,
+                                                    score=f"{by_id[rid].best_cv or 0:.3f}"))
+view = attempt(ctx.lang, results.run_results, ctx.workbench, ctx.actor, run_id)
+if view is None:
+    st.stop()
+
+features = [str(c) for c in view.summary.get("features", [])]
+with st.expander(ctx.t("results.options"), icon=":material/tune:"):
+    rule = st.radio(ctx.t("results.threshold_rule"), ["youden", "sensitivity", "specificity", "fixed"], horizontal=True,
+                    key=f"res_rule_{run_id}", format_func=lambda r: ctx.t(parts._k("results.rule_", r)))
+    target = None
+    if rule != "youden":
+        target = st.number_input(ctx.t("results.threshold_target"), 0.01, 0.99, 0.9 if rule != "fixed" else 0.5, 0.01,
+                                 key=f"res_target_{run_id}")
+    groups = st.multiselect(ctx.t("results.subgroups"), features, default=[c for c in ("sex", "age") if c in features],
+                            key=f"res_groups_{run_id}", disabled=view.task != "binary")
+options = results.default_options(ctx.workbench, threshold_rule=rule, threshold_target=target,
+                                  subgroup_columns=tuple(groups))
+st.session_state[f"res_options_{run_id}"] = options  # the export page evaluates with the same choice
+
+ids = [r.model_id for r in view.rows]
+evaluations = {}
+with st.spinner(ctx.t("results.evaluating")):
+    for model_id in ids:
+        evaluation = attempt(ctx.lang, results.evaluate, ctx.workbench, ctx.actor, run_id=run_id, model_id=model_id,
+                             options=options)
+        if evaluation is not None:
+            evaluations[model_id] = evaluation
+
+st.subheader(ctx.t("results.leaderboard"))
+parts.leaderboard(ctx, view, evaluations)
+parts.choose(ctx, view)
+
+if view.task == "binary" and evaluations:
+    st.subheader(ctx.t("results.curves"))
+    shown = st.multiselect(ctx.t("results.curves_models"), ids, default=ids[:3], format_func=view.label,
+                           key=f"res_curves_{run_id}")
+    parts.curves(ctx, view, {m: evaluations[m] for m in shown if m in evaluations})
+    st.subheader(ctx.t("results.delong"))
+    parts.delong(ctx, view)
+
+if view.trials:
+    st.subheader(ctx.t("results.trials"))
+    parts.trials(ctx, view)
+
+st.subheader(ctx.t("results.compare"))
+parts.compare(ctx, runs)
