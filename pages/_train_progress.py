@@ -78,10 +78,24 @@ def _body(ctx: PageContext, job_id: int) -> None:
                       help=ctx.t("train.family." + progress.best_family) if progress.best_family else None)
     columns[2].metric(ctx.t("train.elapsed"), elapsed)
     columns[3].metric(ctx.t("train.device_used"), (progress.device or "-").upper())
-    for notice in progress.notices:
-        if notice.key.startswith("training.device") or notice.key.startswith("training.gpu") \
-                or notice.key.startswith("training.override"):
-            st.caption(t(notice.key, ctx.lang, **notice.params))
+    # Blocks whose number of elements changes between refreshes sit in their own containers, so a
+    # refresh replaces them instead of leaving stale copies behind.
+    with st.container():
+        for notice in progress.notices:
+            if notice.key.startswith(("training.device", "training.gpu", "training.override")):
+                st.caption(t(notice.key, ctx.lang, **notice.params))
+    with st.container():
+        _state(ctx, progress, job_id)
+    st.subheader(ctx.t("train.leaderboard"))
+    with st.container():
+        _leaderboard(ctx, progress, metric)
+    with st.container():
+        if progress.trials:
+            with st.expander(ctx.t("train.trials_table", count=len(progress.trials))):
+                st.dataframe(_trials_table(ctx, progress.trials), hide_index=True, width="stretch")
+
+
+def _state(ctx: PageContext, progress: training.TrainingProgress, job_id: int) -> None:
     if progress.state not in TERMINAL_STATES:
         st.progress(progress.fraction, text=ctx.t("train.stage." + progress.stage))
         if ctx.can(Action.TRAINING_CANCEL) and st.button(ctx.t("train.cancel"), key=f"train_cancel_{job_id}",
@@ -92,21 +106,20 @@ def _body(ctx: PageContext, job_id: int) -> None:
     elif progress.state == "cancelled":
         st.warning(ctx.t("train.was_cancelled"))
 
-    st.subheader(ctx.t("train.leaderboard"))
+
+def _leaderboard(ctx: PageContext, progress: training.TrainingProgress, metric: str) -> None:
     if progress.run_id is not None:
         view = attempt(ctx.lang, training.get_run, ctx.workbench, ctx.actor, progress.run_id)
         if view is not None:
             st.dataframe(_run_table(ctx, view), hide_index=True, width="stretch")
             final = view.summary["final"]
-            st.caption(ctx.t("train.final_single" if final["kind"] == "single" else "train.final_ensemble", calibration=final["calibration"],
-                             n_train=view.summary["n_train"], n_test=view.summary["n_test"]))
+            key = "train.final_single" if final["kind"] == "single" else "train.final_ensemble"
+            st.caption(ctx.t(key, calibration=final["calibration"], n_train=view.summary["n_train"],
+                             n_test=view.summary["n_test"]))
     elif progress.leaderboard:
         st.dataframe(_live_table(ctx, progress.leaderboard, metric), hide_index=True, width="stretch")
     else:
         st.caption(ctx.t("train.leaderboard_empty"))
-    if progress.trials:
-        with st.expander(ctx.t("train.trials_table", count=len(progress.trials))):
-            st.dataframe(_trials_table(ctx, progress.trials), hide_index=True, width="stretch")
 
 
 def show_training(ctx: PageContext, job_id: int) -> None:

@@ -293,7 +293,8 @@ def run_progress(workbench: Workbench, actor: Actor, job_id: int) -> TrainingPro
         elapsed = (end - job.started_at).total_seconds() if job.started_at else 0.0
     notices = tuple(Notice.from_dict(n) for n in live.get("notices", job.params.get("notices", [])))
     return TrainingProgress(
-        job_id=job.id, state=job.state, fraction=float(job.progress or 0.0), stage=str(live.get("stage", "queued")),
+        job_id=job.id, state=job.state, fraction=float(job.progress or 0.0),
+        stage=str(live.get("stage") or ("preparing" if job.state == "running" else "queued")),
         trials_done=int(live.get("trials_done", 0)), trials_total=live.get("trials_total"),
         best_score=live.get("best_score"), best_family=live.get("best_family"), metric=live.get("metric"),
         elapsed_s=float(elapsed), time_budget_s=live.get("time_budget_s", job.params.get("settings", {}).get("time_budget_s")),
