@@ -5,7 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._shell import PAGES_DIR, PageContext, attempt
+from pipelines.errors import IngestError, WorkbenchError
 from pipelines.ingest import COLUMN_TYPES
+from workbench.i18n import message
 from workbench.services import datasets
 from workbench.services.datasets import IdentifierDecision, UploadChoices
 
@@ -21,6 +23,9 @@ def render(ctx: PageContext) -> None:
     if upload is None:
         return
     staged = st.session_state.get("upload_staged")
+    if staged and staged["file_id"] == upload.file_id and staged.get("error"):
+        st.error(staged["error"], icon=":material/error:")  # already rejected and discarded: say it again
+        return
     if not staged or staged["file_id"] != upload.file_id:
         digest = attempt(ctx.lang, datasets.stage_upload, ctx.workbench, ctx.actor, project_id=ctx.project_id,
                          data=upload.getvalue(), filename=upload.name)
@@ -37,9 +42,15 @@ def render(ctx: PageContext) -> None:
     sheet = right.text_input(ctx.t("data.upload.sheet"), placeholder=ctx.t("data.upload.detect"))
     base = UploadChoices(encoding=encoding or None, header_row=None if header_row is None else int(header_row),
                          sheet=(int(sheet) if sheet.strip().isdigit() else sheet.strip()) if sheet.strip() else None)
-    result = attempt(ctx.lang, datasets.read_upload, ctx.workbench, ctx.actor, project_id=ctx.project_id,
-                     raw_digest=staged["digest"], filename=staged["name"], choices=base)
-    if result is None:
+    try:
+        result = datasets.read_upload(ctx.workbench, ctx.actor, project_id=ctx.project_id, raw_digest=staged["digest"],
+                                      filename=staged["name"], choices=base)
+    except IngestError as error:  # the service discarded the file; remember the verdict for this upload
+        staged["error"] = message(error, ctx.lang)
+        st.error(staged["error"], icon=":material/error:")
+        return
+    except WorkbenchError as error:
+        st.error(message(error, ctx.lang), icon=":material/error:")
         return
 
     st.success(ctx.t("data.upload.read_ok", format=result.format.upper(), encoding=result.encoding_label or "—",

@@ -68,6 +68,11 @@ def test_a_broken_upload_stores_no_version_and_keeps_earlier_ones(workbench, own
         datasets.create_version(workbench, owner, project_id=project_id, raw_digest=digest, filename="cohort.csv",
                                 choices=UploadChoices())
     assert [v.id for v in datasets.list_versions(workbench, owner, project_id)] == [good]
+    # reading it (as the upload page does) rejects it and keeps nothing of it
+    with pytest.raises(IngestError):
+        datasets.read_upload(workbench, owner, project_id=project_id, raw_digest=digest, filename="cohort.csv",
+                             choices=UploadChoices())
+    assert not workbench.store.exists(digest)
     assert pq.read_table(datasets.version_parquet_path(workbench, owner, good)).num_rows == 768
 
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from permissions.actions import Action
 from permissions.policy import Actor
-from pipelines.errors import InputError, NotFound
+from pipelines.errors import IngestError, InputError, NotFound
 from pipelines.ingest import (
     IngestResult,
     ReadOptions,
@@ -122,7 +122,23 @@ def read_upload(
     """Parse a staged upload as the upload page shows it (before the user's decisions are applied)."""
     authorize(workbench, actor, Action.DATASET_UPLOAD, project_id=project_id)
     path = workbench.store.verified_path(raw_digest)
-    return read_table(path, filename=filename, options=choices.read_options(_max_bytes(workbench)))
+    try:
+        return read_table(path, filename=filename, options=choices.read_options(_max_bytes(workbench)))
+    except IngestError as error:
+        _discard_unused_upload(workbench, actor, project_id=project_id, raw_digest=raw_digest, reason=error.key)
+        raise
+
+
+def _discard_unused_upload(workbench: Workbench, actor: Actor, *, project_id: int, raw_digest: str, reason: str) -> None:
+    """A file that cannot be read is not kept, unless an earlier version was made from the same bytes."""
+    with session_scope(workbench.engine) as session:
+        used = session.scalar(select(func.count()).select_from(DatasetVersion)
+                              .where(DatasetVersion.source_sha256 == raw_digest))
+        if not used:
+            workbench.store.delete(raw_digest)
+        audit.record(session, actor_id=actor.user_id, actor_name=getattr(actor, "name", ""), action="dataset.upload",
+                     outcome="failed", reason=reason, resource_type="upload", resource_id=raw_digest[:16],
+                     project_id=project_id)
 
 
 def create_version(
