@@ -61,3 +61,11 @@ def test_rendering_fills_placeholders_and_falls_back_to_english():
     assert message(error, "ko") != message(error, "en")
     assert t("no.such.key", "ko") == "no.such.key"
     assert t("app.signed_in_as", "fr", name="x") == t("app.signed_in_as", "en", name="x")
+
+
+def test_every_job_kind_has_a_name_on_the_jobs_page():
+    from workbench.jobs._kinds import JOB_KINDS
+
+    for lang in LANGUAGES:
+        missing = [kind for kind in JOB_KINDS if f"jobs.kind.{kind}" not in catalogue(lang)]
+        assert missing == [], f"{lang}: no jobs.kind.<kind> for {missing}"
