@@ -1,0 +1,160 @@
+"""Export on a real heart failure run: the paper pack holds every listed item (figures as 600-dpi
+TIFF and PDF at single-column width, Table 1 and the performance table as DOCX, methods, TRIPOD+AI,
+model card, reproduce settings), the preview is the exported PNG, every format is a valid file,
+downloads are audited, and a collaborator gets the safe variant only for what was shared."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from pipelines.errors import InputError, PermissionDenied
+from tests.workbench.test_results_service import train_heart_failure
+from workbench.db.engine import session_scope
+from workbench.db.models import AuditEvent
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, datasets_dir):
+    return train_heart_failure(tmp_path_factory, datasets_dir)
+
+
+def _options(trained):
+    from workbench.services import results
+
+    return results.default_options(trained.workbench, subgroup_columns=("sex", "age"))
+
+
+def _pack(trained, actor, **kwargs):
+    from workbench.services import export
+
+    file = export.paper_pack(trained.workbench, actor, run_id=trained.run_id, options=_options(trained), **kwargs)
+    return file, zipfile.ZipFile(io.BytesIO(file.data))
+
+
+def test_the_paper_pack_of_a_heart_failure_run_contains_every_listed_item(trained):
+    from pypdf import PdfReader
+
+    from workbench.services import results
+
+    owner = trained.actor()
+    view = results.run_results(trained.workbench, owner, trained.run_id)
+    linear = next(r.model_id for r in view.rows if r.family == "linear")
+    results.choose_model(trained.workbench, owner, trained.run_id, linear)
+    file, pack = _pack(trained, owner, model_ids=[r.model_id for r in view.rows])
+    names = set(pack.namelist())
+    for figure in ("roc", "pr", "calibration", "decision_curve", "confusion_matrix", "threshold", "importance",
+                   "shap_summary", "forest", "cohort_flow"):
+        assert {f"figures/{figure}.pdf", f"figures/{figure}.tiff"} <= names, figure
+    for table in ("performance", "performance_oof", "table_one", "hyperparameters", "subgroups"):
+        assert {f"tables/{table}.docx", f"tables/{table}.csv"} <= names, table
+    assert {"tables/all_tables.xlsx", "methods.md", "tripod_ai_checklist.docx", "tripod_ai_checklist.csv",
+            "model_card.md", "reproduce/settings.json", "reproduce/recipe.json", "MANIFEST.json", "README.txt"} <= names
+    # 600-dpi TIFF at single-column width (89 mm), PDF that opens with one page
+    tiff = Image.open(io.BytesIO(pack.read("figures/roc.tiff")))
+    assert tiff.info["dpi"] == (600, 600) and tiff.size[0] == round(89 / 25.4 * 600)
+    assert len(PdfReader(io.BytesIO(pack.read("figures/calibration.pdf"))).pages) == 1
+    # the methods draft carries the recipe and the numbers of the chosen model
+    methods = pack.read("methods.md").decode()
+    evaluation = results.evaluate(trained.workbench, owner, run_id=trained.run_id, model_id=linear,
+                                  options=_options(trained))
+    assert evaluation.main.metrics.auroc.format(2) in methods
+    assert "DEATH_EVENT" in methods and "drop_columns" in methods and "impute" in methods
+    assert "scikit-learn" in methods and "5-fold" in methods
+    checklist = list(csv.reader(io.StringIO(pack.read("tripod_ai_checklist.csv").decode("utf-8-sig"))))
+    status = [row[2] for row in checklist[1:]]
+    assert "For the author" in status and "Filled by the workbench (check)" in status and len(checklist) > 40
+    settings = json.loads(pack.read("reproduce/settings.json"))
+    assert settings["search_settings"]["seed"] == 3 and settings["run"]["recipe_sha256"]
+    assert settings["evaluation"]["threshold_chosen_on"] == "train"
+    card = pack.read("model_card.md").decode()
+    assert card.startswith("# Model card: linear")
+    manifest = json.loads(pack.read("MANIFEST.json"))
+    assert manifest["variant"] == "full" and manifest["models"][0] == "linear"
+    with session_scope(trained.workbench.engine) as session:
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "paper_pack.download"))
+        assert event.outcome == "succeeded" and event.details["variant"] == "full" and event.details["dpi"] == 600
+
+
+def test_the_preview_is_the_exported_png_and_every_format_is_a_valid_file(trained):
+    from workbench.services import export
+
+    owner = trained.actor()
+    choice = export.ExportChoice(preset="double", dpi=300, lang="en")
+    preview = export.preview_figure(trained.workbench, owner, run_id=trained.run_id, figure="roc", choice=choice,
+                                    options=_options(trained))
+    png = export.figure_file(trained.workbench, owner, run_id=trained.run_id, figure="roc", fmt="png", choice=choice,
+                             options=_options(trained))
+    assert png.data == preview and png.name == "run1_roc_double_300dpi_en.png"
+    assert Image.open(io.BytesIO(preview)).size[0] == round(183 / 25.4 * 300)
+    magic = {"pdf": b"%PDF", "eps": b"%!PS", "tiff": b"II*\x00", "png": b"\x89PNG"}
+    for fmt in ("pdf", "svg", "eps", "tiff"):
+        data = export.figure_file(trained.workbench, owner, run_id=trained.run_id, figure="decision_curve", fmt=fmt,
+                                  choice=choice, options=_options(trained)).data
+        assert data.startswith(magic[fmt]) if fmt in magic else b"<svg" in data[:400], fmt
+    with pytest.raises(InputError):
+        export.figure_file(trained.workbench, owner, run_id=trained.run_id, figure="roc", fmt="jpg", choice=choice)
+    with pytest.raises(InputError):
+        export.preview_figure(trained.workbench, owner, run_id=trained.run_id, figure="roc",
+                              choice=export.ExportChoice(dpi=150))
+    with session_scope(trained.workbench.engine) as session:
+        downloads = session.scalars(select(AuditEvent).where(AuditEvent.action == "figures.download")).all()
+    assert len(downloads) == 5  # the preview is not a download
+
+
+def test_tables_download_as_csv_xlsx_docx(trained):
+    from openpyxl import load_workbook
+
+    from workbench.services import export
+
+    owner = trained.actor()
+    for fmt in ("csv", "xlsx", "docx"):
+        file = export.table_file(trained.workbench, owner, run_id=trained.run_id, table="table_one", fmt=fmt,
+                                 options=_options(trained))
+        assert file.name.endswith(f".{fmt}") and file.data
+    sheet = load_workbook(io.BytesIO(export.table_file(trained.workbench, owner, run_id=trained.run_id,
+                                                       table="performance", fmt="xlsx", options=_options(trained)).data))
+    assert sheet.worksheets[0].max_row > 10
+    with pytest.raises(InputError):
+        export.table_file(trained.workbench, owner, run_id=trained.run_id, table="nonsense", fmt="csv")
+
+
+def test_a_korean_pack(trained):
+    from workbench.services import export
+
+    _, pack = _pack(trained, trained.actor(), choice=export.ExportChoice(preset="single", dpi=300, lang="ko"),
+                    formats=("png",))
+    assert "연구 방법" in pack.read("methods.md").decode()
+    assert Image.open(io.BytesIO(pack.read("figures/roc.png"))).info["dpi"][0] == pytest.approx(300, abs=1)
+
+
+def test_a_collaborator_gets_the_safe_pack_only_when_shared(trained):
+    from workbench.services import export, results
+
+    guest = trained.user("dr_guest", "collaborator")
+    owner = trained.actor()
+    results.set_sharing(trained.workbench, owner, project_id=trained.project_id, facets=["metrics", "figures"])
+    with pytest.raises(PermissionDenied):
+        _pack(trained, guest)
+    with pytest.raises(PermissionDenied):
+        export.table_file(trained.workbench, guest, run_id=trained.run_id, table="table_one", fmt="csv")
+    results.set_sharing(trained.workbench, owner, project_id=trained.project_id,
+                        facets=["metrics", "figures", "tables", "paper_pack"])
+    _, pack = _pack(trained, guest, formats=("pdf",))
+    names = pack.namelist()
+    assert not [n for n in names if "shap" in n]  # no per-patient figure
+    assert not [n for n in names if n.endswith((".parquet", ".ubj", ".skops", ".txt")) and n != "README.txt"]
+    assert json.loads(pack.read("MANIFEST.json"))["variant"] == "collaborator"
+    subgroups = pack.read("tables/subgroups.csv").decode("utf-8-sig")
+    assert "<5" in subgroups  # the under-50s had 2 events in the holdout
+    with pytest.raises(InputError) as caught:
+        export.preview_figure(trained.workbench, guest, run_id=trained.run_id, figure="shap_summary")
+    assert caught.value.key == "export.patient_level_figure"
+    menu = export.figure_menu(trained.workbench, guest, run_id=trained.run_id, options=_options(trained))
+    assert "shap_summary" not in menu and "roc" in menu
