@@ -186,7 +186,7 @@ def _form_filter(ctx, columns, categories, numeric):
 
 
 def _form_drop(ctx, columns, categories, numeric):
-    chosen = st.multiselect(ctx.t("review.page.columns"), columns, key="rv_f_drop_cols")
+    chosen = st.multiselect(ctx.t("review.page.drop_which"), columns, key="rv_f_drop_cols")
     note = st.text_input(ctx.t("review.page.why"), key="rv_f_drop_note")
     return lambda: DropColumns(columns=tuple(chosen), note=note)
 

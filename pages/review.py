@@ -67,9 +67,11 @@ numeric = [c for c in columns if frame is not None and column_kind(frame[c].dtyp
 categories = {c: sorted(map(str, frame[c].dropna().unique()))[:200] for c in columns
               if frame is not None and column_kind(frame[c].dtype) == "categorical"}
 
-build_tab, review_tab, versions_tab = st.tabs([ctx.t("review.page.tab.build"), ctx.t("review.page.tab.review"),
-                                               ctx.t("review.page.tab.versions")])
-with build_tab:
+# a radio, not st.tabs: every tick of a warning reruns the page, and the chosen section must stay
+section = st.radio(ctx.t("review.page.section"), ("build", "review", "versions"), horizontal=True, key="rv_section",
+                   format_func=lambda s: ctx.t("review.page.tab." + s), label_visibility="collapsed")
+st.divider()
+if section == "build":
     if can_edit:
         _recipe_steps.outcome_section(ctx, draft, raw_columns)
     _recipe_steps.step_list(ctx, draft)
@@ -93,11 +95,11 @@ with build_tab:
                 st.session_state["rv_notice"] = ctx.t("review.page.saved", version=row.version)
                 st.rerun()
 
-with review_tab:
+elif section == "review":
     if shown is None:
         st.info(ctx.t("review.page.nothing_to_review"))
     else:
         _recipe_review.render_review(ctx, draft, shown)
 
-with versions_tab:
+else:
     _recipe_review.render_versions(ctx, versions)

@@ -1,0 +1,137 @@
+"""Scenario 1 step 4 and scenario 2 step 1 in a real browser: build a recipe with clicks, review, approve;
+a data scientist's edit becomes a new version that the owner approves under four-eyes."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TIMEOUT = 60_000
+DANA_PASSWORD = "a quiet tandem under seven bridges 7"
+
+
+def nav(page, name: str):
+    return page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of a Streamlit selectbox or multiselect by its label."""
+    page.get_by_label(label, exact=True).click()
+    page.keyboard.type(option)  # long lists are virtualised: filter first
+    page.get_by_role("option", name=option, exact=True).click()
+    page.keyboard.press("Escape")  # a multiselect stays open over the buttons below it
+
+
+def tab(page, name: str):
+    page.get_by_text(name, exact=True).click()
+
+
+def _add_data_scientist(server) -> None:
+    from workbench.context import open_workbench
+    from workbench.services import accounts, projects
+    from workbench.settings import SETTINGS, Settings
+
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD)
+    workbench = open_workbench(Settings(values))
+    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
+                                                                 password=ADMIN_PASSWORD).token)
+    accounts.create_user(workbench, admin, username="dana", password=DANA_PASSWORD, site_role="user")
+    demo = projects.list_projects(workbench, admin)[0]
+    projects.add_member(workbench, admin, project_id=demo.id, username="dana", role="data_scientist")
+    workbench.engine.dispose()
+
+
+def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(server, browser):
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, server.url)
+    page.get_by_text("Heart failure mortality (demo)").first.wait_for()
+    nav(page, "Review").click()
+    page.get_by_role("heading", name="Review the preprocessing").wait_for()
+
+    # scenario 1, step 4: DEATH_EVENT as the outcome; the review warns about `time`
+    choose(page, "What should the model predict?", "DEATH_EVENT")
+    page.get_by_role("button", name="Use this outcome").click()
+    page.get_by_text("Outcome: 'DEATH_EVENT' as it is").wait_for()
+    tab(page, "2 · Review and approve")
+    page.get_by_text("'time' alone predicts the outcome far better (AUROC 0.836)").wait_for()
+    page.get_by_text("The name 'time' reads as follow-up time").wait_for()
+    shot(page, "review-01-time-warning")
+
+    # she drops it with the "Drop columns" form
+    tab(page, "1 · Build the recipe")
+    choose(page, "Kind of step", "Drop columns")
+    choose(page, "Columns to drop", "time")
+    page.get_by_role("button", name="Add the step").click()
+    page.get_by_text("Drop the columns time").wait_for()
+    choose(page, "Kind of step", "Missing values (imputation)")
+    page.get_by_text("Fill numbers with").wait_for()  # the imputation form replaced the previous one
+    page.get_by_role("button", name="Add the step").click()
+    page.get_by_text("numbers by the median").wait_for()
+    page.get_by_role("button", name="Save as a new version").click()
+    page.get_by_text("Saved as recipe v1").wait_for()
+    shot(page, "review-02-recipe-saved")
+
+    tab(page, "2 · Review and approve")
+    page.get_by_text("299 in, 299 analysed").wait_for()
+    assert page.get_by_text("'time' alone predicts").count() == 0
+    page.get_by_text("Only 96 events for 11 candidate predictors").wait_for()
+    approve = page.get_by_role("button", name="Approve this version")
+    assert approve.is_disabled()
+    page.get_by_text("I have looked at this and accept it").click()
+    page.wait_for_function("() => [...document.querySelectorAll('button')].some("
+                           "b => b.innerText.includes('Approve this version') && !b.disabled)")
+    approve.click()
+    page.get_by_text("Approved by admin").wait_for()
+    page.get_by_role("button", name="Approve this version").wait_for(state="detached")
+    shot(page, "review-03-approved")
+
+    # the owner switches four-eyes on
+    page.get_by_text("Four-eyes approval").click()
+    page.wait_for_timeout(1500)
+    context.close()
+
+    # scenario 2, step 1: the data scientist changes the imputation -> v2, which he cannot approve
+    _add_data_scientist(server)
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, server.url, "dana", DANA_PASSWORD)
+    nav(page, "Review").click()
+    page.get_by_text("Four-eyes approval is on").wait_for()
+    page.get_by_text("Drop the columns time").wait_for()
+    choose(page, "Kind of step", "Missing values (imputation)")
+    choose(page, "Fill numbers with", "iterative imputation")
+    page.get_by_role("button", name="Add the step").click()
+    page.get_by_text("numbers by iterative imputation").wait_for()
+    page.get_by_role("button", name="Save as a new version").click()
+    page.get_by_text("Saved as recipe v2").wait_for()
+    tab(page, "2 · Review and approve")
+    page.get_by_text("Your role cannot approve recipes").wait_for()
+    tab(page, "3 · Versions and changes")
+    page.get_by_text("Changed (numeric): Fill missing values in all columns: numbers by the median").wait_for()
+    page.get_by_text("→ Fill missing values in all columns: numbers by iterative imputation").wait_for()
+    shot(page, "review-04-data-scientist-v2")
+    context.close()
+
+    # the owner approves v2 (four-eyes: someone other than its author)
+    context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, server.url)
+    nav(page, "Review").click()
+    page.get_by_text("numbers by iterative imputation").wait_for()
+    tab(page, "2 · Review and approve")
+    page.get_by_text("I have looked at this and accept it").click()
+    page.wait_for_function("() => [...document.querySelectorAll('button')].some("
+                           "b => b.innerText.includes('Approve this version') && !b.disabled)")
+    page.get_by_role("button", name="Approve this version").click()
+    page.get_by_text("Approved by admin").wait_for()
+    shot(page, "review-05-owner-approves-v2")
+    context.close()
