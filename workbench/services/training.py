@@ -43,6 +43,7 @@ from workbench.services._access import authorize
 from workbench.services._frames import read_dataset_frame
 from workbench.services._run_store import load_model_zip
 from workbench.services.recipes import require_approved
+from workbench.services.review import load_tables
 
 __all__ = [
     "Recommended",
@@ -146,7 +147,8 @@ def trainable_recipes(workbench: Workbench, actor: Actor, project_id: int) -> li
 def _prepared(workbench: Workbench, actor: Actor, recipe_version_id: int) -> tuple[Any, Prepared]:
     approved = require_approved(workbench, actor, recipe_version_id)
     frame = read_dataset_frame(workbench, approved.dataset_version)
-    return approved, prepare(approved.recipe, frame)
+    tables, _ = load_tables(workbench, actor, project_id=approved.recipe_version.project_id, recipe=approved.recipe)
+    return approved, prepare(approved.recipe, frame, tables=tables)
 
 
 def _past_runs(workbench: Workbench) -> list[PastRun]:

@@ -34,6 +34,7 @@ from workbench.services._run_store import (
     predictions_parquet,
 )
 from workbench.services.recipes import ApprovedRecipe, require_approved
+from workbench.services.review import load_tables
 
 __all__ = ["run_training_job", "store_run"]
 
@@ -127,7 +128,8 @@ def run_training_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     recipe = approved.recipe
     n_folds = int(params.get("n_folds") or recipe.split.n_folds)
     split = recipe.split if n_folds == recipe.split.n_folds else _with_folds(recipe.split, n_folds)
-    prepared = prepare(recipe, frame)
+    tables, _ = load_tables(workbench, actor, project_id=approved.recipe_version.project_id, recipe=recipe)
+    prepared = prepare(recipe, frame, tables=tables)
     plan = make_split_plan(split, prepared, seed=settings.seed)
     metric = settings.metric or default_metric(prepared.task)
     live = _Live(ctx, settings, metric, notices)
