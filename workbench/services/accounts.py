@@ -191,6 +191,7 @@ def set_active(workbench: Workbench, actor: Actor, *, user_id: int, active: bool
 
 
 def change_password(workbench: Workbench, actor: Actor, *, current: str, new: str) -> None:
+    authorize(workbench, actor, Action.ACCOUNT_CHANGE_OWN_PASSWORD)
     with session_scope(workbench.engine) as session:
         user = session.get(User, actor.user_id)
         if user is None or not user.password_hash or not verify_password(current, user.password_hash).ok:
