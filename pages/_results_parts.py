@@ -29,21 +29,30 @@ def _num(value: Any, digits: int = 3) -> str:
     return "" if value is None or (isinstance(value, float) and not math.isfinite(value)) else f"{value:.{digits}f}"
 
 
+_BOARD_METRICS = ("auroc", "auprc", "brier", "calibration_slope")
+
+
 def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[int, Any]) -> None:
+    """One line per model: rank, CV score, and the main metrics with their 95% CIs."""
     rows = []
     for row in view.rows:
         e = evaluations.get(row.model_id)
         record = {
             ctx.t("results.col.rank"): row.rank,
-            ctx.t("results.col.model"): row.name + (" ★" if row.model_id == view.reported_model_id else ""),
-            ctx.t("results.col.cv", metric=row.metric): f"{_num(row.cv_mean)} ± {_num(row.cv_sd)}",
+            ctx.t("results.col.model"): row.name + (" \u2605" if row.model_id == view.reported_model_id else ""),
+            ctx.t("results.col.cv", metric=row.metric): f"{_num(row.cv_mean)} \u00b1 {_num(row.cv_sd)}",
         }
         if e is not None:
             main = e.main
-            for name, est in list(main.metrics.estimates().items())[:5]:
-                record[ctx.t("results.col.metric", metric=name, part=main.part)] = est.format(3)
+            estimates = main.metrics.estimates()
+            names = [m for m in _BOARD_METRICS if m in estimates] if e.task == "binary" else list(estimates)
+            for name in names:
+                label = ctx.t(_k("figures.metric.", name))
+                record[ctx.t("results.col.metric", metric=label, part=ctx.t(_k("results.part_", main.part)))] = \
+                    estimates[name].format(3)
         rows.append(record)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    frame = pd.DataFrame(rows).set_index(ctx.t("results.col.rank"))
+    st.table(frame)
     first = next(iter(evaluations.values()), None)
     if first is not None:
         st.caption(ctx.t("results.ci_note", n=first.options.n_resamples, seed=first.options.seed,
@@ -53,6 +62,9 @@ def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[in
 def choose(ctx: PageContext, view: results.RunResults) -> None:
     if not ctx.can(Action.RESULTS_CHOOSE_MODEL):
         return
+    done = st.session_state.pop("res_chosen_msg", None)
+    if done:  # shown after the rerun that moved the star
+        st.success(done, icon=":material/check:")
     ids = [r.model_id for r in view.rows]
     current = ids.index(view.reported_model_id)
     left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -60,7 +72,7 @@ def choose(ctx: PageContext, view: results.RunResults) -> None:
                             format_func=view.label)
     if right.button(ctx.t("results.choose_button"), key=f"res_choose_btn_{view.run_id}", disabled=chosen == view.chosen_model_id):
         if succeeded(ctx.lang, results.choose_model, ctx.workbench, ctx.actor, view.run_id, chosen):
-            st.toast(ctx.t("results.chosen", model=view.label(chosen)))
+            st.session_state["res_chosen_msg"] = ctx.t("results.chosen", model=view.label(chosen))
             st.rerun()
 
 

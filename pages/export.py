@@ -69,7 +69,9 @@ with figures_tab:
                 png = attempt(ctx.lang, export.preview_figure, ctx.workbench, ctx.actor, run_id=run_id, figure=figure,
                               model_ids=models, choice=choice, options=options)
             if png is not None:
-                st.image(png, caption=ctx.t("results.preview_caption", preset=preset, dpi=dpi))
+                # shown smaller on screen, but these are the exported bytes, pixel for pixel
+                st.image(png, caption=ctx.t("results.preview_caption", preset=preset, dpi=dpi),
+                         width=480 if preset == "single" else 900)
                 if _allowed(Action.FIGURES_DOWNLOAD, "figures"):
                     st.download_button(
                         ctx.t("results.download_figure", fmt=fmt.upper()), key="exp_dl_figure", icon=":material/download:",

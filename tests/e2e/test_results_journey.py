@@ -1,0 +1,124 @@
+"""Scenario 1 step 6 and scenario 3 step 1 in a real browser: the owner reads the leaderboard with
+CIs, records the model to report, previews a figure and downloads the paper pack; a collaborator
+sees the shared leaderboard and no per-patient figure."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TIMEOUT = 240_000  # the first visit computes the evaluations (1000 bootstrap resamples per curve)
+GUEST_PASSWORD = "quiet tandem rides east 77"
+
+
+def _image_loaded(page) -> None:
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=stImage] img')]"
+                           ".some(i => i.complete && i.naturalWidth > 0)")
+
+
+def nav(page, name: str):
+    return page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True)
+
+
+def _trained_demo(server, datasets_dir):
+    """The demo project with an approved recipe (without ``time``) and one tiny training run."""
+    from pipelines.automl import SearchSettings
+    from pipelines.recipe import DropColumns, suggest_recipe
+    from tests.workbench.test_results_service import InlineQueue
+    from workbench.context import open_workbench
+    from workbench.db.engine import session_scope
+    from workbench.services import accounts, datasets, projects, recipes, training
+    from workbench.services._access import load_actor
+    from workbench.settings import SETTINGS, Settings
+
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD)
+    workbench = open_workbench(Settings(values))
+    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
+                                                                 password=ADMIN_PASSWORD).token)
+    workbench.jobs = InlineQueue(workbench.settings)
+    demo = projects.list_projects(workbench, admin)[0]
+    with session_scope(workbench.engine) as session:
+        owner = load_actor(session, admin.user_id)
+    version = datasets.list_versions(workbench, owner, demo.id)[0]
+    recipe = suggest_recipe(pd.read_csv(datasets_dir / "heart_failure_clinical_records.csv"), target="DEATH_EVENT")
+    if "time" not in [c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns]:
+        recipe = recipe.add(DropColumns(columns=("time",), note="recorded after the outcome"))
+    recipe_version = recipes.save_version(workbench, owner, project_id=demo.id, dataset_version_id=version.id,
+                                          recipe=recipe)
+    recipes.approve(workbench, owner, recipe_version_id=recipe_version)
+    training.start_training(workbench, owner, recipe_version_id=recipe_version, overrides_text=None,
+                            settings=SearchSettings(families=("linear", "xgboost"), n_trials=3, time_budget_s=None,
+                                                    seed=3))
+    return workbench, owner, demo.id
+
+
+def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(server, browser, datasets_dir, tmp_path):
+    from workbench.services import accounts, projects, results
+
+    workbench, owner, project_id = _trained_demo(server, datasets_dir)
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, server.url)
+    nav(page, "Results").click()
+    page.get_by_role("heading", name="Leaderboard").wait_for()
+    page.get_by_text("95% CIs from 1000 stratified bootstrap resamples").wait_for()
+    page.get_by_role("heading", name="ROC and precision-recall curves").wait_for()
+    page.get_by_role("cell", name="linear", exact=True).wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    shot(page, "30-results-leaderboard")
+    page.get_by_role("button", name="Record choice").click()  # the final model (rank 1) becomes the recorded one
+    page.get_by_text("is now the model to report").wait_for()
+
+    nav(page, "Export").click()
+    page.get_by_role("heading", name="Export").wait_for()
+    page.get_by_text("Exactly the exported PNG").wait_for()
+    _image_loaded(page)
+    shot(page, "31-export-preview")
+    page.get_by_role("tab", name="Paper pack").click()
+    with page.expect_download(timeout=TIMEOUT) as caught:
+        page.get_by_role("button", name="Download the paper pack").click()
+    download = caught.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    pack = zipfile.ZipFile(io.BytesIO(target.read_bytes()))
+    names = set(pack.namelist())
+    assert target.name.endswith("_paper_pack.zip")
+    assert {"figures/roc.tiff", "figures/roc.pdf", "figures/calibration.tiff", "figures/decision_curve.pdf",
+            "tables/table_one.docx", "tables/performance.docx", "methods.md", "tripod_ai_checklist.docx",
+            "model_card.md", "reproduce/settings.json"} <= names
+    context.close()
+
+    # the owner shares metrics and figures; the collaborator sees them, safe and without patients
+    results.set_sharing(workbench, owner, project_id=project_id, facets=["metrics", "figures", "paper_pack"])
+    accounts.create_user(workbench, owner, username="dr_guest", password=GUEST_PASSWORD)  # the owner is the site admin
+    projects.add_member(workbench, owner, project_id=project_id, username="dr_guest", role="collaborator")
+
+    guest = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = guest.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, server.url, "dr_guest", GUEST_PASSWORD)
+    nav(page, "Results").click()
+    page.get_by_role("heading", name="Leaderboard").wait_for()
+    assert page.get_by_role("button", name="Record choice").count() == 0
+    assert page.get_by_text("Share results").count() == 0
+    page.get_by_role("cell", name="linear", exact=True).wait_for()
+    page.locator(".js-plotly-plot").first.wait_for()
+    shot(page, "32-collaborator-results")
+    nav(page, "Export").click()
+    page.get_by_text("Shared version: no per-patient figures").wait_for()
+    page.get_by_text("Exactly the exported PNG").wait_for()
+    _image_loaded(page)
+    shot(page, "33-collaborator-export")
+    guest.close()
+    workbench.engine.dispose()
