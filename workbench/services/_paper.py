@@ -278,7 +278,9 @@ def methods_text(pack: PackInput) -> str:
         t("export.methods.data", lang, n=int(s.get("n_train", 0)) + int(s.get("n_test", 0)), rows_in=s.get("rows_in", ""),
           target=s.get("target", ""), positive=s.get("positive_label", ""), predictors=len(s.get("features", [])),
           events=n_events, task=s.get("task", "")),
-        t("export.methods.preprocessing", lang, version=pack.recipe_version or "", sha=str(s.get("recipe_sha256", ""))[:12],
+        t("export.methods.preprocessing", lang,
+          version=pack.recipe_version if pack.recipe_version is not None else t("export.methods.recipe_suggested", lang),
+          sha=str(s.get("recipe_sha256", ""))[:12],
           data_steps="; ".join(data_steps) or t("export.methods.none", lang),
           model_steps="; ".join(model_steps) or t("export.methods.none", lang)),
         t("export.methods.models", lang, families=", ".join(families), trials=n_trials or "",
@@ -340,7 +342,9 @@ def tripod_table(pack: PackInput) -> tb.Table:
     n = int(s.get("n_train", 0)) + int(s.get("n_test", 0))
     facts: dict[str, str] = {
         "eligibility": t("export.tripod.fill.eligibility", lang, rows_in=s.get("rows_in", n), n=n),
-        "data_preparation": t("export.tripod.fill.data_preparation", lang, version=pack.recipe_version or "",
+        "data_preparation": t("export.tripod.fill.data_preparation", lang,
+                              version=pack.recipe_version if pack.recipe_version is not None
+                              else t("export.methods.recipe_suggested", lang),
                               sha=str(s.get("recipe_sha256", ""))[:12]),
         "outcome": t("export.tripod.fill.outcome", lang, target=s.get("target", ""), positive=s.get("positive_label", "")),
         "predictors": t("export.tripod.fill.predictors", lang, n=len(s.get("features", [])),
