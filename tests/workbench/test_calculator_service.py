@@ -1,0 +1,211 @@
+"""The risk calculator on a real heart failure run: the form comes from the model's inputs with
+training aggregates and units, the risk equals the stored model's prediction, the calibration bin
+and the factors are consistent with it, out-of-range inputs are flagged, bad input is refused with
+a translated error, the typed values are never stored or audited, and collaborators are refused."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from pipelines.errors import InputError, PermissionDenied
+from tests.workbench.test_results_service import train_heart_failure
+from workbench.db.engine import session_scope
+from workbench.db.models import AuditEvent
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, datasets_dir):
+    return train_heart_failure(tmp_path_factory, datasets_dir, runs=1)
+
+
+@pytest.fixture(scope="module")
+def table(datasets_dir):
+    return pd.read_csv(datasets_dir / "heart_failure_clinical_records.csv")
+
+
+def _patient(table: pd.DataFrame, index: int, names) -> dict:
+    row = table.iloc[index]
+    return {name: row[name].item() if hasattr(row[name], "item") else row[name] for name in names}
+
+
+def test_the_form_lists_the_model_inputs_with_types_units_and_training_ranges(trained, table):
+    from workbench.services import calculator
+
+    form = calculator.calculator_form(trained.workbench, trained.actor(), trained.run_id)
+    names = [f.name for f in form.fields]
+    # the outcome and the column recorded after it are not asked for; every predictor is
+    assert "DEATH_EVENT" not in names and "time" not in names
+    assert set(names) == set(table.columns) - {"DEATH_EVENT", "time"}
+    by_name = {f.name: f for f in form.fields}
+    assert by_name["sex"].kind == "binary" and by_name["sex"].categories == (0, 1)
+    sodium = by_name["serum_sodium"]
+    assert sodium.kind == "numeric" and sodium.unit == "mmol/L"
+    assert table.serum_sodium.min() <= sodium.train_min < sodium.train_max <= table.serum_sodium.max()
+    assert sodium.plausible_low is not None and sodium.plausible_low < sodium.train_min
+    assert form.task == "binary" and form.model_id > 0
+
+
+def test_the_risk_is_the_stored_model_prediction_with_its_calibration_bin(trained, table):
+    from workbench.services import calculator, training
+
+    owner = trained.actor()
+    form = calculator.calculator_form(trained.workbench, owner, trained.run_id)
+    names = [f.name for f in form.fields]
+    values = _patient(table, 5, names)
+    result = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id, values=values)
+    loaded = training.load_model(trained.workbench, owner, form.model_id)
+    features = training.get_run(trained.workbench, owner, trained.run_id).summary["features"]
+    expected = float(loaded.model.predict_proba(table.iloc[[5]][list(features)])[0, 1])
+    assert result.risk == pytest.approx(expected, abs=1e-9)
+    assert 0.0 < result.risk < 1.0
+    # the holdout calibration curve: aggregated bins only, and the bin nearest the risk is marked
+    assert 2 <= len(result.calibration) <= 10
+    assert sum(b.count for b in result.calibration) == _holdout_size(trained)
+    nearest = min(range(len(result.calibration)), key=lambda i: abs(result.calibration[i].predicted - result.risk))
+    assert result.calibration_bin == nearest
+    assert all(0.0 <= b.observed_lower <= b.observed <= b.observed_upper <= 1.0 for b in result.calibration)
+
+
+def _holdout_size(trained) -> int:
+    from workbench.services import training
+
+    frame = training.load_run_predictions(trained.workbench, trained.actor(), trained.run_id)
+    return int(((frame.part == "test") & (frame.model_id == frame.model_id.min())).sum())
+
+
+def test_factors_explain_the_prediction_or_say_they_cannot(trained, table):
+    from workbench.services import calculator, results
+
+    owner = trained.actor()
+    view = results.run_results(trained.workbench, owner, trained.run_id)
+    form = calculator.calculator_form(trained.workbench, owner, trained.run_id)
+    names = [f.name for f in form.fields]
+    methods = {}
+    try:
+        for row in view.rows:
+            results.choose_model(trained.workbench, owner, trained.run_id, row.model_id)
+            low = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id, values={
+                **_patient(table, 0, names), "ejection_fraction": 60, "serum_creatinine": 0.8})
+            high = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id, values={
+                **_patient(table, 0, names), "ejection_fraction": 20, "serum_creatinine": 3.5})
+            assert high.model_id == row.model_id
+            assert high.risk > low.risk  # a failing heart and kidneys raise the risk
+            methods[row.family] = high.explain_method
+            if row.family == "ensemble":  # a blend of models: the page says it cannot be explained
+                assert not high.explained and high.factors == () and high.explain_method is None
+                continue
+            assert high.explained and {f.feature for f in high.factors} == set(names)
+            ef = {f.feature: f.contribution for f in high.factors}["ejection_fraction"]
+            ef_low = {f.feature: f.contribution for f in low.factors}["ejection_fraction"]
+            assert ef > 0 and ef > ef_low  # the low ejection fraction pushed the risk up
+            sizes = [abs(f.contribution) for f in high.factors]
+            assert sizes == sorted(sizes, reverse=True)
+    finally:
+        results.choose_model(trained.workbench, owner, trained.run_id, view.rows[0].model_id)
+    assert methods.get("linear") == "linear_exact" and methods.get("xgboost") == "xgboost_treeshap"
+
+
+def test_inputs_outside_the_training_range_are_flagged(trained, table):
+    from workbench.services import calculator
+
+    owner = trained.actor()
+    form = calculator.calculator_form(trained.workbench, owner, trained.run_id)
+    names = [f.name for f in form.fields]
+    values = {**_patient(table, 3, names), "serum_sodium": 100, "platelets": 10_000_000}
+    result = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id, values=values)
+    flags = {f.name: f for f in result.flags}
+    assert flags["serum_sodium"].kind == "outside_training"
+    assert flags["serum_sodium"].low == pytest.approx(min(f.train_min for f in form.fields if f.name == "serum_sodium"))
+    assert "age" not in flags
+    typical = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id,
+                                      values=_patient(table, 3, names))
+    assert all(f.name not in ("serum_sodium",) for f in typical.flags)
+    # a missing value is allowed (the model imputes it), and predicts
+    blank = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id,
+                                    values={**_patient(table, 3, names), "serum_sodium": None})
+    assert 0.0 < blank.risk < 1.0
+
+
+def test_bad_input_gets_a_specific_error(trained, table):
+    from workbench.services import calculator
+
+    owner = trained.actor()
+    form = calculator.calculator_form(trained.workbench, owner, trained.run_id)
+    names = [f.name for f in form.fields]
+    base = _patient(table, 1, names)
+    cases = [({**base, "age": "sixty"}, "calculator.not_a_number"),
+             ({**base, "sex": 2}, "calculator.not_a_number"),
+             ({**base, "age": float("inf")}, "calculator.not_a_number"),
+             ({**base, "DEATH_EVENT": 1}, "calculator.unknown_input")]
+    for values, key in cases:
+        with pytest.raises(InputError) as caught:
+            calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id, values=values)
+        assert caught.value.key == key
+    from pipelines.errors import NotFound
+
+    with pytest.raises(NotFound) as caught:
+        calculator.calculator_form(trained.workbench, owner, 999_999)
+    assert caught.value.key == "calculator.run_not_found"
+
+
+def test_the_typed_values_are_not_stored_and_the_prediction_is_audited_without_them(trained, table):
+    from workbench.services import calculator
+
+    owner = trained.actor()
+    form = calculator.calculator_form(trained.workbench, owner, trained.run_id)
+    values = {**_patient(table, 2, [f.name for f in form.fields]), "creatinine_phosphokinase": 4321.5}
+    with session_scope(trained.workbench.engine) as session:
+        before = len(list(session.scalars(select(AuditEvent.id))))
+    calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id, values=values)
+    with session_scope(trained.workbench.engine) as session:
+        events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+        new = events[before:]
+        assert [e.action for e in new] == ["model.predict"]
+        text = json.dumps(new[0].details)
+        assert "4321.5" not in text and "creatinine" not in text
+    # nothing else in the database holds the value either
+    raw = trained.workbench.engine.raw_connection()
+    try:
+        dump = "\n".join(raw.driver_connection.iterdump())
+    finally:
+        raw.close()
+    assert "4321.5" not in dump
+
+
+def test_collaborators_and_outsiders_are_refused(trained):
+    from workbench.services import calculator, results
+
+    owner = trained.actor()
+    collaborator = trained.user("calc_collab", "collaborator")
+    results.set_sharing(trained.workbench, owner, project_id=trained.project_id,
+                        facets=["metrics", "figures", "tables", "model_card"])
+    with pytest.raises(PermissionDenied):
+        calculator.calculator_form(trained.workbench, collaborator, trained.run_id)
+    clinician = trained.user("calc_clinician", "clinician")
+    form = calculator.calculator_form(trained.workbench, clinician, trained.run_id)
+    assert form.fields
+    with session_scope(trained.workbench.engine) as session:
+        denied = session.scalar(select(AuditEvent).where(AuditEvent.action == "model.predict",
+                                                         AuditEvent.outcome == "denied",
+                                                         AuditEvent.actor_id == collaborator.user_id))
+        assert denied is not None
+
+
+def test_the_chosen_model_is_the_one_the_calculator_uses(trained, table):
+    from workbench.services import calculator, results
+
+    owner = trained.actor()
+    view = results.run_results(trained.workbench, owner, trained.run_id)
+    other = view.rows[-1].model_id
+    results.choose_model(trained.workbench, owner, trained.run_id, other)
+    form = calculator.calculator_form(trained.workbench, owner, trained.run_id)
+    assert form.model_id == other
+    result = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id,
+                                     values=_patient(table, 4, [f.name for f in form.fields]))
+    assert result.model_id == other and np.isfinite(result.risk)
+    results.choose_model(trained.workbench, owner, trained.run_id, view.rows[0].model_id)
