@@ -28,14 +28,16 @@ if not (_allowed(Action.RESULTS_VIEW, "figures") or _allowed(Action.TABLES_DOWNL
     st.info(ctx.t("results.not_shared"), icon=":material/lock:")
     st.stop()
 
-runs = attempt(ctx.lang, results.project_runs, ctx.workbench, ctx.actor, ctx.project_id) \
-    if _allowed(Action.RESULTS_VIEW, "metrics") else []
+# the run list through whichever part is shared (a collaborator may have only the paper pack)
+action, part = next((a, p) for a, p in ((Action.RESULTS_VIEW, "figures"), (Action.TABLES_DOWNLOAD, "tables"),
+                                         (Action.PAPER_PACK_DOWNLOAD, "paper_pack")) if _allowed(a, p))
+runs = attempt(ctx.lang, results.project_runs, ctx.workbench, ctx.actor, ctx.project_id, action=action, part=part) or []
 if not runs:
     st.info(ctx.t("results.no_runs"), icon=":material/model_training:")
     st.stop()
 run_id = st.selectbox(ctx.t("results.run"), [r.run_id for r in runs], key="exp_run",
                       format_func=lambda rid: ctx.t("results.run_option", run=rid))
-view = attempt(ctx.lang, results.run_results, ctx.workbench, ctx.actor, run_id)
+view = attempt(ctx.lang, results.run_results, ctx.workbench, ctx.actor, run_id, action=action, part=part)
 if view is None:
     st.stop()
 options = st.session_state.get(f"res_options_{run_id}") or results.default_options(ctx.workbench)

@@ -158,3 +158,17 @@ def test_a_collaborator_gets_the_safe_pack_only_when_shared(trained):
     assert caught.value.key == "export.patient_level_figure"
     menu = export.figure_menu(trained.workbench, guest, run_id=trained.run_id, options=_options(trained))
     assert "shap_summary" not in menu and "roc" in menu
+
+
+def test_a_collaborator_with_only_the_paper_pack_shared_gets_the_pack_and_nothing_else(trained):
+    from workbench.services import export, results
+
+    guest = trained.user("dr_pack_only", "collaborator")
+    owner = trained.actor()
+    results.set_sharing(trained.workbench, owner, project_id=trained.project_id, facets=["paper_pack"])
+    _, pack = _pack(trained, guest, formats=("png",), choice=export.ExportChoice(dpi=300))
+    assert json.loads(pack.read("MANIFEST.json"))["variant"] == "collaborator"
+    with pytest.raises(PermissionDenied):
+        results.run_results(trained.workbench, guest, trained.run_id)
+    with pytest.raises(PermissionDenied):
+        export.preview_figure(trained.workbench, guest, run_id=trained.run_id, figure="roc")

@@ -90,10 +90,17 @@ def _models(view: results.RunResults, model_ids: Sequence[int] | None) -> list[i
     return ids
 
 
+_PART = {"figures": Action.RESULTS_VIEW, "tables": Action.TABLES_DOWNLOAD, "paper_pack": Action.PAPER_PACK_DOWNLOAD}
+
+
 def _evaluations(workbench: Workbench, actor, view: results.RunResults, model_ids: Sequence[int] | None,
-                 options: results.EvalOptions | None):
+                 options: results.EvalOptions | None, part: str = "figures"):
     return results.evaluate_many(workbench, actor, run_id=view.run_id, model_ids=_models(view, model_ids),
-                                 options=options)
+                                 options=options, action=_PART[part], part=part)
+
+
+def _view(workbench: Workbench, actor, run_id: int, part: str) -> results.RunResults:
+    return results.run_results(workbench, actor, run_id, action=_PART[part], part=part)
 
 
 def _contributions(workbench: Workbench, actor, view: results.RunResults, model_id: int, options, safe: bool):
@@ -105,7 +112,7 @@ def _contributions(workbench: Workbench, actor, view: results.RunResults, model_
 def figure_menu(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
                 options: results.EvalOptions | None = None) -> tuple[str, ...]:
     """The figures this person can export for these models."""
-    view = results.run_results(workbench, actor, run_id)
+    view = _view(workbench, actor, run_id, "figures")
     safe = results.is_restricted(actor, view.project_id)
     evaluations = _evaluations(workbench, actor, view, model_ids, options)
     has_shap = not safe and _contributions(workbench, actor, view, evaluations[0].model_id, options, safe) is not None
@@ -114,19 +121,18 @@ def figure_menu(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence
 
 def table_menu(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
                options: results.EvalOptions | None = None) -> tuple[str, ...]:
-    view = results.run_results(workbench, actor, run_id)
-    return available_tables(_evaluations(workbench, actor, view, model_ids, options))
+    view = _view(workbench, actor, run_id, "tables")
+    return available_tables(_evaluations(workbench, actor, view, model_ids, options, "tables"))
 
 
 def _figure(workbench: Workbench, actor, *, run_id: int, figure: str, model_ids, choice: ExportChoice, options,
             part: str = "figures"):
     choice.check()
-    view = results.run_results(workbench, actor, run_id)
-    results._authorize(workbench, actor, Action.RESULTS_VIEW, view.project_id, part)
+    view = _view(workbench, actor, run_id, part)
     safe = results.is_restricted(actor, view.project_id)
     if safe and figure in PATIENT_LEVEL_FIGURES:
         raise InputError("export.patient_level_figure", figure=figure)
-    evaluations = _evaluations(workbench, actor, view, model_ids, options)
+    evaluations = _evaluations(workbench, actor, view, model_ids, options, part)
     contributions = _contributions(workbench, actor, view, evaluations[0].model_id, options, safe) \
         if figure in PATIENT_LEVEL_FIGURES else None
     return view, make_figure(figure, evaluations, summary=view.summary, preset=choice.preset, lang=choice.lang, safe=safe,
@@ -154,8 +160,8 @@ def figure_file(workbench: Workbench, actor, *, run_id: int, figure: str, fmt: s
                 model_ids: Sequence[int] | None = None, choice: ExportChoice = ExportChoice(),
                 options: results.EvalOptions | None = None) -> ExportFile:
     """A figure file for download (audited as ``figures.download``)."""
-    view = results.run_results(workbench, actor, run_id)
-    results._authorize(workbench, actor, Action.FIGURES_DOWNLOAD, view.project_id, "figures")
+    view = _view(workbench, actor, run_id, "figures")
+    results.authorize_part(workbench, actor, Action.FIGURES_DOWNLOAD, view.project_id, "figures")
     if fmt not in fg.FORMATS:
         raise InputError("export.bad_option", option="format", value=fmt, allowed=", ".join(fg.FORMATS))
     _, fig = _figure(workbench, actor, run_id=run_id, figure=figure, model_ids=model_ids, choice=choice, options=options)
@@ -172,13 +178,12 @@ def figure_file(workbench: Workbench, actor, *, run_id: int, figure: str, fmt: s
 def table_file(workbench: Workbench, actor, *, run_id: int, table: str, fmt: str, model_ids: Sequence[int] | None = None,
                lang: str = "en", options: results.EvalOptions | None = None) -> ExportFile:
     """A table file for download (audited as ``tables.download``); counts < 5 suppressed when restricted."""
-    view = results.run_results(workbench, actor, run_id)
-    results._authorize(workbench, actor, Action.TABLES_DOWNLOAD, view.project_id, "tables")
+    view = _view(workbench, actor, run_id, "tables")
     if fmt not in TABLE_FORMATS:
         raise InputError("export.bad_table_format", value=fmt, allowed=", ".join(TABLE_FORMATS))
     ExportChoice(lang=lang).check()
     safe = results.is_restricted(actor, view.project_id)
-    evaluations = _evaluations(workbench, actor, view, model_ids, options)
+    evaluations = _evaluations(workbench, actor, view, model_ids, options, "tables")
     built = make_table(table, evaluations, params={r.model_id: r.params for r in view.rows}, lang=lang, safe=safe)
     data = table_bytes(built, fmt)
     _record(workbench, actor, action="tables.download", project_id=view.project_id, run_id=run_id,
@@ -194,14 +199,13 @@ def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[
     The reported model (chosen, else rank 1) comes first; ``model_ids`` adds models to overlay.
     """
     choice.check()
-    view = results.run_results(workbench, actor, run_id)
-    results._authorize(workbench, actor, Action.PAPER_PACK_DOWNLOAD, view.project_id, "paper_pack")
+    view = _view(workbench, actor, run_id, "paper_pack")
     bad = [f for f in formats if f not in fg.FORMATS]
     if bad or not formats:
         raise InputError("export.bad_option", option="format", value=bad[0] if bad else "", allowed=", ".join(fg.FORMATS))
     safe = results.is_restricted(actor, view.project_id)
     ids = [view.reported_model_id] + [m for m in (model_ids or []) if m != view.reported_model_id]
-    evaluations = tuple(_evaluations(workbench, actor, view, ids, options))
+    evaluations = tuple(_evaluations(workbench, actor, view, ids, options, "paper_pack"))
     with session_scope(workbench.engine) as session:
         project = session.get(Project, view.project_id)
         recipe = session.get(RecipeVersion, view.recipe_version_id) if view.recipe_version_id else None

@@ -38,7 +38,7 @@ from workbench.services._run_store import load_model_zip
 
 __all__ = [
     "EvalOptions", "ModelEvaluation", "LeaderRow", "RunResults", "RunOverview", "shared_facets", "set_sharing",
-    "results_resource", "can", "is_restricted", "run_results", "project_runs", "evaluate", "evaluate_many",
+    "results_resource", "can", "authorize_part", "is_restricted", "run_results", "project_runs", "evaluate", "evaluate_many",
     "patient_contributions", "compare_models", "choose_model", "compare_runs", "default_options", "prepared_frame",
 ]
 
@@ -142,7 +142,7 @@ def is_restricted(actor: Actor, project_id: int) -> bool:
     return not check(actor, Action.RESULTS_VIEW_PREDICTIONS, Resource.project(project_id), now=utcnow()).allowed
 
 
-def _authorize(workbench: Workbench, actor: Actor, action: Action, project_id: int, part: str | None) -> None:
+def authorize_part(workbench: Workbench, actor: Actor, action: Action, project_id: int, part: str | None) -> None:
     authorize(workbench, actor, action, project_id=project_id, resource=results_resource(workbench, project_id, part))
 
 
@@ -176,9 +176,12 @@ def _rows(run: Run, models: list[ModelRow]) -> tuple[LeaderRow, ...]:
     return tuple(out)
 
 
-def run_results(workbench: Workbench, actor: Actor, run_id: int) -> RunResults:
+def run_results(workbench: Workbench, actor: Actor, run_id: int, *, action: Action = Action.RESULTS_VIEW,
+                part: str = "metrics") -> RunResults:
+    """The run as the dashboard shows it. Exports pass their own action and shared part (a
+    collaborator with only the paper pack shared reaches the run through the pack)."""
     run, models = _run(workbench, run_id)
-    _authorize(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
+    authorize_part(workbench, actor, action, run.project_id, part)
     see_trials = check(actor, Action.TRAINING_VIEW_TRIALS, Resource.project(run.project_id), now=utcnow()).allowed
     summary = dict(run.summary or {})
     trials = tuple(summary.get("trials", ())) if see_trials else ()
@@ -191,9 +194,10 @@ def run_results(workbench: Workbench, actor: Actor, run_id: int) -> RunResults:
                       recipe_version_id=run.recipe_version_id)
 
 
-def project_runs(workbench: Workbench, actor: Actor, project_id: int) -> list[RunOverview]:
+def project_runs(workbench: Workbench, actor: Actor, project_id: int, *, action: Action = Action.RESULTS_VIEW,
+                 part: str = "metrics") -> list[RunOverview]:
     """Finished runs of the project, newest first."""
-    _authorize(workbench, actor, Action.RESULTS_VIEW, project_id, "metrics")
+    authorize_part(workbench, actor, action, project_id, part)
     with session_scope(workbench.engine) as session:
         runs = list(session.scalars(select(Run).where(Run.project_id == project_id).order_by(Run.id.desc())))
         for run in runs:
@@ -328,19 +332,21 @@ def _evaluation_row(workbench: Workbench, actor: Actor, run: Run, models: list[M
     return row
 
 
-def evaluate(workbench: Workbench, actor: Actor, *, run_id: int, model_id: int,
-             options: EvalOptions | None = None) -> ModelEvaluation:
+def evaluate(workbench: Workbench, actor: Actor, *, run_id: int, model_id: int, options: EvalOptions | None = None,
+             action: Action = Action.RESULTS_VIEW, part: str = "metrics") -> ModelEvaluation:
     """The evaluation of one model: computed on the first request, read from the store after."""
     run, models = _run(workbench, run_id)
-    _authorize(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
+    authorize_part(workbench, actor, action, run.project_id, part)
     options = options or default_options(workbench)
     row = _evaluation_row(workbench, actor, run, models, model_id, options)
     return _codec.loads(workbench.store.get_bytes(row.result_sha256))
 
 
 def evaluate_many(workbench: Workbench, actor: Actor, *, run_id: int, model_ids: Sequence[int],
-                  options: EvalOptions | None = None) -> list[ModelEvaluation]:
-    return [evaluate(workbench, actor, run_id=run_id, model_id=m, options=options) for m in model_ids]
+                  options: EvalOptions | None = None, action: Action = Action.RESULTS_VIEW,
+                  part: str = "metrics") -> list[ModelEvaluation]:
+    return [evaluate(workbench, actor, run_id=run_id, model_id=m, options=options, action=action, part=part)
+            for m in model_ids]
 
 
 def patient_contributions(workbench: Workbench, actor: Actor, *, run_id: int, model_id: int,
@@ -359,7 +365,7 @@ def compare_models(workbench: Workbench, actor: Actor, *, run_id: int, model_a: 
                    part: str = "test") -> DeLongTest:
     """DeLong's test of AUROC(A) = AUROC(B) on the same patients of one part."""
     run, models = _run(workbench, run_id)
-    _authorize(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
+    authorize_part(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
     if (run.summary or {}).get("task") != "binary":
         raise InputError("results.delong_needs_binary")
     if part not in ("test", "train"):
