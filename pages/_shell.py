@@ -60,6 +60,7 @@ _PAGES: tuple[_PageSpec, ...] = (
     _PageSpec("train.py", "train.page", ":material/model_training:", Action.TRAINING_VIEW_TRIALS, True),
     _PageSpec("results.py", "results.page", ":material/leaderboard:", Action.PROJECT_VIEW, True),
     _PageSpec("export.py", "results.export_page", ":material/ios_share:", Action.PROJECT_VIEW, True),
+    _PageSpec("calculator.py", "calculator.page", ":material/calculate:", Action.MODEL_PREDICT, True),
     _PageSpec("jobs.py", "app.page.jobs", ":material/pending_actions:", Action.PROJECT_VIEW, True),
     _PageSpec("members.py", "app.page.members", ":material/group:", Action.MEMBERS_VIEW, True),
     _PageSpec("admin_accounts.py", "app.page.accounts", ":material/manage_accounts:", Action.ACCOUNTS_MANAGE, False),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages import _comments
 from pages import _results_parts as parts
 from pages._shell import attempt, page_context
 from permissions.actions import Action
@@ -77,3 +78,5 @@ if view.trials:
 
 st.subheader(ctx.t("results.compare"))
 parts.compare(ctx, runs)
+
+_comments.panel(ctx, run_id)

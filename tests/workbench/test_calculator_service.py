@@ -122,6 +122,10 @@ def test_inputs_outside_the_training_range_are_flagged(trained, table):
     assert flags["serum_sodium"].kind == "outside_training"
     assert flags["serum_sodium"].low == pytest.approx(min(f.train_min for f in form.fields if f.name == "serum_sodium"))
     assert "age" not in flags
+    typo = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id,
+                                   values={**_patient(table, 3, names), "serum_sodium": 1350})
+    implausible = {f.name: f for f in typo.flags}["serum_sodium"]
+    assert implausible.kind == "implausible" and (implausible.low, implausible.high) == (100.0, 200.0)
     typical = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id,
                                       values=_patient(table, 3, names))
     assert all(f.name not in ("serum_sodium",) for f in typical.flags)

@@ -1,0 +1,42 @@
+"""Risk calculator: one patient's values in, the model's predicted risk out, with its place on the
+holdout calibration curve and the inputs that raised or lowered it.
+
+The values typed here live only in this rerun: they are not kept in the session or stored, and
+the prediction is audited without them."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _calculator_form as form_part
+from pages import _calculator_result as result_part
+from pages._shell import attempt, page_context
+from permissions.actions import Action
+from workbench.services import calculator, results
+
+ctx = page_context()
+st.title(ctx.t("calculator.title"))
+st.caption(ctx.t("calculator.caption"))
+
+if not results.can(ctx.workbench, ctx.actor, Action.MODEL_PREDICT, project_id=ctx.project_id):
+    st.info(ctx.t("calculator.not_allowed"), icon=":material/lock:")
+    st.stop()
+
+runs = attempt(ctx.lang, results.project_runs, ctx.workbench, ctx.actor, ctx.project_id) or []
+if not runs:
+    st.info(ctx.t("calculator.no_runs"), icon=":material/model_training:")
+    st.stop()
+
+by_id = {r.run_id: r for r in runs}
+run_id = st.selectbox(ctx.t("calculator.run"), list(by_id), key="calc_run",
+                      format_func=lambda rid: ctx.t("calculator.run_label", run=rid,
+                                                    when=f"{by_id[rid].created_at:%Y-%m-%d %H:%M}"))
+form = attempt(ctx.lang, calculator.calculator_form, ctx.workbench, ctx.actor, run_id)
+if form is None:
+    st.stop()
+
+values = form_part.inputs(ctx, form)
+if values is not None:
+    result = attempt(ctx.lang, calculator.predict_risk, ctx.workbench, ctx.actor, run_id=run_id, values=values)
+    if result is not None:
+        result_part.show(ctx, form, result)

@@ -1,0 +1,141 @@
+"""Risk calculator and comments in a real browser: the owner types one patient into the calculator
+(an out-of-range value is flagged; risk, calibration and factors shown), then discusses the run
+with a collaborator on the results page (scenario 3 step 3): both comments appear as plain text
+and the audit log holds both, without the typed patient values."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import ADMIN_PASSWORD
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TIMEOUT = 240_000  # the results page computes its evaluations on the first visit
+GUEST_PASSWORD = "a calm heron crosses 88 fields"
+
+
+def nav(page, name: str):
+    return page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True)
+
+
+def _trained_demo(server, datasets_dir):
+    """The demo project with an approved recipe (without ``time``) and one tiny training run."""
+    from pipelines.automl import SearchSettings
+    from pipelines.recipe import DropColumns, suggest_recipe
+    from tests.workbench.test_results_service import InlineQueue
+    from workbench.context import open_workbench
+    from workbench.db.engine import session_scope
+    from workbench.services import accounts, datasets, projects, recipes, training
+    from workbench.services._access import load_actor
+    from workbench.settings import SETTINGS, Settings
+
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD)
+    workbench = open_workbench(Settings(values))
+    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
+                                                                 password=ADMIN_PASSWORD).token)
+    workbench.jobs = InlineQueue(workbench.settings)
+    demo = projects.list_projects(workbench, admin)[0]
+    with session_scope(workbench.engine) as session:
+        owner = load_actor(session, admin.user_id)
+    version = datasets.list_versions(workbench, owner, demo.id)[0]
+    recipe = suggest_recipe(pd.read_csv(datasets_dir / "heart_failure_clinical_records.csv"), target="DEATH_EVENT")
+    if "time" not in [c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns]:
+        recipe = recipe.add(DropColumns(columns=("time",), note="recorded after the outcome"))
+    recipe_version = recipes.save_version(workbench, owner, project_id=demo.id, dataset_version_id=version.id,
+                                          recipe=recipe)
+    recipes.approve(workbench, owner, recipe_version_id=recipe_version)
+    training.start_training(workbench, owner, recipe_version_id=recipe_version, overrides_text=None,
+                            settings=SearchSettings(families=("linear", "xgboost"), n_trials=3, time_budget_s=None,
+                                                    seed=3))
+    return workbench, owner, demo.id
+
+
+def _fill(page, label: str, value: str) -> None:
+    box = page.get_by_label(label, exact=True)
+    box.fill(value)
+
+
+def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(server, browser, datasets_dir):
+    from workbench.db.engine import session_scope
+    from workbench.db.models import AuditEvent
+    from workbench.services import accounts, projects, results
+
+    workbench, owner, project_id = _trained_demo(server, datasets_dir)
+    run_id = results.project_runs(workbench, owner, project_id)[0].run_id
+    view = results.run_results(workbench, owner, run_id)
+    xgb = next(r for r in view.rows if r.family == "xgboost")
+    results.choose_model(workbench, owner, run_id, xgb.model_id)  # an explainable model: factors are shown
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, server.url)
+    nav(page, "Risk calculator").click()
+    page.get_by_role("heading", name="Risk calculator").wait_for()
+    page.get_by_text("Model: xgboost").wait_for()
+    for label, value in [("age (years)", "75"), ("ejection_fraction (%)", "20"), ("serum_creatinine (mg/dL)", "3.5"),
+                         ("serum_sodium (mmol/L)", "101"), ("creatinine_phosphokinase (U/L)", "582"),
+                         ("platelets", "265000")]:
+        _fill(page, label, value)
+    shot(page, "50-calculator-form")
+    page.get_by_role("button", name="Calculate risk").click()
+    page.get_by_text("Risk of DEATH_EVENT").wait_for()
+    page.get_by_text("serum_sodium = 101 is outside the range of the training patients").wait_for()
+    page.get_by_text("holdout patients whose predicted risk was about").wait_for()
+    page.get_by_role("heading", name="What raised or lowered the risk").wait_for()
+    page.locator(".js-plotly-plot").nth(1).wait_for()  # calibration curve with the patient, and the factors
+    assert page.locator(".js-plotly-plot").count() == 2
+    risk_text = page.get_by_test_id("stMetricValue").first.inner_text()
+    assert risk_text.endswith("%") and 0 < float(risk_text.rstrip("%")) <= 100
+    page.get_by_role("heading", name="Predicted risk").scroll_into_view_if_needed()
+    shot(page, "51-calculator-result")
+    page.get_by_role("heading", name="What raised or lowered the risk").scroll_into_view_if_needed()
+    shot(page, "51b-calculator-factors")
+
+    # scenario 3 step 3: a comment from each side, shown as plain text, both audited
+    results.set_sharing(workbench, owner, project_id=project_id, facets=["metrics", "figures"])
+    accounts.create_user(workbench, owner, username="dr_heron", password=GUEST_PASSWORD)
+    projects.add_member(workbench, owner, project_id=project_id, username="dr_heron", role="collaborator")
+    nav(page, "Results").click()
+    page.get_by_role("heading", name="Comments").wait_for()
+    page.get_by_label("Add a comment").fill("Calibration looks good <b>below 30%</b>.")
+    page.get_by_role("button", name="Post").click()
+    page.get_by_text("Calibration looks good <b>below 30%</b>.").wait_for()  # the markup shown literally
+
+    guest = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
+    other = guest.new_page()
+    other.set_default_timeout(TIMEOUT)
+    sign_in(other, server.url, "dr_heron", GUEST_PASSWORD)
+    assert nav(other, "Risk calculator").count() == 0  # collaborators hold no model.predict
+    nav(other, "Results").click()
+    other.get_by_text("Calibration looks good <b>below 30%</b>.").wait_for()
+    other.get_by_label("Add a comment").fill("On our 120 patients the slope was 0.85.")
+    other.get_by_role("button", name="Post").click()
+    other.get_by_text("On our 120 patients the slope was 0.85.").wait_for()
+    assert other.get_by_role("button", name="Hide").count() == 0
+    other.get_by_role("heading", name="Comments").scroll_into_view_if_needed()
+    shot(other, "52-collaborator-comments")
+    guest.close()
+
+    nav(page, "Risk calculator").click()
+    page.get_by_role("button", name="Calculate risk").wait_for()
+    nav(page, "Results").click()
+    page.get_by_text("On our 120 patients the slope was 0.85.").wait_for()
+    page.get_by_text("dr_heron ·").first.scroll_into_view_if_needed()
+    shot(page, "53-owner-sees-comments")
+    context.close()
+
+    with session_scope(workbench.engine) as session:
+        events = list(session.scalars(select(AuditEvent).where(AuditEvent.project_id == project_id)))
+        written = [e for e in events if e.action == "comments.write"]
+        assert sorted(e.actor_name for e in written) == ["admin", "dr_heron"]
+        predicted = [e for e in events if e.action == "model.predict" and e.outcome == "succeeded"]
+        assert len(predicted) == 1 and "101" not in json.dumps(predicted[0].details)
+    workbench.engine.dispose()
