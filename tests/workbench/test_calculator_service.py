@@ -213,3 +213,74 @@ def test_the_chosen_model_is_the_one_the_calculator_uses(trained, table):
                                      values=_patient(table, 4, [f.name for f in form.fields]))
     assert result.model_id == other and np.isfinite(result.risk)
     results.choose_model(trained.workbench, owner, trained.run_id, view.rows[0].model_id)
+
+
+def test_categorical_inputs_are_picked_from_training_categories(tmp_path_factory, datasets_dir):
+    """GBSG2 (breast cancer): text categories (hormone therapy, menopause, tumour grade) are offered
+    as the values seen in training, predict through the model's encoding, and their one-hot
+    contributions are summed back onto the input."""
+    import os
+
+    from pipelines.automl import SearchSettings
+    from pipelines.recipe import DropColumns, suggest_recipe
+    from tests.conftest import ADMIN_PASSWORD
+    from tests.workbench.test_results_service import InlineQueue
+    from workbench.bootstrap import first_start
+    from workbench.context import open_workbench
+    from workbench.services import accounts, calculator, datasets, projects, recipes, training
+    from workbench.services._access import load_actor
+    from workbench.settings import SETTINGS, Settings
+
+    for name in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
+        os.environ.pop(name)
+    values = {s.name: s.default for s in SETTINGS}
+    values.update(data_dir=str(tmp_path_factory.mktemp("gbsg") / "data"), demo_project=False,
+                  admin_password=ADMIN_PASSWORD, bootstrap_resamples=100)
+    workbench = open_workbench(Settings(values))
+    first_start(workbench)
+    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
+                                                                 password=ADMIN_PASSWORD).token)
+    workbench.jobs = InlineQueue(workbench.settings)
+    project_id = projects.create_project(workbench, admin, name="GBSG2 recurrence")
+    with session_scope(workbench.engine) as session:
+        owner = load_actor(session, admin.user_id)
+    path = datasets_dir / "gbsg2.csv"
+    version = datasets.import_file(workbench, owner, project_id=project_id, path=path, label="gbsg2.csv")
+    table = pd.read_csv(path)
+    recipe = suggest_recipe(table, target="cens")
+    if "time" not in [c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns]:
+        recipe = recipe.add(DropColumns(columns=("time",), note="follow-up, known only afterwards"))
+    recipe_version = recipes.save_version(workbench, owner, project_id=project_id, dataset_version_id=version,
+                                          recipe=recipe)
+    recipes.approve(workbench, owner, recipe_version_id=recipe_version)
+    training.start_training(workbench, owner, recipe_version_id=recipe_version, overrides_text=None,
+                            settings=SearchSettings(families=("linear", "xgboost"), n_trials=3, time_budget_s=None,
+                                                    seed=1))
+    run_id = training.list_runs(workbench, owner, project_id)[0].id
+
+    form = calculator.calculator_form(workbench, owner, run_id)
+    fields = {f.name: f for f in form.fields}
+    assert set(fields) == {"horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec"}
+    assert fields["tgrade"].kind == "categorical" and fields["tgrade"].categories == ("I", "II", "III")
+    assert fields["menostat"].categories == ("Post", "Pre")
+    patient = {"horTh": "no", "age": 70, "menostat": "Post", "tsize": 21, "tgrade": "II", "pnodes": 3,
+               "progrec": 48, "estrec": 66}
+    result = calculator.predict_risk(workbench, owner, run_id=run_id, values=patient)
+    loaded = training.load_model(workbench, owner, form.model_id)
+    features = training.get_run(workbench, owner, run_id).summary["features"]
+    assert result.risk == pytest.approx(float(loaded.model.predict_proba(table.iloc[[0]][list(features)])[0, 1]))
+    # every stored model that can be explained names the form's inputs, one-hot columns summed back
+    from workbench.services import results
+
+    explained = []
+    for row in results.run_results(workbench, owner, run_id).rows:
+        results.choose_model(workbench, owner, run_id, row.model_id)
+        answer = calculator.predict_risk(workbench, owner, run_id=run_id, values=patient)
+        if answer.explained:
+            explained.append(answer.explain_method)
+            assert {f.feature for f in answer.factors} == set(fields)
+    assert explained
+    with pytest.raises(InputError) as caught:
+        calculator.predict_risk(workbench, owner, run_id=run_id, values={**patient, "tgrade": "IV"})
+    assert caught.value.key == "calculator.unknown_category" and "III" in caught.value.params["allowed"]
+    workbench.engine.dispose()

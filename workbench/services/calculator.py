@@ -305,6 +305,40 @@ def _calibration(workbench: Workbench, context: _Context, risk: float) -> tuple[
     return bins, index
 
 
+def _matrix(step: Any, X: pd.DataFrame) -> np.ndarray:
+    out = step.transform(X)
+    if hasattr(out, "toarray"):
+        out = out.toarray()
+    return np.asarray(out, dtype=float)
+
+
+def _owners(model: Any, X: pd.DataFrame, features: list[str], width: int) -> list[str | None]:
+    """Which input each column the learner saw comes from, found by moving one input at a time
+    through the fitted preprocessing (one-hot columns often have no usable names)."""
+    steps = getattr(model, "steps", None)
+    owners: list[str | None] = [None] * width
+    if not steps:
+        return owners
+    head = steps[0][1]
+    sample = X.head(200)
+    try:
+        base = _matrix(head, sample)
+    except (ValueError, TypeError, AttributeError):
+        return owners
+    if base.shape[1] != width:
+        return owners
+    for feature in features:
+        moved = sample.copy()
+        column = sample[feature]
+        order = np.argsort(column.astype(str).to_numpy(), kind="stable")  # a shift that changes most values
+        moved[feature] = pd.Series(column.to_numpy()[np.roll(order, len(order) // 2)], index=sample.index,
+                                   dtype=column.dtype)
+        changed = ~np.all(np.isclose(_matrix(head, moved), base, equal_nan=True), axis=0)
+        for j in np.flatnonzero(changed):
+            owners[j] = owners[j] or feature
+    return owners
+
+
 def _factors(context: _Context, model: Any, X_row: pd.DataFrame, features: list[str]
              ) -> tuple[tuple[Factor, ...], str | None]:
     """Contributions of the typed row, summed back onto the model's features.
@@ -318,11 +352,11 @@ def _factors(context: _Context, model: Any, X_row: pd.DataFrame, features: list[
     if contributions is None:
         return (), None
     last = np.asarray(contributions.values)[-1]
+    owners = _owners(model, X_train, features, len(last))
     totals: dict[str, float] = {}
     by_length = sorted(features, key=len, reverse=True)
-    for name, value in zip(contributions.features, last):
-        owner = next((f for f in by_length if name == f or name.startswith(f"{f}_") or name.startswith(f"{f}=")),
-                     name)
+    for name, owner, value in zip(contributions.features, owners, last):
+        owner = owner or next((f for f in by_length if name == f or name.startswith(f"{f}_")), name)
         totals[owner] = totals.get(owner, 0.0) + float(value)
     ordered = sorted(totals.items(), key=lambda kv: -abs(kv[1]))
     return tuple(Factor(k, v) for k, v in ordered), contributions.method
