@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import csv
+from functools import cache
 from pathlib import Path
 
 from permissions.actions import Action
@@ -28,12 +29,34 @@ def _functions() -> dict[str, ast.FunctionDef]:
     return found
 
 
+def _actions_in(node: ast.AST) -> set[str]:
+    return {Action[item.attr].value for item in ast.walk(node)
+            if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name) and item.value.id == "Action"}
+
+
+@cache
+def _module_tables() -> dict[str, dict[str, set[str]]]:
+    """Module-level names bound to actions (e.g. a dict from export part to action), per module."""
+    tables: dict[str, dict[str, set[str]]] = {}
+    for path in sorted(SERVICES.glob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name) and _actions_in(node.value):
+                        tables.setdefault(path.stem, {})[target.id] = _actions_in(node.value)
+    return tables
+
+
 def _direct(node: ast.FunctionDef, module: str, known: set[str]) -> tuple[set[str], set[str]]:
-    """Actions the function names, and the service functions it calls."""
+    """Actions the function names (itself or through a module-level table it reads), and the service
+    functions it calls."""
     actions, calls = set(), set()
+    tables = _module_tables().get(module, {})
     for item in ast.walk(node):
         if isinstance(item, ast.Attribute) and isinstance(item.value, ast.Name) and item.value.id == "Action":
             actions.add(Action[item.attr].value)
+        if isinstance(item, ast.Name) and item.id in tables:
+            actions |= tables[item.id]
         if isinstance(item, ast.Call):
             target = item.func
             if isinstance(target, ast.Name) and f"{module}.{target.id}" in known:
