@@ -64,7 +64,7 @@ def _fill(page, label: str, value: str) -> None:
 
 def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(server, browser, datasets_dir):
     from workbench.db.engine import session_scope
-    from workbench.db.models import AuditEvent
+    from workbench.db.models import AuditEvent, Comment
     from workbench.services import accounts, projects, results
 
     workbench, owner, project_id = _trained_demo(server, datasets_dir)
@@ -130,12 +130,20 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(ser
     page.get_by_text("On our 120 patients the slope was 0.85.").wait_for()
     page.get_by_text("dr_heron ·").first.scroll_into_view_if_needed()
     shot(page, "53-owner-sees-comments")
+    # the owner hides the collaborator's comment: still shown to her, marked, and kept in the database
+    page.get_by_role("button", name="Hide").nth(1).click()
+    page.get_by_text("hidden by admin").wait_for()
+    assert page.get_by_role("button", name="Hide").count() == 1
     context.close()
 
     with session_scope(workbench.engine) as session:
         events = list(session.scalars(select(AuditEvent).where(AuditEvent.project_id == project_id)))
         written = [e for e in events if e.action == "comments.write"]
         assert sorted(e.actor_name for e in written) == ["admin", "dr_heron"]
+        hidden = [e for e in events if e.action == "comments.moderate"]
+        assert len(hidden) == 1 and hidden[0].details["author_id"] != owner.user_id
+        kept = session.scalars(select(Comment).where(Comment.hidden.is_(True))).all()
+        assert [c.body for c in kept] == ["On our 120 patients the slope was 0.85."]
         predicted = [e for e in events if e.action == "model.predict" and e.outcome == "succeeded"]
         assert len(predicted) == 1 and "101" not in json.dumps(predicted[0].details)
     workbench.engine.dispose()
