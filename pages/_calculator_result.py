@@ -40,12 +40,14 @@ def _calibration_chart(ctx: Any, result: RiskResult) -> go.Figure:
 
 
 def _factors_chart(ctx: Any, result: RiskResult) -> go.Figure:
+    """Largest contributions first (top of the chart); log-odds for risks, outcome units for values."""
     top = list(result.factors[:_TOP])[::-1]
     colours = [PALETTE[1] if f.contribution > 0 else PALETTE[0] for f in top]
     fig = go.Figure(go.Bar(x=[f.contribution for f in top], y=[f.feature for f in top], orientation="h",
                            marker_color=colours, hovertemplate="%{y}: %{x:+.3f}<extra></extra>"))
     fig.update_layout(template="simple_white", height=60 + 28 * len(top), margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis=dict(title=ctx.t("calculator.contribution"), zeroline=True))
+                      xaxis=dict(title=ctx.t("calculator.contribution") if result.task != "regression"
+                                 else ctx.t("calculator.contribution_value"), zeroline=True))
     return fig
 
 
@@ -71,8 +73,12 @@ def show(ctx: Any, form: CalculatorForm, result: RiskResult) -> None:
         else:
             st.info(ctx.t("calculator.no_calibration"), icon=":material/info:")
     st.subheader(ctx.t("calculator.factors"))
+    if result.task == "multiclass":
+        st.info(ctx.t("calculator.not_explainable_multiclass", n=len(result.probabilities)), icon=":material/info:")
+        return
     if not result.explained:
         st.info(ctx.t("calculator.not_explainable", model=result.model_name), icon=":material/info:")
         return
-    st.caption(ctx.t("calculator.factors_caption"))
+    regression = result.task == "regression"
+    st.caption(ctx.t("calculator.factors_caption_regression" if regression else "calculator.factors_caption"))
     st.plotly_chart(_factors_chart(ctx, result), width="stretch", key="calc_factors")

@@ -215,10 +215,9 @@ def test_the_chosen_model_is_the_one_the_calculator_uses(trained, table):
     results.choose_model(trained.workbench, owner, trained.run_id, view.rows[0].model_id)
 
 
-def test_categorical_inputs_are_picked_from_training_categories(tmp_path_factory, datasets_dir):
-    """GBSG2 (breast cancer): text categories (hormone therapy, menopause, tumour grade) are offered
-    as the values seen in training, predict through the model's encoding, and their one-hot
-    contributions are summed back onto the input."""
+def _train_table(tmp_path_factory, datasets_dir, *, file: str, target: str, drop: tuple[str, ...], families):
+    """A fresh workbench with ``file`` imported, the suggested recipe (minus ``drop``) approved and
+    one tiny training run; returns (workbench, owner, run_id, table)."""
     import os
 
     from pipelines.automl import SearchSettings
@@ -227,37 +226,47 @@ def test_categorical_inputs_are_picked_from_training_categories(tmp_path_factory
     from tests.workbench.test_results_service import InlineQueue
     from workbench.bootstrap import first_start
     from workbench.context import open_workbench
-    from workbench.services import accounts, calculator, datasets, projects, recipes, training
+    from workbench.services import accounts, datasets, projects, recipes, training
     from workbench.services._access import load_actor
     from workbench.settings import SETTINGS, Settings
 
     for name in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
         os.environ.pop(name)
     values = {s.name: s.default for s in SETTINGS}
-    values.update(data_dir=str(tmp_path_factory.mktemp("gbsg") / "data"), demo_project=False,
+    values.update(data_dir=str(tmp_path_factory.mktemp("calc") / "data"), demo_project=False,
                   admin_password=ADMIN_PASSWORD, bootstrap_resamples=100)
     workbench = open_workbench(Settings(values))
     first_start(workbench)
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
                                                                  password=ADMIN_PASSWORD).token)
     workbench.jobs = InlineQueue(workbench.settings)
-    project_id = projects.create_project(workbench, admin, name="GBSG2 recurrence")
+    project_id = projects.create_project(workbench, admin, name=f"Calculator {file}")
     with session_scope(workbench.engine) as session:
         owner = load_actor(session, admin.user_id)
-    path = datasets_dir / "gbsg2.csv"
-    version = datasets.import_file(workbench, owner, project_id=project_id, path=path, label="gbsg2.csv")
+    path = datasets_dir / file
+    version = datasets.import_file(workbench, owner, project_id=project_id, path=path, label=file)
     table = pd.read_csv(path)
-    recipe = suggest_recipe(table, target="cens")
-    if "time" not in [c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns]:
-        recipe = recipe.add(DropColumns(columns=("time",), note="follow-up, known only afterwards"))
+    recipe = suggest_recipe(table, target=target)
+    dropped = {c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns}
+    missing = tuple(c for c in drop if c not in dropped)
+    if missing:
+        recipe = recipe.add(DropColumns(columns=missing, note="known only afterwards"))
     recipe_version = recipes.save_version(workbench, owner, project_id=project_id, dataset_version_id=version,
                                           recipe=recipe)
     recipes.approve(workbench, owner, recipe_version_id=recipe_version)
     training.start_training(workbench, owner, recipe_version_id=recipe_version, overrides_text=None,
-                            settings=SearchSettings(families=("linear", "xgboost"), n_trials=3, time_budget_s=None,
-                                                    seed=1))
-    run_id = training.list_runs(workbench, owner, project_id)[0].id
+                            settings=SearchSettings(families=families, n_trials=3, time_budget_s=None, seed=1))
+    return workbench, owner, training.list_runs(workbench, owner, project_id)[0].id, table
 
+
+def test_categorical_inputs_are_picked_from_training_categories(tmp_path_factory, datasets_dir):
+    """GBSG2 (breast cancer): text categories (hormone therapy, menopause, tumour grade) are offered
+    as the values seen in training, predict through the model's encoding, and their one-hot
+    contributions are summed back onto the input."""
+    from workbench.services import calculator, results, training
+
+    workbench, owner, run_id, table = _train_table(tmp_path_factory, datasets_dir, file="gbsg2.csv", target="cens",
+                                                   drop=("time",), families=("linear", "xgboost"))
     form = calculator.calculator_form(workbench, owner, run_id)
     fields = {f.name: f for f in form.fields}
     assert set(fields) == {"horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec"}
@@ -270,8 +279,6 @@ def test_categorical_inputs_are_picked_from_training_categories(tmp_path_factory
     features = training.get_run(workbench, owner, run_id).summary["features"]
     assert result.risk == pytest.approx(float(loaded.model.predict_proba(table.iloc[[0]][list(features)])[0, 1]))
     # every stored model that can be explained names the form's inputs, one-hot columns summed back
-    from workbench.services import results
-
     explained = []
     for row in results.run_results(workbench, owner, run_id).rows:
         results.choose_model(workbench, owner, run_id, row.model_id)
@@ -283,4 +290,30 @@ def test_categorical_inputs_are_picked_from_training_categories(tmp_path_factory
     with pytest.raises(InputError) as caught:
         calculator.predict_risk(workbench, owner, run_id=run_id, values={**patient, "tgrade": "IV"})
     assert caught.value.key == "calculator.unknown_category" and "III" in caught.value.params["allowed"]
+    workbench.engine.dispose()
+
+
+def test_a_numeric_outcome_gets_a_predicted_value_and_its_factors(tmp_path_factory, datasets_dir):
+    """Regression (serum sodium from the other heart failure measurements): a value, not a risk,
+    no calibration curve, and contributions in the outcome's units that add up with the model."""
+    from workbench.services import calculator, results, training
+
+    workbench, owner, run_id, table = _train_table(
+        tmp_path_factory, datasets_dir, file="heart_failure_clinical_records.csv", target="serum_sodium",
+        drop=("time", "DEATH_EVENT"), families=("linear", "xgboost"))
+    form = calculator.calculator_form(workbench, owner, run_id)
+    assert form.task == "regression" and "serum_sodium" not in {f.name for f in form.fields}
+    features = training.get_run(workbench, owner, run_id).summary["features"]
+    patient = {f.name: table.iloc[7][f.name].item() for f in form.fields}
+    methods = []
+    for row in results.run_results(workbench, owner, run_id).rows:
+        results.choose_model(workbench, owner, run_id, row.model_id)
+        answer = calculator.predict_risk(workbench, owner, run_id=run_id, values=patient)
+        loaded = training.load_model(workbench, owner, row.model_id)
+        assert answer.risk is None and answer.calibration == () and answer.calibration_bin is None
+        assert answer.prediction == pytest.approx(float(loaded.model.predict(table.iloc[[7]][list(features)])[0]))
+        if answer.explained:
+            methods.append(answer.explain_method)
+            assert {f.feature for f in answer.factors} == {f.name for f in form.fields}
+    assert "xgboost_treeshap" in methods
     workbench.engine.dispose()
