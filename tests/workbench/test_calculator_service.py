@@ -272,6 +272,11 @@ def test_categorical_inputs_are_picked_from_training_categories(tmp_path_factory
     assert set(fields) == {"horTh", "age", "menostat", "tsize", "tgrade", "pnodes", "progrec", "estrec"}
     assert fields["tgrade"].kind == "categorical" and fields["tgrade"].categories == ("I", "II", "III")
     assert fields["menostat"].categories == ("Post", "Pre")
+    # small-cell suppression: a category held by fewer than 5 training patients is not offered
+    from workbench.services.calculator import MIN_CATEGORY_COUNT, _field
+
+    rare = _field("tgrade", pd.Series(["I"] * 6 + ["II"] * 4 + ["III"] * MIN_CATEGORY_COUNT))
+    assert rare.categories == ("I", "III")
     patient = {"horTh": "no", "age": 70, "menostat": "Post", "tsize": 21, "tgrade": "II", "pnodes": 3,
                "progrec": 48, "estrec": 66}
     result = calculator.predict_risk(workbench, owner, run_id=run_id, values=patient)

@@ -35,10 +35,11 @@ from workbench.services._run_store import load_model_zip
 from workbench.services.results import results_resource
 
 __all__ = ["InputField", "CalculatorForm", "CalibrationBin", "Factor", "RangeFlag", "RiskResult",
-           "calculator_form", "predict_risk", "MAX_CATEGORIES"]
+           "calculator_form", "predict_risk", "MIN_CATEGORY_COUNT"]
 
-#: A column with more distinct values than this in training is typed as a number, not picked.
-MAX_CATEGORIES = 30
+#: A category held by fewer training patients than this is not offered (small-cell suppression, as
+#: in the collaborator-safe tables): a rare value can point at one patient. Left empty, it is imputed.
+MIN_CATEGORY_COUNT = 5
 
 
 @dataclass(frozen=True)
@@ -229,8 +230,9 @@ def _field(name: str, series: pd.Series) -> InputField:
         return InputField(name, "numeric", unit, low, high,
                           float(values.min()) if len(values) else None, float(values.max()) if len(values) else None,
                           float(values.median()) if len(values) else None, ())
-    seen = sorted({str(v) for v in values.tolist()})
-    return InputField(name, "categorical", None, None, None, None, None, None, tuple(seen[:MAX_CATEGORIES * 10]))
+    counts = values.astype(str).value_counts()
+    seen = sorted(str(v) for v, n in counts.items() if n >= MIN_CATEGORY_COUNT)
+    return InputField(name, "categorical", None, None, None, None, None, None, tuple(seen))
 
 
 # --------------------------------------------------------------------------- public
