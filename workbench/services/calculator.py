@@ -23,7 +23,7 @@ from permissions.policy import Actor
 from pipelines.errors import InputError, NotFound, WorkbenchError
 from pipelines.evaluation import calibration_curve
 from pipelines.ingest import range_for_column
-from pipelines.recipe import AggregateTimeSeries, DefineOutcome, DropColumns, EditCell, Recipe
+from pipelines.recipe import AggregateTimeSeries, DefineOutcome, DropColumns, EditCell, Recipe, prepare
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
 from workbench.db.models import DatasetVersion, ModelRow, RecipeVersion, Run
@@ -150,8 +150,6 @@ def _load(workbench: Workbench, actor: Actor, run_id: int) -> _Context:
     recipe = Recipe.from_json(version.recipe_json)
     if any(isinstance(s, AggregateTimeSeries) and s.enabled for s in recipe.steps):
         raise InputError("calculator.needs_tables", run_id=run_id)
-    from pipelines.recipe import prepare
-
     raw = read_dataset_frame(workbench, dataset)
     prepared = prepare(recipe, raw).frame
     summary = run.summary or {}
