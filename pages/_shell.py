@@ -20,7 +20,7 @@ from pipelines.errors import WorkbenchError
 from workbench.context import Workbench
 from workbench.db.models import utcnow
 from workbench.i18n import LANGUAGES, message, t
-from workbench.services import accounts, projects
+from workbench.services import accounts, projects, results
 
 __all__ = ["PageContext", "page_context", "attempt", "succeeded", "run_app", "PAGES_DIR"]
 
@@ -39,8 +39,10 @@ class PageContext:
         return t(key, self.lang, **params)
 
     def can(self, action: Action, *, project: bool = True) -> bool:
-        resource = Resource.project(self.project_id) if project and self.project_id is not None else Resource.site()
-        return check(self.actor, action, resource, now=utcnow()).allowed
+        """Would the service allow this? For a project, what the owner shared with collaborators counts."""
+        if project and self.project_id is not None:
+            return results.can(self.workbench, self.actor, action, project_id=self.project_id)
+        return check(self.actor, action, Resource.site(), now=utcnow()).allowed
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ _PAGES: tuple[_PageSpec, ...] = (
     _PageSpec("data.py", "app.page.data", ":material/table_view:", Action.DATASET_VIEW_ROWS, True),
     _PageSpec("review.py", "review.page.nav", ":material/fact_check:", Action.RECIPE_VIEW, True),
     _PageSpec("train.py", "train.page", ":material/model_training:", Action.TRAINING_VIEW_TRIALS, True),
-    _PageSpec("results.py", "results.page", ":material/leaderboard:", Action.PROJECT_VIEW, True),
+    _PageSpec("results.py", "results.page", ":material/leaderboard:", Action.RESULTS_VIEW, True),
     _PageSpec("export.py", "results.export_page", ":material/ios_share:", Action.PROJECT_VIEW, True),
     _PageSpec("calculator.py", "calculator.page", ":material/calculate:", Action.MODEL_PREDICT, True),
     _PageSpec("jobs.py", "app.page.jobs", ":material/pending_actions:", Action.PROJECT_VIEW, True),

@@ -25,7 +25,8 @@ __all__ = ["FACETS", "RoleTable", "ROLES_FILE", "load_role_table", "parse_role_t
 ROLES_FILE = Path(__file__).with_name("roles.yaml")
 
 # Parts of a project's results an owner can share with results-only members.
-FACETS: frozenset[str] = frozenset({"metrics", "figures", "tables", "model_card", "paper_pack", "validation"})
+FACETS: frozenset[str] = frozenset({"metrics", "figures", "tables", "model_card", "paper_pack", "validation",
+                                     "calculator"})
 
 
 @dataclass(frozen=True)

@@ -66,10 +66,14 @@ def _open_every_permitted_page(at, workbench, username):
     actor = _actor(workbench, username)
     project_id = at.session_state["project_id"]
     opened = []
+    from workbench.services import results
+
     for spec in _PAGES:
-        resource = Resource.project(project_id) if spec.project_scoped else Resource.site()
-        if spec.needs is not None and not check(actor, spec.needs, resource, now=utcnow()).allowed:
-            continue
+        if spec.needs is not None:
+            allowed = (results.can(workbench, actor, spec.needs, project_id=project_id) if spec.project_scoped
+                       else check(actor, spec.needs, Resource.site(), now=utcnow()).allowed)
+            if not allowed:
+                continue
         at.switch_page(f"../pages/{spec.file}")
         at.run()
         assert not at.exception, (spec.file, at.exception)

@@ -137,6 +137,7 @@ def test_allowed_actions_of_a_collaborator_hold_no_row_level_action() -> None:
         Action.TABLES_DOWNLOAD,
         Action.PAPER_PACK_DOWNLOAD,
         Action.MODEL_VALIDATE_EXTERNAL,
+        Action.MODEL_PREDICT,
         Action.COMMENTS_READ,
         Action.COMMENTS_WRITE,
     }
