@@ -181,7 +181,7 @@ def test_the_typed_values_are_not_stored_and_the_prediction_is_audited_without_t
     assert "4321.5" not in dump
 
 
-def test_collaborators_and_outsiders_are_refused(trained):
+def test_collaborators_are_refused_until_the_calculator_is_shared(trained):
     from workbench.services import calculator, results
 
     owner = trained.actor()
@@ -198,6 +198,10 @@ def test_collaborators_and_outsiders_are_refused(trained):
                                                          AuditEvent.outcome == "denied",
                                                          AuditEvent.actor_id == collaborator.user_id))
         assert denied is not None
+    # once the owner shares the calculator, the collaborator may use it (and still sees no rows)
+    results.set_sharing(trained.workbench, owner, project_id=trained.project_id, facets=["metrics", "calculator"])
+    shared = calculator.calculator_form(trained.workbench, collaborator, trained.run_id)
+    assert [f.name for f in shared.fields] == [f.name for f in form.fields]
 
 
 def test_the_chosen_model_is_the_one_the_calculator_uses(trained, table):
