@@ -7,54 +7,15 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import nav, shot, trained_demo, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 240_000  # the results page computes its evaluations on the first visit
 GUEST_PASSWORD = "a calm heron crosses 88 fields"
-
-
-def nav(page, name: str):
-    return page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True)
-
-
-def _trained_demo(server, datasets_dir):
-    """The demo project with an approved recipe (without ``time``) and one tiny training run."""
-    from pipelines.automl import SearchSettings
-    from pipelines.recipe import DropColumns, suggest_recipe
-    from tests.workbench.test_results_service import InlineQueue
-    from workbench.context import open_workbench
-    from workbench.db.engine import session_scope
-    from workbench.services import accounts, datasets, projects, recipes, training
-    from workbench.services._access import load_actor
-    from workbench.settings import SETTINGS, Settings
-
-    values = {s.name: s.default for s in SETTINGS}
-    values.update(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD)
-    workbench = open_workbench(Settings(values))
-    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
-                                                                 password=ADMIN_PASSWORD).token)
-    workbench.jobs = InlineQueue(workbench.settings)
-    demo = projects.list_projects(workbench, admin)[0]
-    with session_scope(workbench.engine) as session:
-        owner = load_actor(session, admin.user_id)
-    version = datasets.list_versions(workbench, owner, demo.id)[0]
-    recipe = suggest_recipe(pd.read_csv(datasets_dir / "heart_failure_clinical_records.csv"), target="DEATH_EVENT")
-    if "time" not in [c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns]:
-        recipe = recipe.add(DropColumns(columns=("time",), note="recorded after the outcome"))
-    recipe_version = recipes.save_version(workbench, owner, project_id=demo.id, dataset_version_id=version.id,
-                                          recipe=recipe)
-    recipes.approve(workbench, owner, recipe_version_id=recipe_version)
-    training.start_training(workbench, owner, recipe_version_id=recipe_version, overrides_text=None,
-                            settings=SearchSettings(families=("linear", "xgboost"), n_trials=3, time_budget_s=None,
-                                                    seed=3))
-    return workbench, owner, demo.id
 
 
 def _fill(page, label: str, value: str) -> None:
@@ -67,7 +28,7 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(ser
     from workbench.db.models import AuditEvent, Comment
     from workbench.services import accounts, projects, results
 
-    workbench, owner, project_id = _trained_demo(server, datasets_dir)
+    workbench, owner, project_id = trained_demo(server, datasets_dir)
     run_id = results.project_runs(workbench, owner, project_id)[0].run_id
     view = results.run_results(workbench, owner, run_id)
     xgb = next(r for r in view.rows if r.family == "xgboost")

@@ -5,16 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import nav, shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 60_000
-
-
-def nav(page, name: str):
-    """A link in the sidebar's page navigation."""
-    return page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True)
 
 
 def test_korean_browser_gets_korean_and_can_switch_to_english(server, browser):
