@@ -6,10 +6,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["make_engine", "session_scope", "SQLITE_BUSY_TIMEOUT_MS"]
+__all__ = ["make_engine", "session_scope", "read_all", "SQLITE_BUSY_TIMEOUT_MS"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -61,3 +61,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def read_all(engine: Engine, query: Select) -> list:
+    """The rows of one query, detached from their session so pages can read them after it closed."""
+    with session_scope(engine) as session:
+        rows = list(session.scalars(query))
+        for row in rows:
+            session.expunge(row)
+        return rows

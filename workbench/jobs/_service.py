@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pipelines.errors import NotFound
 from workbench.context import Workbench
-from workbench.db.engine import session_scope
+from workbench.db.engine import read_all, session_scope
 from workbench.db.models import Job, utcnow
 from workbench.jobs._kinds import JOB_KINDS
 from workbench.jobs._queue import TERMINAL_STATES
@@ -37,14 +37,10 @@ def get_job(workbench: Workbench, job_id: int) -> Job:
 
 
 def list_jobs(workbench: Workbench, *, project_id: int | None = None, limit: int = 50) -> list[Job]:
-    with session_scope(workbench.engine) as session:
-        query = select(Job).order_by(Job.id.desc()).limit(limit)
-        if project_id is not None:
-            query = query.where(Job.project_id == project_id)
-        jobs = list(session.scalars(query))
-        for job in jobs:
-            session.expunge(job)
-        return jobs
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if project_id is not None:
+        query = query.where(Job.project_id == project_id)
+    return read_all(workbench.engine, query)
 
 
 def request_cancel(workbench: Workbench, job_id: int) -> str:

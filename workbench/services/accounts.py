@@ -19,7 +19,7 @@ from permissions.policy import Actor
 from permissions.sessions import SessionState, new_session_token, session_valid, token_digest
 from pipelines.errors import Conflict, InputError, NotFound, PermissionDenied
 from workbench.context import Workbench
-from workbench.db.engine import session_scope
+from workbench.db.engine import read_all, session_scope
 from workbench.db.models import LoginFailure, SessionRow, User, utcnow
 from workbench.services import audit
 from workbench.services._access import NamedActor, authorize, load_actor
@@ -164,11 +164,7 @@ def sign_out(workbench: Workbench, token: str | None) -> None:
 
 def list_users(workbench: Workbench, actor: Actor) -> list[User]:
     authorize(workbench, actor, Action.ACCOUNTS_MANAGE)
-    with session_scope(workbench.engine) as session:
-        users = list(session.scalars(select(User).order_by(User.username)))
-        for user in users:
-            session.expunge(user)
-        return users
+    return read_all(workbench.engine, select(User).order_by(User.username))
 
 
 def set_active(workbench: Workbench, actor: Actor, *, user_id: int, active: bool) -> None:

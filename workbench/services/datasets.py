@@ -30,7 +30,7 @@ from pipelines.ingest import (
     read_table,
 )
 from workbench.context import Workbench
-from workbench.db.engine import session_scope
+from workbench.db.engine import read_all, session_scope
 from workbench.db.models import DatasetVersion
 from workbench.services import audit
 from workbench.keys import project_pseudonym_key
@@ -220,12 +220,8 @@ def _materialise(
 
 def list_versions(workbench: Workbench, actor: Actor, project_id: int) -> list[DatasetVersion]:
     authorize(workbench, actor, Action.DATASET_VIEW_PROFILE, project_id=project_id)
-    with session_scope(workbench.engine) as session:
-        rows = list(session.scalars(select(DatasetVersion).where(DatasetVersion.project_id == project_id)
-                                    .order_by(DatasetVersion.version.desc())))
-        for row in rows:
-            session.expunge(row)
-        return rows
+    return read_all(workbench.engine, select(DatasetVersion).where(DatasetVersion.project_id == project_id)
+                    .order_by(DatasetVersion.version.desc()))
 
 
 def get_version(workbench: Workbench, actor: Actor, version_id: int) -> DatasetVersion:

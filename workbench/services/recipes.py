@@ -17,7 +17,7 @@ from permissions.policy import Actor, four_eyes_allows
 from pipelines.errors import Conflict, InputError, NotFound, PermissionDenied, TrainingError
 from pipelines.recipe import Recipe, StepChange, diff
 from workbench.context import Workbench
-from workbench.db.engine import session_scope
+from workbench.db.engine import read_all, session_scope
 from workbench.db.models import DatasetVersion, Project, RecipeApproval, RecipeVersion, User
 from workbench.services import audit
 from workbench.services._access import authorize
@@ -87,12 +87,8 @@ def save_version(
 
 def list_versions(workbench: Workbench, actor: Actor, project_id: int) -> list[RecipeVersion]:
     authorize(workbench, actor, Action.RECIPE_VIEW, project_id=project_id)
-    with session_scope(workbench.engine) as session:
-        rows = list(session.scalars(select(RecipeVersion).where(RecipeVersion.project_id == project_id)
-                                    .order_by(RecipeVersion.version.desc())))
-        for row in rows:
-            session.expunge(row)
-        return rows
+    return read_all(workbench.engine, select(RecipeVersion).where(RecipeVersion.project_id == project_id)
+                    .order_by(RecipeVersion.version.desc()))
 
 
 def get_version(workbench: Workbench, actor: Actor, recipe_version_id: int) -> tuple[RecipeVersion, Recipe]:

@@ -27,7 +27,7 @@ from pipelines.automl.meta import MetaFeatures
 from pipelines.errors import InputError, NotFound
 from pipelines.recipe import Prepared, Recipe, make_split_plan, prepare
 from workbench.context import Workbench
-from workbench.db.engine import session_scope
+from workbench.db.engine import read_all, session_scope
 from workbench.db.models import (
     DatasetVersion,
     Job,
@@ -270,12 +270,8 @@ def start_training(workbench: Workbench, actor: Actor, *, recipe_version_id: int
 def training_jobs(workbench: Workbench, actor: Actor, project_id: int, *, limit: int = 20) -> list[Job]:
     """The project's training jobs, newest first (what the page reopens after a closed tab)."""
     authorize(workbench, actor, Action.RESULTS_VIEW, project_id=project_id)
-    with session_scope(workbench.engine) as session:
-        jobs = list(session.scalars(select(Job).where(Job.project_id == project_id, Job.kind == JOB_KIND)
-                                    .order_by(Job.id.desc()).limit(limit)))
-        for job in jobs:
-            session.expunge(job)
-    return jobs
+    return read_all(workbench.engine, select(Job).where(Job.project_id == project_id, Job.kind == JOB_KIND)
+                    .order_by(Job.id.desc()).limit(limit))
 
 
 def run_progress(workbench: Workbench, actor: Actor, job_id: int) -> TrainingProgress:
