@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,10 +33,7 @@ def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(server, brow
     owner = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = owner.new_page()
     page.set_default_timeout(60_000)
-    page.goto(server.url)
-    page.get_by_label("User name").fill("admin")
-    page.get_by_role("textbox", name="Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server.url)
     page.get_by_text("Heart failure mortality (demo)").first.wait_for()
     page.get_by_test_id("stSidebar").get_by_role("link", name="Members", exact=True).click()
     page.get_by_role("heading", name="Invite or change a member").wait_for()
@@ -49,10 +46,7 @@ def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(server, brow
     guest = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = guest.new_page()
     page.set_default_timeout(60_000)
-    page.goto(server.url)
-    page.get_by_label("User name").fill("dr_guest")
-    page.get_by_role("textbox", name="Password").fill(GUEST_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server.url, "dr_guest", GUEST_PASSWORD)
     page.get_by_text("Heart failure mortality (demo)").first.wait_for()
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("link", name="Projects").wait_for()

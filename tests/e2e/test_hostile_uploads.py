@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import shot, sign_in
 from workbench.i18n import t
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -23,10 +22,7 @@ def test_hostile_files_get_a_message_and_the_server_stays_up(server, browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)
-    page.goto(server.url)
-    page.get_by_label("User name").fill("admin")
-    page.get_by_role("textbox", name="Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server.url)
     page.get_by_text("Heart failure mortality (demo)").first.wait_for()
     page.get_by_test_id("stSidebar").get_by_role("link", name="Data", exact=True).click()
     page.get_by_role("tab", name="Upload a file").click()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import nav, shot
+from tests.e2e.conftest import nav, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,10 +27,7 @@ def test_admin_signs_in_and_sees_the_demo_project_and_its_data(server, browser, 
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
-    page.goto(server.url)
-    page.get_by_label("User name").fill("admin")
-    page.get_by_role("textbox", name="Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, server.url)
     page.get_by_text("Heart failure mortality (demo)").first.wait_for()
     shot(page, "02-projects")
 
