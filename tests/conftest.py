@@ -24,17 +24,15 @@ ADMIN_PASSWORD = "a long and unusual test passphrase 42"
 def make_workbench(tmp_path, monkeypatch):
     """Open a fresh workbench in a temporary data folder (SQLite), with chosen settings."""
     from workbench.context import open_workbench
-    from workbench.settings import SETTINGS, Settings
+    from workbench.settings import default_settings
 
     for name in list(os.environ):
         if name.startswith("WORKBENCH_") and name not in {"WORKBENCH_SHARED_DATASETS"}:
             monkeypatch.delenv(name)
 
     def _make(**values):
-        base = {s.name: s.default for s in SETTINGS}
-        base.update(data_dir=str(tmp_path / "data"), demo_project=False, admin_password=ADMIN_PASSWORD)
-        base.update(values)
-        return open_workbench(Settings(base))
+        base = {"data_dir": str(tmp_path / "data"), "demo_project": False, "admin_password": ADMIN_PASSWORD}
+        return open_workbench(default_settings(**{**base, **values}))
 
     return _make
 

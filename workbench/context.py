@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from workbench.artifacts import ArtifactStore
 from workbench.db.engine import make_engine
 from workbench.db.migrate import upgrade
-from workbench.settings import SETTINGS, Settings, load_settings
+from workbench.settings import Settings, default_settings, load_settings
 
 __all__ = ["Workbench", "open_workbench", "worker_workbench"]
 
@@ -52,7 +52,7 @@ _WORKER_LOCK = threading.Lock()
 
 def worker_workbench(values: dict) -> Workbench:
     """The workbench a Dask worker uses for jobs submitted with these settings (one per process)."""
-    settings = Settings({s.name: s.default for s in SETTINGS}).replace(**values)
+    settings = default_settings(**values)
     key = (settings.resolved_database_url, str(settings.data_path))
     with _WORKER_LOCK:
         if key not in _WORKER_CACHE:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pipelines.errors import ConfigError
 
-__all__ = ["Setting", "SETTINGS", "Settings", "load_settings", "settings_markdown", "ENV_PREFIX"]
+__all__ = ["Setting", "SETTINGS", "Settings", "default_settings", "load_settings", "settings_markdown", "ENV_PREFIX"]
 
 ENV_PREFIX = "WORKBENCH_"
 # Variables that configure the loader itself or the tests, not the application.
@@ -115,6 +115,11 @@ class Settings:
             if key not in _BY_NAME:
                 raise ConfigError("config.unknown_key", key=key, known=sorted(_BY_NAME))
         return Settings({**self.values, **changes}, {**self.source, **{k: "code" for k in changes}})
+
+
+def default_settings(**values: Any) -> Settings:
+    """Every default, with ``values`` on top, ignoring the environment (workers, tests, scripts)."""
+    return Settings({s.name: s.default for s in SETTINGS}).replace(**values)
 
 
 def _parse(setting: Setting, raw: Any, origin: str) -> Any:

@@ -134,11 +134,9 @@ def trained_demo(server, datasets_dir):
     from workbench.db.engine import session_scope
     from workbench.services import accounts, datasets, projects, recipes, training
     from workbench.services._access import load_actor
-    from workbench.settings import SETTINGS, Settings
+    from workbench.settings import default_settings
 
-    values = {s.name: s.default for s in SETTINGS}
-    values.update(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD)
-    workbench = open_workbench(Settings(values))
+    workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD))
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
                                                                  password=ADMIN_PASSWORD).token)
     workbench.jobs = InlineQueue(workbench.settings)

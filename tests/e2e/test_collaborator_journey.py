@@ -15,11 +15,9 @@ GUEST_PASSWORD = "quiet tandem rides east 77"
 
 def _open(data_dir):
     from workbench.context import open_workbench
-    from workbench.settings import SETTINGS, Settings
+    from workbench.settings import default_settings
 
-    values = {s.name: s.default for s in SETTINGS}
-    values.update(data_dir=str(data_dir))
-    return open_workbench(Settings(values))
+    return open_workbench(default_settings(data_dir=str(data_dir)))
 
 
 def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(server, browser):

@@ -33,11 +33,9 @@ def tab(page, name: str):
 def _add_data_scientist(server) -> None:
     from workbench.context import open_workbench
     from workbench.services import accounts, projects
-    from workbench.settings import SETTINGS, Settings
+    from workbench.settings import default_settings
 
-    values = {s.name: s.default for s in SETTINGS}
-    values.update(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD)
-    workbench = open_workbench(Settings(values))
+    workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD))
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
                                                                  password=ADMIN_PASSWORD).token)
     accounts.create_user(workbench, admin, username="dana", password=DANA_PASSWORD, site_role="user")

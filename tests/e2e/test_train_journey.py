@@ -24,11 +24,9 @@ def _approve_demo_recipe(server) -> None:
     from workbench.context import open_workbench
     from workbench.services import accounts, datasets, projects, recipes
     from workbench.services._frames import read_dataset_frame
-    from workbench.settings import SETTINGS, Settings
+    from workbench.settings import default_settings
 
-    values = {s.name: s.default for s in SETTINGS}
-    values.update(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD)
-    workbench = open_workbench(Settings(values))
+    workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD))
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
                                                                  password=ADMIN_PASSWORD).token)
     demo = projects.list_projects(workbench, admin)[0]

@@ -18,11 +18,9 @@ pytestmark = pytest.mark.slow
 
 def _services(data_dir):
     from workbench.context import open_workbench
-    from workbench.settings import SETTINGS, Settings
+    from workbench.settings import default_settings
 
-    values = {s.name: s.default for s in SETTINGS}
-    values["data_dir"] = str(data_dir)
-    return open_workbench(Settings(values))
+    return open_workbench(default_settings(data_dir=str(data_dir)))
 
 
 def _actor(workbench, username):

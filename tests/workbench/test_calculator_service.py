@@ -232,14 +232,13 @@ def _train_table(tmp_path_factory, datasets_dir, *, file: str, target: str, drop
     from workbench.context import open_workbench
     from workbench.services import accounts, datasets, projects, recipes, training
     from workbench.services._access import load_actor
-    from workbench.settings import SETTINGS, Settings
+    from workbench.settings import default_settings
 
     for name in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
         os.environ.pop(name)
-    values = {s.name: s.default for s in SETTINGS}
-    values.update(data_dir=str(tmp_path_factory.mktemp("calc") / "data"), demo_project=False,
-                  admin_password=ADMIN_PASSWORD, bootstrap_resamples=100)
-    workbench = open_workbench(Settings(values))
+    workbench = open_workbench(default_settings(data_dir=str(tmp_path_factory.mktemp("calc") / "data"),
+                                                demo_project=False, admin_password=ADMIN_PASSWORD,
+                                                bootstrap_resamples=100))
     first_start(workbench)
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
                                                                  password=ADMIN_PASSWORD).token)

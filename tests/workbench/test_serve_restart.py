@@ -18,11 +18,9 @@ pytestmark = pytest.mark.slow
 
 def _open(data_dir):
     from workbench.context import open_workbench
-    from workbench.settings import SETTINGS, Settings
+    from workbench.settings import default_settings
 
-    values = {s.name: s.default for s in SETTINGS}
-    values.update(data_dir=str(data_dir), admin_password=ADMIN_PASSWORD)
-    return open_workbench(Settings(values))
+    return open_workbench(default_settings(data_dir=str(data_dir), admin_password=ADMIN_PASSWORD))
 
 
 def test_killing_the_server_mid_job_leaves_a_consistent_database_and_a_failed_job(tmp_path):
@@ -56,7 +54,7 @@ def test_killing_the_server_mid_job_leaves_a_consistent_database_and_a_failed_jo
 
         restarted = Server(server.data_dir, tmp_path / "server2.log").start()
         try:
-            assert f"Marked 1 job(s) interrupted" in restarted.output()
+            assert "Marked 1 job(s) interrupted" in restarted.output()
             job = get_job(workbench, job_id)
             assert job.state == "failed" and job.error_key == "jobs.interrupted_by_restart"
             connection = sqlite3.connect(server.data_dir / "workbench.db")

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from pipelines.automl.persist import load_model
 from workbench.cli import main
