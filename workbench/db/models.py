@@ -56,6 +56,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(120), unique=True)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    sso_key: Mapped[str | None] = mapped_column(String(600), unique=True)  # "issuer#subject" once linked
     display_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str | None] = mapped_column(String(255))
     site_role: Mapped[str] = mapped_column(String(20), default="user")
