@@ -27,7 +27,14 @@ from pipelines.evaluation.curves import (
 )
 from pipelines.evaluation.decision_curve import DecisionCurve, decision_curve
 from pipelines.evaluation.delong import DeLongTest, delong_auroc, delong_test
-from pipelines.evaluation.explain import Contributions, FeatureImportance, feature_contributions, permutation_importance
+from pipelines.evaluation.explain import (
+    Contributions,
+    FeatureImportance,
+    by_input,
+    feature_contributions,
+    permutation_importance,
+)
+from pipelines.evaluation.feature_names import LearnerInput, learner_input
 from pipelines.evaluation.multiclass import ClassMetrics, MulticlassMetrics, multiclass_metrics
 from pipelines.evaluation.regression import RegressionMetrics, regression_metrics
 from pipelines.evaluation.subgroups import SubgroupPerformance, SubgroupRow, age_bands, subgroup_performance
@@ -40,7 +47,8 @@ __all__ = [
     "calibration_curve", "pr_curve", "roc_curve", "threshold_curve",
     "DecisionCurve", "decision_curve",
     "DeLongTest", "delong_auroc", "delong_test",
-    "Contributions", "FeatureImportance", "feature_contributions", "permutation_importance",
+    "Contributions", "FeatureImportance", "by_input", "feature_contributions", "permutation_importance",
+    "LearnerInput", "learner_input",
     "ClassMetrics", "MulticlassMetrics", "multiclass_metrics",
     "RegressionMetrics", "regression_metrics",
     "SubgroupPerformance", "SubgroupRow", "age_bands", "subgroup_performance",

@@ -9,7 +9,7 @@ model's raw scale (log-odds for classifiers), so they add up to the prediction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from pipelines.errors import EvaluationError
+from pipelines.evaluation.feature_names import learner_input, pipeline_steps
 
-__all__ = ["Contributions", "FeatureImportance", "feature_contributions", "permutation_importance"]
+__all__ = ["Contributions", "FeatureImportance", "by_input", "feature_contributions", "permutation_importance"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,8 @@ class Contributions:
     values: np.ndarray
     base_value: float
     data: np.ndarray  # the (preprocessed) feature values, to colour a beeswarm or draw dependence
-    method: str  # "xgboost_treeshap", "lightgbm_treeshap" or "linear_exact"
+    method: str  # "xgboost_treeshap", "lightgbm_treeshap" or "linear_exact" (+ "+sigmoid" when calibrated)
+    inputs: tuple[str, ...] = ()  # the model input each feature comes from ("sex" for "sex = male")
 
     def mean_abs(self) -> np.ndarray:
         """Mean |SHAP| per feature: the global importance a summary plot ranks by."""
@@ -49,27 +51,31 @@ class FeatureImportance:
     n_repeats: int
 
 
-def _split_pipeline(model: Any, X: pd.DataFrame) -> tuple[Any, np.ndarray, list[str]]:
-    """The final estimator, X as it reaches it, and the names of those columns."""
-    names = [str(c) for c in X.columns]
-    data: Any = X
-    steps = getattr(model, "steps", None)
-    if steps:
-        head = model[:-1]
-        data = head.transform(X)
-        try:
-            names = [str(n) for n in head.get_feature_names_out()]
-        except (AttributeError, ValueError):
-            names = [f"x{i}" for i in range(np.shape(data)[1])]
-        model = model[-1]
-    if hasattr(data, "toarray"):
-        data = data.toarray()
-    return model, np.asarray(data, dtype=float), names
+def _unwrap(head: Any) -> tuple[Any, list[dict[str, float]]]:
+    """The model that makes the raw score inside the workbench's wrappers, and the sigmoid
+    calibrations applied after it (outermost last). Says plainly what cannot be broken down."""
+    from pipelines.automl.wrappers import CalibratedModel, WeightedEnsemble
+
+    sigmoids: list[dict[str, float]] = []
+    while True:
+        if isinstance(head, CalibratedModel):
+            if head.method != "sigmoid" or len(head.parameters) != 1:
+                raise EvaluationError("evaluation.contributions_calibrated", method=str(head.method))
+            sigmoids.insert(0, dict(head.parameters[0]))
+            head = head.base
+        elif isinstance(head, WeightedEnsemble):
+            members = [m for m, w in zip(head.estimators, head.weights) if float(w) > 0]
+            if len(members) != 1:
+                raise EvaluationError("evaluation.contributions_ensemble", n_models=len(members))
+            head = members[0]
+        else:
+            return head, sigmoids
 
 
-def feature_contributions(model: Any, X: pd.DataFrame) -> Contributions:
-    """Exact contributions for XGBoost, LightGBM and linear models (optionally inside a Pipeline)."""
-    estimator, data, names = _split_pipeline(model, X)
+def _raw(estimator: Any, data: np.ndarray) -> tuple[np.ndarray, float, str]:
+    """Contributions (rows x columns) and base value on the learner's raw scale."""
+    from pipelines.automl.wrappers import NativeLightGBM
+
     kind = type(estimator).__module__.split(".")[0]
     n_classes = len(getattr(estimator, "classes_", [0, 1]))
     if n_classes > 2:
@@ -79,12 +85,15 @@ def feature_contributions(model: Any, X: pd.DataFrame) -> Contributions:
 
         booster = estimator.get_booster() if hasattr(estimator, "get_booster") else estimator
         raw = booster.predict(xgboost.DMatrix(data, feature_names=booster.feature_names), pred_contribs=True)
-        return Contributions(tuple(names), raw[:, :-1], float(raw[0, -1]), data, "xgboost_treeshap")
-    if kind == "lightgbm":
-        fitted_names = getattr(estimator, "feature_names_in_", None)
-        frame = pd.DataFrame(data, columns=list(fitted_names)) if fitted_names is not None and len(fitted_names) == data.shape[1] else data
-        raw = np.asarray(estimator.predict(frame, pred_contrib=True))
-        return Contributions(tuple(names), raw[:, :-1], float(raw[0, -1]), data, "lightgbm_treeshap")
+        return raw[:, :-1], float(raw[0, -1]), "xgboost_treeshap"
+    if kind == "lightgbm" or isinstance(estimator, NativeLightGBM):
+        if isinstance(estimator, NativeLightGBM):
+            raw = np.asarray(estimator.booster.predict(data, pred_contrib=True))
+        else:
+            fitted = getattr(estimator, "feature_names_in_", None)
+            frame = pd.DataFrame(data, columns=list(fitted)) if fitted is not None and len(fitted) == data.shape[1] else data
+            raw = np.asarray(estimator.predict(frame, pred_contrib=True))
+        return raw[:, :-1], float(raw[0, -1]), "lightgbm_treeshap"
     coef = getattr(estimator, "coef_", None)
     if coef is not None and kind == "sklearn":
         w = np.asarray(coef, dtype=float).reshape(-1)
@@ -92,8 +101,57 @@ def feature_contributions(model: Any, X: pd.DataFrame) -> Contributions:
             raise EvaluationError("evaluation.contributions_unsupported", model=type(estimator).__name__)
         mean = data.mean(axis=0)
         intercept = float(np.ravel(getattr(estimator, "intercept_", 0.0))[0])
-        return Contributions(tuple(names), (data - mean) * w, intercept + float(mean @ w), data, "linear_exact")
+        return (data - mean) * w, intercept + float(mean @ w), "linear_exact"
     raise EvaluationError("evaluation.contributions_unsupported", model=type(estimator).__name__)
+
+
+def feature_contributions(model: Any, X: pd.DataFrame) -> Contributions:
+    """Exact contributions for XGBoost, LightGBM and linear models, bare or as the workbench stores
+    them (nested pipelines, a one-member ensemble, sigmoid calibration, which is linear on the
+    log-odds scale and so rescales the contributions exactly). An ensemble of several models or an
+    isotonic calibration has no exact breakdown: the error says so, and permutation importance
+    covers those models."""
+    steps = pipeline_steps(model)
+    core, sigmoids = _unwrap(steps[-1])
+    seen = learner_input(model, X, learner=core)
+    values, base, method = _raw(seen.learner, seen.data)
+    for params in sigmoids:
+        values, base = values * params["slope"], base * params["slope"] + params["intercept"]
+        method += "+sigmoid"
+    return Contributions(seen.names, values, base, seen.data, method, inputs=seen.inputs)
+
+
+def by_input(contributions: Contributions, row: int) -> dict[str, float]:
+    """One patient's contributions summed onto the model's inputs (the one-hot columns of "sex"
+    become one factor "sex"), in the order of the learner's columns."""
+    totals: dict[str, float] = {}
+    owners = contributions.inputs or contributions.features
+    for owner, value in zip(owners, np.asarray(contributions.values)[row]):
+        totals[owner] = totals.get(owner, 0.0) + float(value)
+    return totals
+
+
+def _scorer(metric: str) -> Callable[[Any, Any, np.ndarray], float]:
+    """A scorer that asks the model for probabilities or values directly, instead of scikit-learn's
+    scorers, which first ask the estimator's type tags (the workbench's heads declare none)."""
+    from sklearn import metrics as m
+
+    def proba(model: Any, X: Any) -> np.ndarray:
+        return np.asarray(model.predict_proba(X), dtype=float)
+
+    table: dict[str, Callable[[Any, Any, np.ndarray], float]] = {
+        "roc_auc": lambda model, X, y: m.roc_auc_score(y, proba(model, X)[:, 1]),
+        "average_precision": lambda model, X, y: m.average_precision_score(y, proba(model, X)[:, 1]),
+        "neg_brier_score": lambda model, X, y: -m.brier_score_loss(y, proba(model, X)[:, 1]),
+        "neg_log_loss": lambda model, X, y: -m.log_loss(y, proba(model, X), labels=np.arange(proba(model, X).shape[1])),
+        "accuracy": lambda model, X, y: float(np.mean(proba(model, X).argmax(axis=1) == y)),
+        "r2": lambda model, X, y: m.r2_score(y, np.asarray(model.predict(X), dtype=float)),
+        "neg_root_mean_squared_error": lambda model, X, y: -m.root_mean_squared_error(y, np.asarray(model.predict(X), dtype=float)),
+        "neg_mean_absolute_error": lambda model, X, y: -m.mean_absolute_error(y, np.asarray(model.predict(X), dtype=float)),
+    }
+    if metric not in table:
+        raise EvaluationError("evaluation.unknown_metric", metric=metric, allowed=list(table))
+    return table[metric]
 
 
 def permutation_importance(
@@ -105,15 +163,15 @@ def permutation_importance(
     n_repeats: int = 10,
     seed: int = 0,
 ) -> FeatureImportance:
-    """Model-agnostic importance on held-out data; works for every model family, unlike SHAP."""
+    """Model-agnostic importance on held-out data; works for every model family and for the
+    workbench's ensembles and calibrated models, unlike SHAP. Classification metrics read
+    ``predict_proba`` (``y`` as 0/1, or class positions for ``accuracy``), regression ``predict``."""
     from sklearn.inspection import permutation_importance as _sk_permutation
-    from sklearn.metrics import get_scorer_names
 
-    if metric not in get_scorer_names():
-        raise EvaluationError("evaluation.unknown_metric", metric=metric, allowed=["roc_auc", "average_precision", "neg_brier_score", "r2", "neg_root_mean_squared_error"])
+    scorer = _scorer(metric)
     if n_repeats < 2:
         raise EvaluationError("evaluation.bad_repeats", value=n_repeats)
-    result = _sk_permutation(model, X, np.asarray(y), scoring=metric, n_repeats=n_repeats, random_state=seed, n_jobs=1)
+    result = _sk_permutation(model, X, np.asarray(y), scoring=scorer, n_repeats=n_repeats, random_state=seed, n_jobs=1)
     raw = result.importances
     return FeatureImportance(
         features=tuple(str(c) for c in X.columns),
