@@ -264,3 +264,31 @@ class Comment(Base):
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     hidden_at: Mapped[datetime | None] = mapped_column()
+
+
+class ExternalValidation(Base):
+    """A shared model checked on someone's own cohort. Holds the aggregate report; the uploaded
+    file, while it is processed or when its uploader chose to keep it, is named by ``upload_sha256``
+    and the uploader's rows with their predictions by ``rows_sha256`` (both set to NULL, and the
+    files deleted, when the data is discarded)."""
+
+    __tablename__ = "external_validations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    keep: Mapped[bool] = mapped_column(Boolean, default=False)
+    data_state: Mapped[str] = mapped_column(String(20), default="staged")  # staged, kept, discarded
+    file_kind: Mapped[str] = mapped_column(String(16), default="")  # the upload's extension, to parse it again
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # column mapping, subgroups
+    upload_sha256: Mapped[str | None] = mapped_column(String(64))
+    rows_sha256: Mapped[str | None] = mapped_column(String(64))
+    report_sha256: Mapped[str | None] = mapped_column(String(64))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # aggregate headline numbers
+    error_key: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    discarded_at: Mapped[datetime | None] = mapped_column()
