@@ -1,4 +1,12 @@
-"""Runs one job on a Dask worker and records how it ended."""
+"""Runs one job on a Dask worker and records how it ended.
+
+When the worker process running a job dies (killed, out of memory, its machine lost), Dask gives
+the task to another worker. The job then starts once more from the beginning (jobs store their
+results in one transaction at the end, so a second attempt finds nothing half-done); if that
+worker dies too, the job is failed with ``jobs.worker_died`` instead of being tried again, because
+a job that killed two workers (most often by using more memory than they have) would kill the
+next one as well. Each restart is noted in the job log.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +28,9 @@ __all__ = ["execute_job"]
 
 log = logging.getLogger(__name__)
 
+MAX_ATTEMPTS = 2
+_RESTART_NOTE = "[restart]"
+
 
 def execute_job(job_id: int, settings_values: dict[str, Any]) -> str:
     """Entry point submitted to Dask. Returns the final state; never raises for job errors."""
@@ -31,8 +42,16 @@ def execute_job(job_id: int, settings_values: dict[str, Any]) -> str:
         if job.cancel_requested_at is not None:
             job.state, job.finished_at = "cancelled", utcnow()
             return job.state
-        if job.state == "running":  # a worker died and Dask retried the task
-            job.log += "[restart] The previous worker stopped; the job starts again.\n"
+        if job.state == "running":  # the worker running it died and Dask gave the task to this one
+            attempt = job.log.count(_RESTART_NOTE) + 2
+            if attempt > MAX_ATTEMPTS:
+                job.state, job.finished_at = "failed", utcnow()
+                job.error_key, job.error_params = "jobs.worker_died", {"attempts": attempt - 1}
+                job.log += f"[{utcnow():%Y-%m-%d %H:%M:%S} UTC] jobs.worker_died: {job.worker} stopped\n"
+                return job.state
+            job.log += (f"{_RESTART_NOTE} The worker {job.worker} stopped while running this job; "
+                        f"attempt {attempt} of {MAX_ATTEMPTS} starts from the beginning.\n")
+            job.progress, job.status_text, job.result = 0.0, "", {}
         job.state = "running"
         job.started_at = job.heartbeat_at = utcnow()
         job.worker = f"{socket.gethostname()}:{os.getpid()}"
