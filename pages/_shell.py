@@ -17,12 +17,13 @@ import streamlit as st
 from permissions.actions import Action
 from permissions.policy import Actor, Resource, check
 from pipelines.errors import WorkbenchError
+from workbench import browser_session
 from workbench.context import Workbench
 from workbench.db.models import utcnow
 from workbench.i18n import LANGUAGES, message, t
 from workbench.services import accounts, projects, results
 
-__all__ = ["PageContext", "page_context", "attempt", "succeeded", "run_app", "PAGES_DIR"]
+__all__ = ["PageContext", "page_context", "attempt", "succeeded", "hand_over", "run_app", "PAGES_DIR"]
 
 PAGES_DIR = Path(__file__).resolve().parent
 T = TypeVar("T")
@@ -108,18 +109,56 @@ def _language(default: str) -> str:
     return default
 
 
-def run_app(workbench: Workbench) -> None:
-    lang = _language(workbench.settings.default_language)
+def _session_token() -> str | None:
+    """This tab's token, else the browser's session cookie (after a reload); a cookie already found
+    stale in this tab is not tried again."""
     token = st.session_state.get("token")
+    if token:
+        return token
+    cookie = st.context.cookies.get(browser_session.COOKIE)
+    if not isinstance(cookie, str) or not cookie or cookie == st.session_state.get("_stale_cookie"):
+        return None  # (the test harness has no real request: anything but text is no cookie)
+    return cookie
+
+
+def hand_over(token: str) -> None:
+    """After a sign-in: keep the token for this tab and, when served, have the browser store it in
+    the HttpOnly cookie (a one-time code posted to the cookie route, which redirects home)."""
+    st.session_state["token"] = token
+    if browser_session.enabled():
+        st.caption(t("auth.session.opening", st.session_state.get("_sign_in_lang", "en")))
+        st.html(browser_session.establish_script(browser_session.HANDOFF.issue(token)), unsafe_allow_javascript=True)
+        st.stop()
+    st.rerun()
+
+
+def _signed_in_actor(workbench: Workbench) -> Any:
+    token = _session_token()
     actor = accounts.resolve_session(workbench, token) if token else None
     if token and actor is None:
         st.session_state.pop("token", None)
+        st.session_state["_stale_cookie"] = token
         st.session_state["_notice"] = "app.session_ended"
+    if actor is None and workbench.settings.sso_enabled and st.user.is_logged_in and "_sso_refusal" not in st.session_state:
+        # Back from the identity provider: the same server-side session as a password sign-in.
+        try:
+            signed = accounts.sign_in_sso(workbench, claims=st.user.to_dict())
+        except WorkbenchError as error:  # refused and audited; the sign-in page says why
+            st.session_state["_sso_refusal"] = error
+        else:
+            st.session_state.pop("_notice", None)
+            hand_over(signed.token)
+    return actor
+
+
+def run_app(workbench: Workbench) -> None:
+    lang = _language(workbench.settings.default_language)
+    st.session_state["_sign_in_lang"] = lang
+    actor = _signed_in_actor(workbench)
 
     if actor is None:
         st.session_state["_ctx"] = None
         st.session_state["_wb_for_sign_in"] = workbench
-        st.session_state["_sign_in_lang"] = lang
         nav = st.navigation([st.Page(str(PAGES_DIR / "sign_in.py"), title=t("app.page.sign_in", lang), icon=":material/login:",
                                      default=True)])
         _language_switch(lang)
@@ -189,9 +228,13 @@ def _sidebar(ctx: PageContext, pages: list) -> None:
                 st.markdown(f"{mark} {ctx.t('app.step.' + step)}")
         _language_switch(ctx.lang)
         if st.button(ctx.t("app.sign_out"), icon=":material/logout:"):
-            accounts.sign_out(ctx.workbench, st.session_state.pop("token", None))
+            accounts.sign_out(ctx.workbench, _session_token())
+            st.session_state.pop("token", None)
             st.session_state["_ctx"] = None
-            st.rerun()
+            # Streamlit's sign-out route drops its identity cookie and, through the workbench's
+            # middleware, the session cookie; it then sends the browser home.
+            st.logout()
+            st.stop()
 
 
 def _language_switch(lang: str) -> None:

@@ -85,6 +85,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("bootstrap_resamples", _positive_int, 1000, "Bootstrap resamples for confidence intervals.", "int"),
     Setting("port", _positive_int, 8501, "Port of the web server (`workbench serve --port` overrides it).", "int"),
     Setting("address", _text, "127.0.0.1", "Interface the web server listens on. Use 0.0.0.0 only behind a TLS reverse proxy.", "host"),
+    # Single sign-on (OpenID Connect through Streamlit's st.login). Empty metadata URL: SSO is off.
+    Setting("sso_server_metadata_url", _text, "", "OpenID Connect discovery URL of the hospital's identity provider (`https://idp.example/.well-known/openid-configuration`). Empty: single sign-on is off and only local accounts sign in.", "url"),
+    Setting("sso_client_id", _text, "", "Client ID the identity provider issued for the workbench.", "text"),
+    Setting("sso_client_secret", _text, "", "Client secret the identity provider issued for the workbench.", "secret", secret=True),
+    Setting("sso_redirect_uri", _text, "", "Address the provider sends people back to; must end in `/oauth2callback` and be registered with the provider. Empty: `http://localhost:<port>/oauth2callback`.", "url"),
+    Setting("sso_cookie_secret", _text, "", "Key that signs Streamlit's short-lived identity cookie. Empty: a random key at each start.", "secret", secret=True),
+    Setting("sso_label", _text, "", "Name of the provider on the sign-in button (`Sign in with <label>`). Empty: `Sign in with single sign-on`.", "text"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -109,6 +116,11 @@ class Settings:
     @property
     def resolved_database_url(self) -> str:
         return self.values["database_url"] or f"sqlite:///{self.data_path / 'workbench.db'}"
+
+    @property
+    def sso_enabled(self) -> bool:
+        """Single sign-on is offered when an identity provider is configured."""
+        return bool(self.values.get("sso_server_metadata_url"))
 
     def replace(self, **changes: Any) -> Settings:
         for key in changes:

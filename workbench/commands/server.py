@@ -12,7 +12,7 @@ from pathlib import Path
 
 __all__ = ["register"]
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[1] / "asgi.py"  # st.App around app.py, with the session-cookie routes
 _SWEEP_SECONDS = 30
 
 
@@ -72,6 +72,10 @@ def _serve(*, port: int | None, address: str | None) -> int:
     port = port or settings.port
     address = address or settings.address
 
+    from workbench.sso_secrets import write_secrets_file
+
+    secrets_file = write_secrets_file(settings, address=address, port=port)  # None: single sign-on is off
+
     cluster = None
     scheduler = settings.dask_scheduler
     if scheduler:
@@ -96,6 +100,7 @@ def _serve(*, port: int | None, address: str | None) -> int:
         "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         "--theme.base", "light",
+        *(["--secrets.files", str(secrets_file)] if secrets_file else []),
     ]
     server = subprocess.Popen(command, env=env)
     print(f"Clinical ML Workbench is starting at http://{address}:{port}", flush=True)

@@ -3,12 +3,19 @@
 Only the SHA-256 of a session token is stored, so a copy of the database cannot be used to sign in.
 A session ends after the idle or absolute timeout (settings) and on sign-out; a stale token can do
 nothing because every page resolves it here first.
+
+Single sign-on opens the same kind of session for an existing local account, found by the
+provider's verified e-mail (``permissions.sso``). It never creates an account and never changes a
+role: an admin creates the account (with the person's e-mail) and owners add it to projects, so
+nothing a provider claims can grant rights.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
 
@@ -17,6 +24,7 @@ from permissions.lockout import login_throttle
 from permissions.passwords import hash_password, validate_new_password, verify_password, verify_unknown_user
 from permissions.policy import Actor
 from permissions.sessions import SessionState, new_session_token, session_valid, token_digest
+from permissions.sso import SsoAccount, identity_from_claims, match_sso_account, normalise_email
 from pipelines.errors import Conflict, InputError, NotFound, PermissionDenied
 from workbench.context import Workbench
 from workbench.db.engine import read_all, session_scope
@@ -28,6 +36,7 @@ __all__ = [
     "SignedIn",
     "create_user",
     "sign_in",
+    "sign_in_sso",
     "resolve_session",
     "sign_out",
     "list_users",
@@ -114,11 +123,53 @@ def sign_in(workbench: Workbench, *, username: str, password: str, now: datetime
                 if needs_rehash:
                     user.password_hash = hash_password(password)
                 session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower()))
-                issued = new_session_token()
-                session.add(SessionRow(token_sha256=issued.digest, user_id=user.id, created_at=now, last_seen_at=now))
-                audit.record(session, actor_id=user.id, actor_name=user.username, action="auth.sign_in",
-                             outcome="succeeded")
-                signed = SignedIn(token=issued.token, user_id=user.id, username=user.username)
+                signed = _open_session(session, user, now=now)
+    if refusal is not None:
+        raise refusal
+    return signed
+
+
+def _open_session(session, user: User, *, now: datetime, details: dict | None = None) -> SignedIn:
+    issued = new_session_token()
+    session.add(SessionRow(token_sha256=issued.digest, user_id=user.id, created_at=now, last_seen_at=now))
+    audit.record(session, actor_id=user.id, actor_name=user.username, action="auth.sign_in", outcome="succeeded",
+                 details=details)
+    return SignedIn(token=issued.token, user_id=user.id, username=user.username)
+
+
+def sign_in_sso(workbench: Workbench, *, claims: Mapping[str, Any], now: datetime | None = None) -> SignedIn:
+    """Open a session for the local account the provider's claims (``st.user``) identify.
+
+    Refusals (unverified or unknown e-mail, an account linked to another identity, a deactivated
+    account) are audited in a committed transaction before ``PermissionDenied`` is raised. The
+    first successful sign-in links the account to the provider's issuer and subject; from then on
+    only that identity matches it, so an e-mail address later given to someone else cannot take it
+    over.
+    """
+    now = now or utcnow()
+    if not workbench.settings.sso_enabled:
+        raise PermissionDenied("auth.sso.off")
+    claimed = normalise_email(str(claims.get("email") or ""))
+    refusal: PermissionDenied | None = None
+    with session_scope(workbench.engine) as session:
+        try:
+            identity = identity_from_claims(claims)
+            users = list(session.scalars(select(User).where(
+                (func.lower(User.email) == identity.email) | (User.sso_key == identity.key))))
+            match = match_sso_account(identity, [SsoAccount(u.id, u.email, u.active, u.sso_key) for u in users])
+        except PermissionDenied as error:
+            audit.record(session, actor_id=None, actor_name=claimed, action="auth.sign_in", outcome="denied",
+                         reason=error.key, details={"method": "sso", "issuer": str(claims.get("iss") or "")})
+            refusal = error
+        else:
+            user = session.get(User, match.user_id)
+            assert user is not None
+            if match.link:
+                user.sso_key = identity.key
+                audit.record(session, actor_id=user.id, actor_name=user.username, action="accounts.sso_link",
+                             outcome="succeeded", resource_type="user", resource_id=user.id,
+                             details={"issuer": identity.issuer, "email": identity.email})
+            signed = _open_session(session, user, now=now, details={"method": "sso", "issuer": identity.issuer})
     if refusal is not None:
         raise refusal
     return signed

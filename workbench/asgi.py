@@ -1,0 +1,24 @@
+"""The server entry of ``workbench serve``: Streamlit's ASGI app around ``app.py`` plus the cookie routes.
+
+``streamlit run`` finds the ``st.App`` below and serves it with uvicorn. The extra routes and the
+middleware (``workbench.browser_session``) let a sign-in survive a reload through an HttpOnly
+cookie; everything else is Streamlit as usual. A bare ``streamlit run workbench/app.py`` still
+works, with sign-in kept in session state only (as before).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+_ROOT = Path(__file__).resolve().parents[1]
+if str(_ROOT) not in sys.path:  # pragma: no cover - only outside an installed package
+    sys.path.insert(0, str(_ROOT))
+
+from workbench import browser_session  # noqa: E402
+
+browser_session.enable()
+app = st.App(str(Path(__file__).with_name("app.py")), routes=browser_session.routes(),
+             middleware=browser_session.middleware())
