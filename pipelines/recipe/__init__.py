@@ -13,20 +13,17 @@ Public API (see the submodules for details)::
 from __future__ import annotations
 
 from pipelines.recipe._base import Step, column_kind, schema_of
+from pipelines.recipe._category_steps import (
+    MergeCategories,
+    OrderCategories,
+    RecodeCategories,
+)
 from pipelines.recipe._data_steps import (
-    TIME_SERIES_STATISTICS,
-    AggregateTimeSeries,
-    ConvertUnits,
     DataStep,
     DefineOutcome,
     DeriveColumn,
     DropColumns,
-    EditCell,
     FilterRows,
-    MergeCategories,
-    OrderCategories,
-    PlausibleRange,
-    RecodeCategories,
     RenameColumn,
 )
 from pipelines.recipe._expr import Expression, parse_expression
@@ -43,6 +40,11 @@ from pipelines.recipe._prepare import FlowStep, Prepared, build_preprocessor, pr
 from pipelines.recipe._recipe import STEP_KINDS, Recipe, StepChange, diff
 from pipelines.recipe._review import ReviewWarning, review, single_column_auroc
 from pipelines.recipe._suggest import suggest_recipe
+from pipelines.recipe._time_series_step import (
+    TIME_SERIES_STATISTICS,
+    AggregateTimeSeries,
+)
+from pipelines.recipe._value_steps import ConvertUnits, EditCell, PlausibleRange
 from pipelines.splits import SplitPlan, SplitSpec, make_split_plan
 
 #: Fully qualified names of the custom transformers in a compiled preprocessor, for ``skops.io``.

@@ -18,19 +18,17 @@ import pandas as pd
 
 from pipelines.errors import RecipeError
 from pipelines.recipe._base import Step, column_kind, step_from_dict, step_to_dict
+from pipelines.recipe._category_steps import (
+    MergeCategories,
+    OrderCategories,
+    RecodeCategories,
+)
 from pipelines.recipe._data_steps import (
-    AggregateTimeSeries,
-    ConvertUnits,
     DataStep,
     DefineOutcome,
     DeriveColumn,
     DropColumns,
-    EditCell,
     FilterRows,
-    MergeCategories,
-    OrderCategories,
-    PlausibleRange,
-    RecodeCategories,
     RenameColumn,
 )
 from pipelines.recipe._model_steps import (
@@ -42,6 +40,8 @@ from pipelines.recipe._model_steps import (
     ModelStep,
     Scale,
 )
+from pipelines.recipe._time_series_step import AggregateTimeSeries
+from pipelines.recipe._value_steps import ConvertUnits, EditCell, PlausibleRange
 from pipelines.splits import SplitSpec
 
 __all__ = ["Recipe", "STEP_KINDS", "StepChange", "diff", "RECIPE_FORMAT"]

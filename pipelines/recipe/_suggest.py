@@ -18,10 +18,11 @@ import pandas as pd
 
 from pipelines.errors import RecipeError
 from pipelines.recipe._base import Step, column_kind
-from pipelines.recipe._data_steps import DefineOutcome, DropColumns, PlausibleRange
+from pipelines.recipe._data_steps import DefineOutcome, DropColumns
 from pipelines.recipe._model_steps import Encode, GroupRareCategories, Impute, Scale
 from pipelines.recipe._recipe import Recipe
 from pipelines.recipe._review import _norm, leakage_name_reason, looks_like_identifier
+from pipelines.recipe._value_steps import PlausibleRange
 from pipelines.splits import SplitSpec
 
 __all__ = ["suggest_recipe", "guess_target", "PLAUSIBLE_RANGES"]
