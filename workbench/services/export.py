@@ -21,20 +21,9 @@ from workbench.context import Workbench
 from workbench.db.engine import session_scope
 from workbench.db.models import Project, RecipeVersion
 from workbench.services import audit, results
-from workbench.services._paper import (
-    FIGURES,
-    MIME,
-    PATIENT_LEVEL_FIGURES,
-    TABLES,
-    ExportFile,
-    PackInput,
-    available_figures,
-    available_tables,
-    build_pack,
-    make_figure,
-    make_table,
-    table_bytes,
-)
+from workbench.services._paper import MIME, ExportFile, PackInput, build_pack
+from workbench.services._paper_figures import FIGURES, PATIENT_LEVEL_FIGURES, available_figures, make_figure
+from workbench.services._paper_tables import TABLES, available_tables, make_table, table_bytes
 
 __all__ = ["ExportFile", "ExportChoice", "MIME", "figure_name", "table_name", "pack_name", "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "figure_menu", "table_menu",
            "preview_figure", "figure_file", "table_file", "paper_pack"]

@@ -1,0 +1,138 @@
+"""The texts of a paper pack: the drafted methods paragraph, the model card and the settings
+needed to reproduce the run. Every number comes from the same evaluation the tables show."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from pipelines import figures as fg
+from workbench.i18n import t
+from workbench.services._paper_tables import SMALL_COUNT, suppress
+
+if TYPE_CHECKING:
+    from workbench.services._paper import PackInput
+
+__all__ = ["methods_text", "model_card", "reproduce_settings"]
+
+def _est(metrics: Any, name: str) -> str:
+    est = metrics.estimates().get(name)
+    return est.format(2) if est is not None else "NA"
+
+
+def _describe_step(step: Mapping[str, Any]) -> str:
+    parts = []
+    for key, value in step.items():
+        if key in ("kind", "enabled") or value in (None, "", [], {}):
+            continue
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        parts.append(f"{key} = {value}")
+    return f"{step.get('kind')}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def methods_text(pack: PackInput) -> str:
+    """A drafted methods paragraph: data, preprocessing, models, tuning, validation, metrics, software."""
+    s, lang = pack.summary, pack.lang
+    first = pack.evaluations[0]
+    steps = [st for st in pack.recipe.get("steps", []) if st.get("enabled", True)]
+    data_steps = [_describe_step(st) for st in steps if st.get("kind") in _DATA_KINDS]
+    model_steps = [_describe_step(st) for st in steps if st.get("kind") not in _DATA_KINDS]
+    split = pack.recipe.get("split", {})
+    n_events = ""
+    if first.task == "binary":
+        main = first.main.metrics
+        n_events = t("export.methods.events", lang, n=main.n_positive, total=main.n,
+                     percent=f"{100 * main.n_positive / max(main.n, 1):.1f}")
+    families = sorted({str(m.get("family")) for m in s.get("leaderboard", []) if m.get("family") != "ensemble"})
+    libraries = ", ".join(f"{k} {v}" for k, v in sorted((s.get("libraries") or {}).items()))
+    trials = s.get("n_trials", s.get("trials"))
+    n_trials = len(trials) if isinstance(trials, list) else trials
+    o = first.options
+    rule_key, source_key = "export.methods.threshold_" + o.threshold_rule, "export.methods.source_" + first.threshold_source
+    threshold = t(rule_key, lang, target=o.threshold_target if o.threshold_target is not None else "",
+                  source=t(source_key, lang))
+    paragraphs = [
+        t("export.methods.data", lang, n=int(s.get("n_train", 0)) + int(s.get("n_test", 0)), rows_in=s.get("rows_in", ""),
+          target=s.get("target", ""), positive=s.get("positive_label", ""), predictors=len(s.get("features", [])),
+          events=n_events, task=s.get("task", "")),
+        t("export.methods.preprocessing", lang,
+          version=pack.recipe_version if pack.recipe_version is not None else t("export.methods.recipe_suggested", lang),
+          sha=str(s.get("recipe_sha256", ""))[:12],
+          data_steps="; ".join(data_steps) or t("export.methods.none", lang),
+          model_steps="; ".join(model_steps) or t("export.methods.none", lang)),
+        t("export.methods.models", lang, families=", ".join(families), trials=n_trials or "",
+          metric=s.get("metric", ""), seed=s.get("seed", ""), device=s.get("device", "cpu"),
+          final=(s.get("final") or {}).get("kind", first.label),
+          calibration=(s.get("final") or {}).get("calibration", "none")),
+        t("export.methods.validation", lang, split=split.get("kind", s.get("split", "")),
+          folds=split.get("n_folds", s.get("n_folds", "")), test_percent=f"{100 * float(split.get('test_fraction', 0.2)):.0f}",
+          n_train=s.get("n_train", ""), n_test=s.get("n_test", ""),
+          grouped=t("export.methods.grouped", lang, column=s["group_column"]) if s.get("group_column") else ""),
+        t("export.methods.metrics", lang, resamples=o.n_resamples, seed=o.seed, threshold=threshold),
+        t("export.methods.software", lang, libraries=libraries),
+    ]
+    if first.task == "binary":
+        m = first.main.metrics
+        paragraphs.append(t("export.methods.results", lang, model=first.label, part=t(f"export.part.{first.main.part}", lang),
+                            auroc=_est(m, "auroc"), auprc=_est(m, "auprc"), brier=_est(m, "brier"),
+                            slope=_est(m, "calibration_slope"), sensitivity=_est(m, "sensitivity"),
+                            specificity=_est(m, "specificity"), threshold=f"{m.threshold.value:.3f}"))
+    title = t("export.methods.title", lang)
+    return f"# {title}\n\n" + "\n\n".join(p.strip() for p in paragraphs if p.strip()) + "\n\n" + \
+        t("export.methods.draft_note", lang) + "\n"
+
+
+_DATA_KINDS = frozenset({"outcome", "filter_rows", "drop_columns", "derive_column", "recode_categories",
+                         "merge_categories", "order_categories", "convert_units", "plausible_range", "edit_cell",
+                         "rename_column", "aggregate_time_series"})
+
+# TRIPOD+AI (Collins et al., BMJ 2024;385:e078378): 27 items, some with sub-items. ``auto`` names
+
+
+def model_card(pack: PackInput) -> str:
+    lang, s, first = pack.lang, pack.summary, pack.evaluations[0]
+    lines = [f"# {t('export.card.title', lang, model=first.label)}", "",
+             f"- {t('export.card.source', lang)}: {pack.source}",
+             f"- {t('export.card.task', lang)}: {s.get('task')} · {t('export.card.outcome', lang)}: {s.get('target')}"
+             + (f" = {s.get('positive_label')}" if s.get("task") == "binary" else ""),
+             f"- {t('export.card.predictors', lang)}: {', '.join(map(str, s.get('features', [])))}",
+             f"- {t('export.card.data', lang)}: n = {suppress(int(s.get('n_train', 0)), pack.safe)} "
+             f"({t('export.part.train', lang)}), {suppress(int(s.get('n_test', 0)), pack.safe)} ({t('export.part.test', lang)})",
+             f"- {t('export.card.training', lang)}: {s.get('metric')} · seed {s.get('seed')} · {s.get('device', 'cpu')}",
+             f"- {t('export.card.threshold', lang)}: {first.options.threshold_rule}"
+             + (f" = {first.main.metrics.threshold.value:.3f}" if first.task == "binary" else ""), "",
+             f"## {t('export.card.performance', lang)}", ""]
+    for part in first.parts:
+        lines.append(f"### {t(f'export.part.{part.part}', lang)} (n = {suppress(part.n, pack.safe)})")
+        for name, est in part.metrics.estimates().items():
+            lines.append(f"- {fg.load_labels(lang).get(f'figures.metric.{name}', name)}: {est.format(2)}")
+        lines.append("")
+    if first.shap_importance or first.importance is not None:
+        lines += [f"## {t('export.card.important', lang)}", ""]
+        ranked = list(first.shap_importance) or sorted(
+            zip(first.importance.features, map(float, first.importance.mean)), key=lambda kv: -kv[1])
+        lines += [f"{i}. {name} ({value:.3f})" for i, (name, value) in enumerate(ranked[:10], start=1)] + [""]
+    lines += [f"## {t('export.card.limits', lang)}", "", t("export.card.limits_text", lang), "",
+              f"## {t('export.card.intended', lang)}", "", t("export.tripod.author", lang), ""]
+    if pack.safe:
+        lines += [t("export.card.safe_note", lang, n=SMALL_COUNT), ""]
+    return "\n".join(lines)
+
+
+def reproduce_settings(pack: PackInput) -> dict[str, Any]:
+    s = pack.summary
+    keys = ("task", "target", "positive_label", "classes", "metric", "features", "group_column", "n_train", "n_test",
+            "n_folds", "split", "seed", "device", "libraries", "dataset_sha256", "recipe_sha256", "dataset_version_id",
+            "final")
+    return {
+        "source": pack.source,
+        "search_settings": dict(pack.settings),
+        "recipe": dict(pack.recipe),
+        "recipe_version": pack.recipe_version,
+        "run": {k: s.get(k) for k in keys if k in s},
+        "leaderboard": [{k: m.get(k) for k in ("model_id", "rank", "name", "family", "params", "cv_mean", "cv_sd",
+                                                 "test_score", "device")} for m in s.get("leaderboard", [])],
+        "evaluation": {"models": [e.label for e in pack.evaluations], **pack.evaluations[0].options.to_dict(),
+                       "threshold_chosen_on": pack.evaluations[0].threshold_source},
+    }
