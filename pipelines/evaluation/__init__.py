@@ -17,10 +17,12 @@ from pipelines.evaluation.binary import (
 )
 from pipelines.evaluation.curves import (
     CalibrationCurve,
+    MulticlassCurves,
     PrCurve,
     RocCurve,
     ThresholdCurve,
     calibration_curve,
+    multiclass_curves,
     pr_curve,
     roc_curve,
     threshold_curve,
@@ -44,7 +46,7 @@ __all__ = [
     "Estimate", "resample_indices",
     "BinaryMetrics", "ConfusionMatrix", "ThresholdChoice", "binary_metrics", "choose_threshold",
     "CalibrationCurve", "PrCurve", "RocCurve", "ThresholdCurve",
-    "calibration_curve", "pr_curve", "roc_curve", "threshold_curve",
+    "calibration_curve", "pr_curve", "roc_curve", "threshold_curve", "MulticlassCurves", "multiclass_curves",
     "DecisionCurve", "decision_curve",
     "DeLongTest", "delong_auroc", "delong_test",
     "Contributions", "FeatureImportance", "by_input", "feature_contributions", "permutation_importance",

@@ -1,7 +1,8 @@
 """ROC, precision-recall, calibration and threshold-performance curves, ready to draw.
 
 Each curve comes with a pointwise 95% band from the same stratified bootstrap as the metrics:
-the band is what lets a reader see whether two overlaid curves really differ.
+the band is what lets a reader see whether two overlaid curves really differ. A multiclass
+outcome gets one-vs-rest ROC and PR curves per class and their macro averages.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ __all__ = [
     "PrCurve",
     "CalibrationCurve",
     "ThresholdCurve",
+    "MulticlassCurves",
     "roc_curve",
     "pr_curve",
     "calibration_curve",
     "threshold_curve",
+    "multiclass_curves",
 ]
 
 _GRID = np.linspace(0.0, 1.0, 101)
@@ -237,3 +240,114 @@ def threshold_curve(
         npv=np.array([r["npv"] for r in rows]),
         fraction_positive=np.array([np.mean(p >= v) for v in t]),
     )
+
+
+@dataclass(frozen=True)
+class MulticlassCurves:
+    """One-vs-rest ROC and PR curves of every class of a multiclass outcome, and their macro averages.
+
+    The macro ROC is the class TPRs averaged at every false-positive rate, the macro PR the classes'
+    interpolated precisions averaged at every recall; their AUROC and AUPRC are the means of the
+    class values (scikit-learn's ``average="macro"``). A class without patients in this part has no
+    curve (``absent``) and is left out of the averages, as it is in ``MulticlassMetrics``.
+    """
+
+    label: str
+    classes: tuple[str, ...]  # the classes with a curve, in the model's order
+    roc: tuple[RocCurve, ...]
+    pr: tuple[PrCurve, ...]
+    macro_roc: RocCurve
+    macro_pr: PrCurve
+    absent: tuple[str, ...] = ()
+
+
+def _step_tpr(fpr: np.ndarray, tpr: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The ROC step function: the best TPR reached at a false-positive rate of at most ``at``."""
+    return np.maximum.accumulate(tpr)[np.searchsorted(fpr, at, side="right") - 1]
+
+
+def _class_statistics(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """AUROC, AP, TPR on the grid and interpolated precision on the grid of one class, from one
+    sort (a bootstrap calls this classes x resamples times; the separate kernels sort four times)."""
+    order = np.argsort(-p, kind="mergesort")
+    ys, ps = y[order], p[order]
+    last = np.append(np.flatnonzero(np.diff(ps)), len(ps) - 1)
+    tp = np.cumsum(ys)[last].astype(float)
+    fp = last + 1 - tp
+    fpr = np.concatenate(([0.0], fp / fp[-1]))
+    tpr = np.concatenate(([0.0], tp / tp[-1]))
+    precision = tp / (last + 1)
+    recall = np.concatenate(([0.0], tpr[1:]))
+    auroc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))  # trapezoids: ties count half
+    ap = float(np.sum(np.diff(recall) * precision))
+    envelope = np.maximum.accumulate(np.concatenate(([precision[0]], precision))[::-1])[::-1]
+    at = np.clip(np.searchsorted(recall, _GRID, side="left"), 0, len(recall) - 1)
+    return np.concatenate(([auroc, ap], np.interp(_GRID, fpr, tpr), envelope[at]))
+
+
+def _one_vs_rest(codes: np.ndarray, prob: np.ndarray, present: list[int]) -> np.ndarray:
+    """Per present class: AUROC, AP, TPR on the grid, precision on the grid; then their means."""
+    rows = []
+    for c in present:
+        yc = (codes == c).astype(int)
+        if 0 < yc.sum() < len(yc):
+            rows.append(_class_statistics(yc, prob[:, c]))
+        else:  # cannot happen with class-stratified resamples; kept so a statistic is never wrong
+            rows.append(np.full(2 + 2 * len(_GRID), np.nan))
+    table = np.vstack(rows)
+    with np.errstate(all="ignore"):
+        return np.concatenate((table.ravel(), np.nanmean(table, axis=0)))
+
+
+def multiclass_curves(
+    y_true: Sequence | np.ndarray,
+    y_prob: np.ndarray,
+    *,
+    classes: Sequence,
+    label: str = "",
+    groups: Sequence | np.ndarray | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> MulticlassCurves:
+    """``y_prob`` has one column per entry of ``classes``; bands from one class-stratified bootstrap
+    (the resamples of ``multiclass_metrics`` with the same seed, so the intervals agree)."""
+    from pipelines.evaluation.multiclass import as_class_codes
+
+    codes, prob, labels = as_class_codes(y_true, y_prob, classes)
+    g = as_groups(groups, len(codes))
+    present = [c for c in range(len(labels)) if 0 < np.sum(codes == c) < len(codes)]
+    if len(present) < 2:
+        raise EvaluationError("evaluation.one_class", label=str(labels[int(codes[0])]))
+    lower, upper = bootstrap(lambda idx: _one_vs_rest(codes[idx], prob[idx], present), strata=codes, n=len(codes),
+                             groups=g, n_resamples=n_resamples, seed=seed, level=level)
+    point = _one_vs_rest(codes, prob, present)
+    width, m = 2 + 2 * len(_GRID), len(_GRID)
+
+    def block(i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return point[i * width:(i + 1) * width], lower[i * width:(i + 1) * width], upper[i * width:(i + 1) * width]
+
+    def estimate(v: np.ndarray, lo: np.ndarray, hi: np.ndarray, j: int) -> Estimate:
+        return Estimate(float(v[j]), float(lo[j]), float(hi[j]), level)
+
+    rocs, prs, fprs, tprs = [], [], [], []
+    for i, c in enumerate(present):
+        v, lo, hi = block(i)
+        yc = (codes == c).astype(int)
+        fpr, tpr, _ = _roc_points(yc, prob[:, c])
+        recall, precision = _pr_points(yc, prob[:, c])
+        fprs.append(fpr)
+        tprs.append(tpr)
+        name = str(labels[c])
+        rocs.append(RocCurve(name, fpr, tpr, estimate(v, lo, hi, 0), _GRID.copy(), lo[2:2 + m], hi[2:2 + m]))
+        prs.append(PrCurve(name, recall, precision, estimate(v, lo, hi, 1), float(yc.mean()), _GRID.copy(),
+                           lo[2 + m:], hi[2 + m:]))
+    v, lo, hi = block(len(present))
+    at = np.unique(np.concatenate(fprs))
+    macro_tpr = np.mean([_step_tpr(f, t, at) for f, t in zip(fprs, tprs)], axis=0)
+    macro_roc = RocCurve(label, at, macro_tpr, estimate(v, lo, hi, 0), _GRID.copy(), lo[2:2 + m], hi[2:2 + m])
+    macro_pr = PrCurve(label, _GRID.copy(), v[2 + m:], estimate(v, lo, hi, 1), float(np.mean([p.prevalence for p in prs])),
+                       _GRID.copy(), lo[2 + m:], hi[2 + m:])
+    absent = tuple(str(labels[c]) for c in range(len(labels)) if c not in present)
+    return MulticlassCurves(label, tuple(str(labels[c]) for c in present), tuple(rocs), tuple(prs), macro_roc, macro_pr,
+                            absent)

@@ -11,7 +11,7 @@ from pipelines.errors import EvaluationError
 from pipelines.evaluation import _scores as s
 from pipelines.evaluation._estimate import Estimate, as_groups, bootstrap
 
-__all__ = ["ClassMetrics", "MulticlassMetrics", "multiclass_metrics"]
+__all__ = ["ClassMetrics", "MulticlassMetrics", "multiclass_metrics", "as_class_codes"]
 
 _PER_CLASS = ("auroc", "auprc", "sensitivity", "ppv", "f1")
 
@@ -63,17 +63,9 @@ def _vector(codes: np.ndarray, prob: np.ndarray) -> np.ndarray:
     return np.r_[per.ravel(), macro[0], macro[1], macro[4], np.mean(pred == codes), -np.mean(np.log(q))]
 
 
-def multiclass_metrics(
-    y_true: Sequence | np.ndarray,
-    y_prob: np.ndarray,
-    *,
-    classes: Sequence,
-    groups: Sequence | np.ndarray | None = None,
-    n_resamples: int = 1000,
-    seed: int = 0,
-    level: float = 0.95,
-) -> MulticlassMetrics:
-    """``y_prob`` has one column per entry of ``classes`` (the model's ``classes_`` order)."""
+def as_class_codes(y_true: Sequence | np.ndarray, y_prob: np.ndarray,
+                   classes: Sequence) -> tuple[np.ndarray, np.ndarray, list]:
+    """Checked outcomes as column positions of ``y_prob`` (one column per entry of ``classes``)."""
     prob = np.asarray(y_prob, dtype=float)
     y = np.asarray(y_true)
     labels = list(classes)
@@ -85,10 +77,24 @@ def multiclass_metrics(
     unknown = sorted({str(v) for v in y.tolist() if v not in index})
     if unknown:
         raise EvaluationError("evaluation.unknown_class", labels=unknown[:5])
-    codes = np.array([index[v] for v in y.tolist()])
-    g = as_groups(groups, len(y))
+    return np.array([index[v] for v in y.tolist()], dtype=int), prob, labels
+
+
+def multiclass_metrics(
+    y_true: Sequence | np.ndarray,
+    y_prob: np.ndarray,
+    *,
+    classes: Sequence,
+    groups: Sequence | np.ndarray | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> MulticlassMetrics:
+    """``y_prob`` has one column per entry of ``classes`` (the model's ``classes_`` order)."""
+    codes, prob, labels = as_class_codes(y_true, y_prob, classes)
+    g = as_groups(groups, len(codes))
     point = _vector(codes, prob)
-    lo, hi = bootstrap(lambda idx: _vector(codes[idx], prob[idx]), strata=codes, n=len(y), groups=g,
+    lo, hi = bootstrap(lambda idx: _vector(codes[idx], prob[idx]), strata=codes, n=len(codes), groups=g,
                        n_resamples=n_resamples, seed=seed, level=level)
     est = [Estimate(float(point[i]), float(lo[i]), float(hi[i]), level) for i in range(len(point))]
     k, w = len(labels), len(_PER_CLASS)
