@@ -27,6 +27,7 @@ class Choice:
     settings: SearchSettings | None
     overrides_text: str | None
     n_folds: int | None
+    distributed: bool = False  # the Dask path below the row threshold (above it, always)
 
 
 def _notice(ctx: PageContext, notice: Any) -> str:
@@ -105,6 +106,7 @@ def settings_form(ctx: PageContext, rec: training.Recommended, *, project_id: in
         use_own = st.toggle(ctx.t("train.use_own_settings"), key="train_own")
         families, n_trials, seconds, metric, seed, n_folds, device = (s.families, s.n_trials, s.time_budget_s, s.metric,
                                                                        s.seed, rec.n_folds, s.device)
+        distributed = False
         left, right = st.columns(2)
         if may_search:
             families = tuple(left.multiselect(ctx.t("train.families"), list(ALL_FAMILIES), default=list(s.families),
@@ -124,6 +126,9 @@ def settings_form(ctx: PageContext, rec: training.Recommended, *, project_id: in
             devices = ["auto", "cpu", "gpu"]
             device = left.selectbox(ctx.t("train.device"), devices, index=devices.index(s.device)
                                     if s.device in devices else 0, key="train_device")
+            distributed = right.toggle(ctx.t("distributed.page_toggle"), key="train_distributed",
+                                       help=ctx.t("distributed.page_toggle_help",
+                                                  rows=f"{ctx.workbench.settings.dask_train_rows:,}"))
         text = ""
         if may_params:
             st.markdown("**" + ctx.t("train.pins") + "**")
@@ -160,4 +165,4 @@ def settings_form(ctx: PageContext, rec: training.Recommended, *, project_id: in
     except WorkbenchError as error:  # the settings' own validation (no family, no budget ...)
         st.error(t(error.key, ctx.lang, **error.params))
         return None
-    return Choice(chosen, text or None, n_folds if n_folds != rec.n_folds else None)
+    return Choice(chosen, text or None, n_folds if n_folds != rec.n_folds else None, bool(distributed))

@@ -47,7 +47,8 @@ def _new_training() -> None:
             else ctx.t("train.start_recommended")
         if st.button(label, type="primary", icon=":material/play_arrow:", disabled=choice is None, key="train_start"):
             job_id = attempt(ctx.lang, training.start_training, ctx.workbench, ctx.actor, recipe_version_id=version_id,
-                             settings=choice.settings, overrides_text=choice.overrides_text, n_folds=choice.n_folds)
+                             settings=choice.settings, overrides_text=choice.overrides_text, n_folds=choice.n_folds,
+                             distributed=choice.distributed)
             if job_id is not None:
                 st.session_state["train_started"] = job_id
                 st.rerun()

@@ -224,11 +224,12 @@ def _needed_actions(chosen: SearchSettings, recommended: SearchSettings, *, n_fo
 
 
 def start_training(workbench: Workbench, actor: Actor, *, recipe_version_id: int, settings: SearchSettings | None,
-                   overrides_text: str | None, n_folds: int | None = None) -> int:
+                   overrides_text: str | None, n_folds: int | None = None, distributed: bool = False) -> int:
     """Submit a training job for an approved recipe; returns the job id.
 
     ``settings=None`` means the recommended ones. Anything that differs from them, override text,
-    or a different number of folds needs the matching override permission.
+    or a different number of folds needs the matching override permission. ``distributed`` asks
+    for the Dask path (``xgboost.dask`` / ``lightgbm.dask``) below the ``dask_train_rows`` threshold.
     """
     approved, prepared = _prepared(workbench, actor, recipe_version_id)
     project_id = approved.recipe_version.project_id
@@ -245,6 +246,8 @@ def start_training(workbench: Workbench, actor: Actor, *, recipe_version_id: int
     folds = n_folds or approved.recipe.split.n_folds
     for action in _needed_actions(chosen, recommended.settings, n_folds_changed=folds != approved.recipe.split.n_folds):
         authorize(workbench, actor, action, project_id=project_id)
+    if distributed:
+        authorize(workbench, actor, Action.TRAINING_ADVANCED_SETTINGS, project_id=project_id)
     resolve_device(chosen.device)  # "gpu" on a machine without one is refused now, not in the job
     from workbench.jobs import create_job
 
@@ -253,6 +256,7 @@ def start_training(workbench: Workbench, actor: Actor, *, recipe_version_id: int
         "actor_name": getattr(actor, "name", ""), "settings": chosen.to_dict(), "n_folds": folds,
         "notices": [n.to_dict() for n in notices],
         "reasons": [n.to_dict() for n in (*recommended.reasons, *recommended.device_notices)],
+        "distributed": bool(distributed) or len(prepared.frame) >= workbench.settings.dask_train_rows,
     }
     job_id = create_job(workbench, kind=JOB_KIND, params=params, project_id=project_id, user_id=actor.user_id)
     with session_scope(workbench.engine) as session:

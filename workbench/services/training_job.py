@@ -124,6 +124,12 @@ def run_training_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     settings = SearchSettings.from_dict(params["settings"])
     notices = [*params.get("reasons", []), *params.get("notices", [])]
     ctx.progress(0.0, "preparing")
+    if params.get("distributed"):  # large tables: xgboost.dask / lightgbm.dask on the cluster
+        from workbench.services._training_dask import run_distributed_job
+
+        done = run_distributed_job(ctx, params, approved=approved, settings=settings, notices=notices)
+        if done is not None:
+            return done
     frame = read_dataset_frame(workbench, approved.dataset_version)
     recipe = approved.recipe
     n_folds = int(params.get("n_folds") or recipe.split.n_folds)
