@@ -1,20 +1,23 @@
 """Results: compare runs and models (leaderboard with CIs, overlaid curves, DeLong, trial history,
 settings side by side), choose the model to report, and share results with collaborators.
 
-Evaluations are computed once per model and options by the results service and read back after;
-a collaborator sees what the owner shared and never a patient row."""
+Evaluations are computed once per model and options by the ``evaluate`` job and read back after
+(the page shows the job's progress and never computes a bootstrap itself); a collaborator sees what
+the owner shared and never a patient row."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from pages import _comments
+from pages import _results_evaluation as evaluation
 from pages import _results_parts as parts
 from pages._shell import attempt, page_context
 from permissions.actions import Action
 from workbench.services import results
 
 ctx = page_context()
+
 st.title(ctx.t("results.title"))
 st.caption(ctx.t("results.caption"))
 
@@ -45,20 +48,18 @@ with st.expander(ctx.t("results.options"), icon=":material/tune:"):
     if rule != "youden":
         target = st.number_input(ctx.t("results.threshold_target"), 0.01, 0.99, 0.9 if rule != "fixed" else 0.5, 0.01,
                                  key=f"res_target_{run_id}")
-    groups = st.multiselect(ctx.t("results.subgroups"), features, default=[c for c in ("sex", "age") if c in features],
+    groups = st.multiselect(ctx.t("results.subgroups"), features, default=list(results.suggested_subgroups(features, view.task)),
                             key=f"res_groups_{run_id}", disabled=view.task != "binary")
+    configured = int(ctx.workbench.settings.bootstrap_resamples)  # what was evaluated after training
+    resamples = st.select_slider(ctx.t("results.resamples"), sorted({200, 500, 1000, 2000, 5000, configured}),
+                                 value=configured, key=f"res_resamples_{run_id}", help=ctx.t("results.resamples_help"))
 options = results.default_options(ctx.workbench, threshold_rule=rule, threshold_target=target,
-                                  subgroup_columns=tuple(groups))
+                                  subgroup_columns=tuple(groups), n_resamples=int(resamples))
 st.session_state[f"res_options_{run_id}"] = options  # the export page evaluates with the same choice
 
 ids = [r.model_id for r in view.rows]
-evaluations = {}
-with st.spinner(ctx.t("results.evaluating")):
-    for model_id in ids:
-        evaluation = attempt(ctx.lang, results.evaluate, ctx.workbench, ctx.actor, run_id=run_id, model_id=model_id,
-                             options=options)
-        if evaluation is not None:
-            evaluations[model_id] = evaluation
+# stored evaluations at once; the evaluate job computes the others (never this request)
+evaluations = evaluation.evaluations(ctx, view, options)
 
 st.subheader(ctx.t("results.leaderboard"))
 parts.leaderboard(ctx, view, evaluations)
@@ -71,6 +72,8 @@ if view.task == "binary" and evaluations:
     parts.curves(ctx, view, {m: evaluations[m] for m in shown if m in evaluations})
     st.subheader(ctx.t("results.delong"))
     parts.delong(ctx, view)
+
+evaluation.explanations(ctx, view, evaluations)
 
 if view.trials:
     st.subheader(ctx.t("results.trials"))

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from pipelines.errors import EvaluationError
 from pipelines.evaluation.feature_names import learner_input, pipeline_steps
@@ -171,7 +172,11 @@ def permutation_importance(
     scorer = _scorer(metric)
     if n_repeats < 2:
         raise EvaluationError("evaluation.bad_repeats", value=n_repeats)
-    result = _sk_permutation(model, X, np.asarray(y), scoring=scorer, n_repeats=n_repeats, random_state=seed, n_jobs=1)
+    # one native thread, as in training: XGBoost's default of every core is more than twice as slow on a
+    # machine whose cores other jobs use, and the 10 x features predictions are small
+    with threadpool_limits(limits=1):
+        result = _sk_permutation(model, X, np.asarray(y), scoring=scorer, n_repeats=n_repeats, random_state=seed,
+                                 n_jobs=1)
     raw = result.importances
     return FeatureImportance(
         features=tuple(str(c) for c in X.columns),

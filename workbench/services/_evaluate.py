@@ -10,6 +10,7 @@ holdout and the model card says so.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ __all__ = ["EvalOptions", "PartResult", "ModelEvaluation", "evaluate_model", "pr
            "contributions_for", "PARTS"]
 
 PARTS = ("test", "train")  # holdout first: it is what a paper reports
+Progress = Callable[[float, str], None]
 
 
 @register
@@ -57,6 +59,7 @@ class PartResult:
     calibration: ev.CalibrationCurve | None = None
     decision: ev.DecisionCurve | None = None
     thresholds: ev.ThresholdCurve | None = None
+    multiclass_curves: ev.MulticlassCurves | None = None  # one-vs-rest ROC and PR per class
 
 
 @register
@@ -73,6 +76,7 @@ class ModelEvaluation:
     importance: ev.FeatureImportance | None = None
     shap_importance: tuple[tuple[str, float], ...] = ()  # mean |SHAP| per feature (aggregate)
     notes: tuple[str, ...] = field(default_factory=tuple)
+    shap_missing: tuple[str, dict[str, Any]] | None = None  # why there are no SHAP values: (key, params)
 
     def part(self, name: str) -> PartResult | None:
         return next((p for p in self.parts if p.part == name), None)
@@ -107,17 +111,32 @@ def _groups(prepared_frame: pd.DataFrame | None, group_column: str | None, rows:
 
 
 def _binary_part(part: str, y: np.ndarray, p: np.ndarray, g: np.ndarray | None, threshold: ev.ThresholdChoice,
-                 label: str, o: EvalOptions) -> PartResult:
+                 label: str, o: EvalOptions, step: _Steps) -> PartResult:
     common = dict(groups=g, n_resamples=o.n_resamples, seed=o.seed, level=o.level)
-    return PartResult(
-        part=part, n=len(y),
-        metrics=ev.binary_metrics(y, p, threshold=threshold, **common),
-        roc=ev.roc_curve(y, p, label=label, **common),
-        pr=ev.pr_curve(y, p, label=label, **common),
-        calibration=ev.calibration_curve(y, p, label=label, **common),
-        decision=ev.decision_curve(y, p, label=label),
-        thresholds=ev.threshold_curve(y, p, label=label),
-    )
+    step(f"{part}:metrics")
+    metrics = ev.binary_metrics(y, p, threshold=threshold, **common)
+    step(f"{part}:roc")
+    roc = ev.roc_curve(y, p, label=label, **common)
+    step(f"{part}:pr")
+    pr = ev.pr_curve(y, p, label=label, **common)
+    step(f"{part}:calibration")
+    return PartResult(part=part, n=len(y), metrics=metrics, roc=roc, pr=pr,
+                      calibration=ev.calibration_curve(y, p, label=label, **common),
+                      decision=ev.decision_curve(y, p, label=label), thresholds=ev.threshold_curve(y, p, label=label))
+
+
+class _Steps:
+    """Reports ``(fraction done, step)`` before each step of one evaluation, the step as a token
+    (``test:roc``, ``subgroups``, ``shap``) a page translates; the bootstrap steps are what takes
+    the time (each resamples ``n_resamples`` times)."""
+
+    def __init__(self, total: int, on_progress: Progress | None) -> None:
+        self.total, self.done, self.on_progress = max(total, 1), 0, on_progress
+
+    def __call__(self, what: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(min(self.done / self.total, 1.0), what)
+        self.done += 1
 
 
 def _subgroup_frame(prepared_frame: pd.DataFrame, columns: tuple[str, ...], rows: np.ndarray) -> pd.DataFrame:
@@ -143,12 +162,13 @@ def _subgroup_frame(prepared_frame: pd.DataFrame, columns: tuple[str, ...], rows
 
 def evaluate_model(*, model_id: int, label: str, predictions: pd.DataFrame, summary: dict[str, Any],
                    options: EvalOptions, prepared_frame: pd.DataFrame | None = None,
-                   model: Any | None = None) -> ModelEvaluation:
+                   model: Any | None = None, on_progress: Progress | None = None) -> ModelEvaluation:
     """Metrics with CIs, curves, subgroups, Table 1 and importance of one model.
 
     ``predictions`` holds this model's rows of the run's prediction file; ``prepared_frame`` is the
     analysis table (for Table 1, subgroups and importance) and ``model`` the fitted pipeline (for
-    importance); either may be missing, and then those parts are left out.
+    importance); either may be missing, and then those parts are left out. ``on_progress`` hears
+    ``(fraction, step)`` before each step (a job reports it and may stop there: cancelling raises).
     """
     _check_options(options)
     task = summary["task"]
@@ -162,6 +182,10 @@ def evaluate_model(*, model_id: int, label: str, predictions: pd.DataFrame, summ
     notes: list[str] = []
     results: list[PartResult] = []
     threshold_source = "train" if "train" in parts_frames else "test"
+    explained = prepared_frame is not None and model is not None and bool(summary.get("features"))
+    by_subgroup = task == "binary" and bool(options.subgroup_columns)
+    step = _Steps(len(parts_frames) * (4 if task == "binary" else 1)
+                  + (prepared_frame is not None) * (1 + by_subgroup + 2 * explained), on_progress)
     if task == "binary":
         basis = parts_frames[threshold_source]
         bmask = basis["probability"].notna().to_numpy()
@@ -174,7 +198,7 @@ def evaluate_model(*, model_id: int, label: str, predictions: pd.DataFrame, summ
             rows = frame["row"].to_numpy()[mask]
             results.append(_binary_part(name, frame["y_true"].to_numpy()[mask].astype(int),
                                         frame["probability"].to_numpy()[mask], _groups(prepared_frame, group_column, rows),
-                                        choice, label, options))
+                                        choice, label, options, step))
     else:
         for name, frame in parts_frames.items():
             values = frame[cols].to_numpy(dtype=float)
@@ -182,19 +206,24 @@ def evaluate_model(*, model_id: int, label: str, predictions: pd.DataFrame, summ
             rows = frame["row"].to_numpy()[mask]
             common = dict(groups=_groups(prepared_frame, group_column, rows), n_resamples=options.n_resamples,
                           seed=options.seed, level=options.level)
+            step(f"{name}:metrics")
             if task == "regression":
                 metrics = ev.regression_metrics(frame["y_true"].to_numpy(dtype=float)[mask], values[mask, 0], **common)
             else:
                 metrics = ev.multiclass_metrics(frame["y_true"].to_numpy()[mask], values[mask], classes=classes, **common)
-            results.append(PartResult(part=name, n=int(mask.sum()), metrics=metrics))
+            curves = None if task == "regression" else ev.multiclass_curves(
+                frame["y_true"].to_numpy()[mask], values[mask], classes=classes, label=label, **common)
+            results.append(PartResult(part=name, n=int(mask.sum()), metrics=metrics, multiclass_curves=curves))
     main_name = "test" if "test" in parts_frames else "train"
     main_frame = parts_frames[main_name]
     subgroups = table = importance = None
     shap: tuple[tuple[str, float], ...] = ()
+    shap_missing: tuple[str, dict[str, Any]] | None = None
     if prepared_frame is not None:
         target = summary["target"]
         features = list(summary.get("features", []))
-        if task == "binary" and options.subgroup_columns:
+        if by_subgroup:
+            step("subgroups")
             mask = main_frame["probability"].notna().to_numpy()
             rows = main_frame["row"].to_numpy()[mask]
             subgroups = ev.subgroup_performance(
@@ -202,86 +231,36 @@ def evaluate_model(*, model_id: int, label: str, predictions: pd.DataFrame, summ
                 _subgroup_frame(prepared_frame, tuple(options.subgroup_columns), rows),
                 threshold=choice.value, groups=_groups(prepared_frame, group_column, rows),
                 n_resamples=options.n_resamples, seed=options.seed, level=options.level)
+        step("table_one")
         if task != "regression" and target in prepared_frame.columns:
             table = ev.table_one(prepared_frame, outcome=target, columns=[c for c in features if c in prepared_frame.columns])
-        if model is not None and features:
+        if explained:
             rows = main_frame["row"].to_numpy()
             X = prepared_frame.iloc[rows][features]
-            y = prepared_frame.iloc[rows][target]
+            y = main_frame["y_true"].to_numpy()
             if task == "binary":
-                y = (main_frame["y_true"].to_numpy()).astype(int)
+                y = y.astype(int)
+            elif task == "multiclass":  # probability columns are in the order of ``classes``
+                position = {str(c): i for i, c in enumerate(classes)}
+                y = np.array([position.get(str(v), -1) for v in y])
             metric = {"binary": "roc_auc", "regression": "r2"}.get(task, "accuracy")
-            importance = ev.permutation_importance(_scorable(model, task, classes), X, y, metric=metric, n_repeats=10,
-                                                   seed=options.seed)
-            contributions = contributions_for(model, X)
-            if contributions is not None:
+            step("importance")
+            importance = ev.permutation_importance(model, X, y, metric=metric, n_repeats=10, seed=options.seed)
+            step("shap")
+            try:
+                contributions = ev.feature_contributions(model, X)
                 shap = tuple(sorted(zip(contributions.features, map(float, contributions.mean_abs())),
                                     key=lambda kv: -kv[1]))
+            except EvaluationError as refused:  # kept, so the page can say why there are no SHAP values
+                shap_missing = (refused.key, dict(refused.params))
     return ModelEvaluation(model_id=model_id, label=label, task=task, options=options, parts=tuple(results),
                            threshold_source=threshold_source, subgroups=subgroups, table_one=table,
-                           importance=importance, shap_importance=shap, notes=tuple(notes))
-
-
-def _scorable(model: Any, task: str, classes: list[Any]) -> Any:
-    """The stored pipeline as scikit-learn's scorers expect it: they ask the estimator's type
-    tags, which the workbench's ensemble and nested pipelines do not declare."""
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-
-    class _Classifier(ClassifierMixin, BaseEstimator):
-        def __init__(self) -> None:
-            self.classes_ = np.arange(len(classes)) if task == "binary" else np.asarray(classes)
-
-        def fit(self, X: Any, y: Any) -> _Classifier:
-            return self
-
-        def predict_proba(self, X: Any) -> np.ndarray:
-            return np.asarray(model.predict_proba(X))
-
-        def predict(self, X: Any) -> np.ndarray:
-            return self.classes_[self.predict_proba(X).argmax(axis=1)]
-
-    class _Regressor(RegressorMixin, BaseEstimator):
-        def fit(self, X: Any, y: Any) -> _Regressor:
-            return self
-
-        def predict(self, X: Any) -> np.ndarray:
-            return np.asarray(model.predict(X))
-
-    return _Regressor() if task == "regression" else _Classifier()
-
-
-def _names_through(step: Any, names: list[str], width: int) -> list[str]:
-    try:
-        out = [str(n) for n in step.get_feature_names_out(names)]
-        if len(out) == width:
-            return out
-    except (AttributeError, ValueError, TypeError):
-        pass
-    return names if len(names) == width else [f"x{i}" for i in range(width)]
+                           importance=importance, shap_importance=shap, notes=tuple(notes), shap_missing=shap_missing)
 
 
 def contributions_for(model: Any, X: pd.DataFrame) -> ev.Contributions | None:
-    """Exact SHAP values when the final learner supports them (trees, linear), else None.
-
-    The stored pipelines nest (preprocess -> matrix -> [impute -> scale ->] learner); each step is
-    applied here by hand so the contributions name the features the learner actually saw.
-    """
-    data: Any = X
-    names = [str(c) for c in X.columns]
-    steps: list[Any] = list(getattr(model, "steps", [("model", model)]))
-    while steps:
-        name, step = steps.pop(0)
-        if not steps and getattr(step, "steps", None):
-            steps = list(step.steps)
-            continue
-        if not steps:
-            frame = pd.DataFrame(np.asarray(data, dtype=float), columns=names)
-            try:
-                return ev.feature_contributions(step, frame)
-            except EvaluationError:
-                return None
-        data = step.transform(data)
-        width = np.shape(data)[1]
-        names = _names_through(step, names, width) if name != "to_matrix" else names[:width] + [
-            f"x{i}" for i in range(len(names), width)]
-    return None
+    """Exact SHAP values when the model can be broken down (see ``feature_contributions``), else None."""
+    try:
+        return ev.feature_contributions(model, X)
+    except EvaluationError:
+        return None

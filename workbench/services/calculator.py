@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from permissions.actions import Action
 from permissions.policy import Actor
-from pipelines.errors import InputError, NotFound, WorkbenchError
-from pipelines.evaluation import calibration_curve
+from pipelines.errors import EvaluationError, InputError, NotFound, WorkbenchError
+from pipelines.evaluation import by_input, calibration_curve, feature_contributions
 from pipelines.ingest import range_for_column
 from pipelines.recipe import AggregateTimeSeries, DefineOutcome, DropColumns, EditCell, Recipe, prepare
 from workbench.context import Workbench
@@ -29,7 +29,6 @@ from workbench.db.engine import session_scope
 from workbench.db.models import DatasetVersion, ModelRow, RecipeVersion, Run
 from workbench.services import audit
 from workbench.services._access import authorize
-from workbench.services._evaluate import contributions_for
 from workbench.services._frames import read_dataset_frame
 from workbench.services._run_store import load_model_zip
 from workbench.services.results import results_resource
@@ -126,13 +125,15 @@ class _Context:
     inputs: tuple[str, ...]
 
 
-def _load(workbench: Workbench, actor: Actor, run_id: int) -> _Context:
+def _load(workbench: Workbench, actor: Actor, run_id: int, *, action: Action = Action.MODEL_PREDICT) -> _Context:
+    """The run's model, recipe and training aggregates; ``action`` is what the caller does with
+    them (external validation reuses this with ``model.validate_external``)."""
     with session_scope(workbench.engine) as session:
         run = session.get(Run, run_id)
         if run is None:
             raise NotFound("calculator.run_not_found", run_id=run_id)
         session.expunge(run)
-    authorize(workbench, actor, Action.MODEL_PREDICT, project_id=run.project_id,
+    authorize(workbench, actor, action, project_id=run.project_id,
               resource=results_resource(workbench, run.project_id))
     with session_scope(workbench.engine) as session:
         query = select(ModelRow).where(ModelRow.run_id == run_id)
@@ -305,60 +306,21 @@ def _calibration(workbench: Workbench, context: _Context, risk: float) -> tuple[
     return bins, index
 
 
-def _matrix(step: Any, X: pd.DataFrame) -> np.ndarray:
-    out = step.transform(X)
-    if hasattr(out, "toarray"):
-        out = out.toarray()
-    return np.asarray(out, dtype=float)
-
-
-def _owners(model: Any, X: pd.DataFrame, features: list[str], width: int) -> list[str | None]:
-    """Which input each column the learner saw comes from, found by moving one input at a time
-    through the fitted preprocessing (one-hot columns often have no usable names)."""
-    steps = getattr(model, "steps", None)
-    owners: list[str | None] = [None] * width
-    if not steps:
-        return owners
-    head = steps[0][1]
-    sample = X.head(200)
-    try:
-        base = _matrix(head, sample)
-    except (ValueError, TypeError, AttributeError):
-        return owners
-    if base.shape[1] != width:
-        return owners
-    for feature in features:
-        moved = sample.copy()
-        column = sample[feature]
-        order = np.argsort(column.astype(str).to_numpy(), kind="stable")  # a shift that changes most values
-        moved[feature] = pd.Series(column.to_numpy()[np.roll(order, len(order) // 2)], index=sample.index,
-                                   dtype=column.dtype)
-        changed = ~np.all(np.isclose(_matrix(head, moved), base, equal_nan=True), axis=0)
-        for j in np.flatnonzero(changed):
-            owners[j] = owners[j] or feature
-    return owners
-
-
 def _factors(context: _Context, model: Any, X_row: pd.DataFrame, features: list[str]
              ) -> tuple[tuple[Factor, ...], str | None]:
-    """Contributions of the typed row, summed back onto the model's features.
+    """Contributions of the typed row, summed back onto the model's features (one-hot columns and
+    missing indicators are traced to their input by ``pipelines.evaluation``).
 
     The row is explained together with the training rows so that a linear model's contributions
     are measured from the training average (as they are on the results page), not from itself.
     """
     X_train = context.prepared.iloc[context.train_rows][features]
     both = pd.concat([X_train, X_row[features]], ignore_index=True)
-    contributions = contributions_for(model, both)
-    if contributions is None:
+    try:
+        contributions = feature_contributions(model, both)
+    except EvaluationError:  # an ensemble, isotonic calibration, a forest: the page says so
         return (), None
-    last = np.asarray(contributions.values)[-1]
-    owners = _owners(model, X_train, features, len(last))
-    totals: dict[str, float] = {}
-    by_length = sorted(features, key=len, reverse=True)
-    for name, owner, value in zip(contributions.features, owners, last):
-        owner = owner or next((f for f in by_length if name == f or name.startswith(f"{f}_")), name)
-        totals[owner] = totals.get(owner, 0.0) + float(value)
-    ordered = sorted(totals.items(), key=lambda kv: -abs(kv[1]))
+    ordered = sorted(by_input(contributions, len(both) - 1).items(), key=lambda kv: -abs(kv[1]))
     return tuple(Factor(k, v) for k, v in ordered), contributions.method
 
 

@@ -1,9 +1,11 @@
 """Results of a run: leaderboard, evaluation of each model (computed once, stored), DeLong
 comparisons, the model chosen for the paper, run comparison, and what collaborators may see.
 
-An evaluation is computed the first time someone asks for it with given options, stored as a JSON
-artifact named in the ``evaluations`` table, and read back from then on: the dashboard, every
-export and the paper pack show the same numbers, and nothing is recomputed behind the user's back.
+An evaluation is computed once per model and options, by the ``evaluate`` job (started after
+training for the default options, and by the results page for new ones; see ``evaluation_job``),
+stored as a JSON artifact named in the ``evaluations`` table, and read back from then on: the
+dashboard, every export and the paper pack show the same numbers, and nothing is recomputed
+behind the user's back.
 Collaborators (results-only roles) reach these functions too, for the facets the owner shared;
 row-level parts (per-patient SHAP values) need ``results.view_predictions``, which they never hold.
 """
@@ -32,7 +34,7 @@ from workbench.db.engine import session_scope
 from workbench.db.models import DatasetVersion, Evaluation, ModelRow, ProjectShare, RecipeVersion, Run, utcnow
 from workbench.services import _codec, audit
 from workbench.services._access import authorize
-from workbench.services._evaluate import EvalOptions, ModelEvaluation, contributions_for, evaluate_model
+from workbench.services._evaluate import EvalOptions, ModelEvaluation, Progress, contributions_for, evaluate_model
 from workbench.services._frames import read_dataset_frame
 from workbench.services._run_store import load_model_zip
 
@@ -40,6 +42,7 @@ __all__ = [
     "EvalOptions", "ModelEvaluation", "LeaderRow", "RunResults", "RunOverview", "shared_facets", "set_sharing",
     "results_resource", "can", "authorize_part", "is_restricted", "run_results", "project_runs", "evaluate", "evaluate_many",
     "patient_contributions", "compare_models", "choose_model", "compare_runs", "default_options", "prepared_frame",
+    "stored_evaluations", "suggested_subgroups", "run_default_options", "options_digest",
 ]
 
 
@@ -250,7 +253,19 @@ def default_options(workbench: Workbench, **changes: Any) -> EvalOptions:
     return EvalOptions(**{**options.to_dict(), **changes, "subgroup_columns": tuple(changes.get("subgroup_columns", ()))})
 
 
-def _options_digest(options: EvalOptions) -> str:
+def suggested_subgroups(features: Sequence[str], task: str) -> tuple[str, ...]:
+    """The bias check offered first (by sex and age band), where the run has those columns."""
+    return tuple(c for c in ("sex", "age") if c in features) if task == "binary" else ()
+
+
+def run_default_options(workbench: Workbench, summary: dict[str, Any]) -> EvalOptions:
+    """What the results page shows before anyone changes an option: evaluated right after training."""
+    features = [str(c) for c in summary.get("features", [])]
+    return default_options(workbench, subgroup_columns=suggested_subgroups(features, str(summary.get("task", ""))))
+
+
+def options_digest(options: EvalOptions) -> str:
+    """Names one stored evaluation per model (and the job computing it)."""
     return hashlib.sha256(json.dumps(options.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
@@ -290,11 +305,12 @@ def _stored(workbench: Workbench, model_id: int, digest: str) -> Evaluation | No
 
 
 def _compute(workbench: Workbench, actor: Actor, run: Run, model: ModelRow, label: str, options: EvalOptions,
-             digest: str) -> Evaluation:
+             digest: str, on_progress: Progress | None = None) -> Evaluation:
     frame = prepared_frame(workbench, run)
     fitted = load_model_zip(workbench.store, model.manifest_sha256).model if model.manifest_sha256 else None
     result = evaluate_model(model_id=model.id, label=label, predictions=_predictions(workbench, run, model.id),
-                            summary=run.summary, options=options, prepared_frame=frame, model=fitted)
+                            summary=run.summary, options=options, prepared_frame=frame, model=fitted,
+                            on_progress=on_progress)
     patient_digest = None
     if frame is not None and fitted is not None:
         rows = _predictions(workbench, run, model.id)
@@ -320,26 +336,43 @@ def _compute(workbench: Workbench, actor: Actor, run: Run, model: ModelRow, labe
 
 
 def _evaluation_row(workbench: Workbench, actor: Actor, run: Run, models: list[ModelRow], model_id: int,
-                    options: EvalOptions) -> Evaluation:
+                    options: EvalOptions, on_progress: Progress | None = None) -> Evaluation:
     model = next((m for m in models if m.id == model_id), None)
     if model is None:
         raise InputError("results.model_not_in_run", model_id=model_id, run_id=run.id)
-    digest = _options_digest(options)
+    digest = options_digest(options)
     row = _stored(workbench, model_id, digest)
     if row is None:
         label = next(r.name for r in _rows(run, models) if r.model_id == model_id)
-        row = _compute(workbench, actor, run, model, label, options, digest)
+        row = _compute(workbench, actor, run, model, label, options, digest, on_progress)
     return row
 
 
 def evaluate(workbench: Workbench, actor: Actor, *, run_id: int, model_id: int, options: EvalOptions | None = None,
-             action: Action = Action.RESULTS_VIEW, part: str = "metrics") -> ModelEvaluation:
-    """The evaluation of one model: computed on the first request, read from the store after."""
+             action: Action = Action.RESULTS_VIEW, part: str = "metrics",
+             on_progress: Progress | None = None) -> ModelEvaluation:
+    """The evaluation of one model: read from the store, or computed now and stored (the
+    ``evaluate`` job, exports and headless callers; the results page only reads, see
+    :func:`stored_evaluations`, and leaves computing to the job)."""
     run, models = _run(workbench, run_id)
     authorize_part(workbench, actor, action, run.project_id, part)
     options = options or default_options(workbench)
-    row = _evaluation_row(workbench, actor, run, models, model_id, options)
+    row = _evaluation_row(workbench, actor, run, models, model_id, options, on_progress)
     return _codec.loads(workbench.store.get_bytes(row.result_sha256))
+
+
+def stored_evaluations(workbench: Workbench, actor: Actor, *, run_id: int, options: EvalOptions,
+                       model_ids: Sequence[int] | None = None) -> dict[int, ModelEvaluation]:
+    """The evaluations already stored for these options, by model; never computes (a page calls
+    this on every rerun)."""
+    run, models = _run(workbench, run_id)
+    authorize_part(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
+    digest = options_digest(options)
+    wanted = [m.id for m in models] if model_ids is None else list(model_ids)
+    with session_scope(workbench.engine) as session:
+        rows = {row.model_id: row.result_sha256 for row in session.scalars(
+            select(Evaluation).where(Evaluation.run_id == run_id, Evaluation.options_sha256 == digest))}
+    return {m: _codec.loads(workbench.store.get_bytes(rows[m])) for m in wanted if m in rows}
 
 
 def evaluate_many(workbench: Workbench, actor: Actor, *, run_id: int, model_ids: Sequence[int],

@@ -23,6 +23,7 @@ from workbench.db.models import Job, ModelRow, Run
 from workbench.jobs import JobContext
 from workbench.services import audit
 from workbench.services._access import load_actor
+from workbench.services.evaluation_job import evaluate_after_training
 from workbench.services._frames import read_dataset_frame
 from workbench.services._run_store import (
     StoredModel,
@@ -156,6 +157,7 @@ def run_training_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                        models=models, folds=plan.folds, notices=live.notices, user_id=params["user_id"],
                        actor_name=params.get("actor_name", ""))
     live.write(stage="done", run_id=run_id)
+    evaluate_after_training(workbench, run_id=run_id, user_id=params["user_id"], actor_name=params.get("actor_name", ""))
     best = models[0]
     ctx.progress(1.0, f"{len(result.trials)} · {result.metric} {best.cv_mean:.3f} ({best.name}) · "
                       f"{result.elapsed_s:.0f} s · {result.device}")
