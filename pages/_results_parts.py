@@ -17,8 +17,7 @@ from workbench.services import results
 
 __all__ = ["leaderboard", "choose", "curves", "delong", "trials", "compare", "sharing", "FACET_ORDER"]
 
-# "validation" is left out until external validation by collaborators exists
-FACET_ORDER = ("metrics", "figures", "tables", "model_card", "paper_pack", "calculator")
+FACET_ORDER = ("metrics", "figures", "tables", "model_card", "paper_pack", "validation", "calculator")
 
 
 def _k(prefix: str, name: str) -> str:

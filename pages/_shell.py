@@ -64,6 +64,7 @@ _PAGES: tuple[_PageSpec, ...] = (
     _PageSpec("results.py", "results.page", ":material/leaderboard:", Action.RESULTS_VIEW, True),
     _PageSpec("export.py", "results.export_page", ":material/ios_share:", Action.PROJECT_VIEW, True),
     _PageSpec("calculator.py", "calculator.page", ":material/calculate:", Action.MODEL_PREDICT, True),
+    _PageSpec("validate.py", "validation.page", ":material/verified:", Action.MODEL_VALIDATE_EXTERNAL, True),
     _PageSpec("jobs.py", "app.page.jobs", ":material/pending_actions:", Action.PROJECT_VIEW, True),
     _PageSpec("members.py", "app.page.members", ":material/group:", Action.MEMBERS_VIEW, True),
     _PageSpec("admin_accounts.py", "app.page.accounts", ":material/manage_accounts:", Action.ACCOUNTS_MANAGE, False),

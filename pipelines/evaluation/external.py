@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from scipy.special import expit
+from scipy.optimize import minimize
 from scipy.stats import norm
 
 from pipelines.evaluation import _scores as s
@@ -188,7 +189,7 @@ def _numeric_issues(spec: ExpectedColumn, series: pd.Series) -> list[ColumnIssue
         return [ColumnIssue(spec.name, "all_missing")]
     if spec.kind == "binary":
         if not set(present.unique().tolist()) <= {0.0, 1.0}:
-            return [ColumnIssue(spec.name, "type_differs", found="not 0/1")]
+            return [ColumnIssue(spec.name, "type_differs", found="not_binary")]
         return []
     issues: list[ColumnIssue] = []
     low, high = spec.train_min, spec.train_max
@@ -279,9 +280,30 @@ class Recalibration:
     n_events: int
 
 
+def _trust_region(x: np.ndarray, y: np.ndarray, offset: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The same maximum likelihood by a trust-region Newton method: slower, but it converges where
+    plain Newton steps from "perfectly calibrated" overshoot (risks far from the observed rate,
+    as after a unit mix-up)."""
+    def nll(beta: np.ndarray) -> float:
+        eta = x @ beta + offset
+        return float(np.sum(np.logaddexp(0, eta) - y * eta))
+
+    def grad(beta: np.ndarray) -> np.ndarray:
+        return x.T @ (expit(x @ beta + offset) - y)
+
+    def hess(beta: np.ndarray) -> np.ndarray:
+        mu = expit(x @ beta + offset)
+        return x.T @ (x * (mu * (1 - mu))[:, None])
+
+    result = minimize(nll, np.zeros_like(start), jac=grad, hess=hess, method="trust-exact")
+    return result.x if result.success else np.full(len(start), np.nan)
+
+
 def _fit(x: np.ndarray, y: np.ndarray, offset: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Maximum-likelihood coefficients and their standard errors (inverse Fisher information)."""
     beta = s._newton(x, y, offset, start)
+    if not np.all(np.isfinite(beta)):
+        beta = _trust_region(x, y, offset, start)
     if not np.all(np.isfinite(beta)):
         return beta, np.full(len(beta), np.nan)
     mu = expit(x @ beta + offset)

@@ -15,6 +15,7 @@ __all__ = ["JOB_KINDS", "resolve"]
 JOB_KINDS: dict[str, str] = {
     "ingest": "workbench.services.ingest_job:run_ingest_job",
     "train": "workbench.services.training_job:run_training_job",
+    "validate": "workbench.services.validation_job:run_validation_job",
     "evaluate": "workbench.services.evaluation_job:run_evaluation_job",
 }
 

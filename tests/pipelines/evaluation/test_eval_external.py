@@ -95,7 +95,7 @@ def test_types_that_differ(halves):
     assert by_column["sex"].kind == "type_differs" and by_column["age"].kind == "type_differs"
     coded = external.assign(sex=external["sex"] + 1)  # coded 1/2 instead of 0/1
     (issue,) = compare_columns(expected, coded).issues
-    assert issue.kind == "type_differs" and issue.found == "not 0/1"
+    assert issue.kind == "type_differs" and issue.found == "not_binary"
     empty = external.assign(diabetes=np.nan)
     (issue,) = compare_columns(expected, empty).issues
     assert issue.kind == "all_missing" and issue.severity == "warning"
@@ -143,6 +143,19 @@ def test_recalibration_matches_an_unpenalised_logistic_regression(hf):
     reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(lp[:, None], hf.y)
     assert result.slope.value == pytest.approx(reference.coef_[0, 0], abs=1e-5)
     assert result.slope_intercept == pytest.approx(reference.intercept_[0], abs=1e-5)
+    assert result.slope.lower < result.slope.value < result.slope.upper
+
+
+def test_recalibration_converges_for_risks_far_from_the_observed_rate():
+    # every predicted risk between 80% and 98% while a third have the outcome (creatinine in the
+    # wrong unit does this): Newton steps from slope 1 overshoot, the fit must still be found
+    rng = np.random.default_rng(5)
+    lp = rng.uniform(1.4, 3.7, 60)
+    y = rng.binomial(1, expit(-3.7 + 1.5 * lp))
+    result = recalibration(y, expit(lp))
+    reference = LogisticRegression(C=np.inf, tol=1e-10, max_iter=1000).fit(lp[:, None], y)
+    assert result.slope.value == pytest.approx(reference.coef_[0, 0], abs=1e-4)
+    assert result.slope_intercept == pytest.approx(reference.intercept_[0], abs=1e-4)
     assert result.slope.lower < result.slope.value < result.slope.upper
 
 

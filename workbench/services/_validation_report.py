@@ -1,0 +1,187 @@
+"""The aggregate report of one external validation, and the copy each reader may see.
+
+Free of the database: the job computes a :class:`ValidationReport` from two cohorts' outcomes and
+predicted risks (the development holdout and the external cohort), stores it as JSON through the
+codec, and the service hands out :func:`for_reader` copies. Everything in it is an aggregate:
+curves on fixed grids (no vertex per patient), calibration bins, net benefit on a fixed threshold
+grid, subgroup rows whose levels are the development's own categories or cut points, never a value
+taken from the external file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipelines import evaluation as ev
+from pipelines.evaluation.external import ColumnIssue, Recalibration, coarsen_pr, coarsen_roc, recalibrate, recalibration
+from workbench.services._codec import register
+from workbench.services._evaluate import PartResult
+
+__all__ = ["CohortResult", "ValidationReport", "cohort_result", "subgroup_frame", "for_reader", "SMALL_COUNT",
+           "OTHER_LEVEL"]
+
+SMALL_COUNT = 5  # counts below this are shown as "<5" to anyone who may not see the rows behind them
+OTHER_LEVEL = "(other)"  # an external category the development data did not have (its text is not kept)
+AGE_NAMES = ("age", "age_years", "나이", "연령")
+
+register(ColumnIssue)
+register(Recalibration)
+
+
+@register
+@dataclass(frozen=True)
+class CohortResult:
+    """One cohort's discrimination, calibration (with recalibration), net benefit and subgroups."""
+
+    cohort: str  # "development" (the run's holdout) or "external"
+    label: str
+    part: PartResult
+    recalibration: Recalibration
+    recalibrated: ev.CalibrationCurve | None = None  # after logistic recalibration (external only; None
+    # when the recalibration model has no finite solution, e.g. risks that separate the outcomes perfectly)
+    subgroups: ev.SubgroupPerformance | None = None
+
+    @property
+    def main(self) -> PartResult:
+        """So the results page's chart helpers draw a cohort as they draw a model."""
+        return self.part
+
+
+@register
+@dataclass(frozen=True)
+class ValidationReport:
+    run_id: int
+    model_id: int
+    model_label: str
+    target: str
+    positive_label: str
+    threshold: ev.ThresholdChoice  # chosen on the development out-of-fold predictions, applied unchanged
+    development: CohortResult
+    external: CohortResult
+    n_read: int  # rows in the uploaded file
+    n_excluded: int  # rows the recipe's filters or a missing outcome left out
+    warnings: tuple[ColumnIssue, ...]  # column warnings the uploader confirmed before starting
+    n_resamples: int
+    seed: int
+    suppressed: tuple[str, ...] = ()  # cohorts whose small counts were suppressed in this copy
+
+
+def subgroup_frame(frame: pd.DataFrame, columns: Sequence[str], fields: Mapping[str, Any]) -> pd.DataFrame:
+    """Subgroup levels of the model inputs ``columns``, defined by the development data alone.
+
+    Age falls into the usual bands; another continuous input is split at the development training
+    median; a category the development did not hold becomes ``(other)``. So both cohorts are cut
+    at the same points and no level is named after a value of the external file.
+    """
+    out: dict[str, pd.Series] = {}
+    for column in columns:
+        field = fields[column]
+        series = frame[column].reset_index(drop=True)
+        if field.kind == "numeric":
+            values = pd.to_numeric(series, errors="coerce")
+            if str(column).lower() in AGE_NAMES:
+                out[column] = ev.age_bands(values)
+                continue
+            median = field.train_median
+            out[column] = pd.Series(np.where(values.isna(), None, np.where(values < median, f"< {median:g}",
+                                                                           f"\u2265 {median:g}")))
+        elif field.kind == "binary":
+            values = pd.to_numeric(series, errors="coerce")
+            out[column] = pd.Series(np.where(values.isna(), None, values.astype("Float64").astype(str)
+                                             .str.removesuffix(".0")))
+        else:
+            known = {str(c) for c in field.categories}
+            text = series.astype("string")
+            out[column] = pd.Series(np.where(text.isna(), None, np.where(text.isin(known), text, OTHER_LEVEL)))
+    return pd.DataFrame(out)
+
+
+def cohort_result(cohort: str, y: np.ndarray, p: np.ndarray, *, label: str, threshold: ev.ThresholdChoice,
+                  subgroups: pd.DataFrame | None, n_resamples: int, seed: int, level: float = 0.95) -> CohortResult:
+    """Every number of one side of the report, with bootstrap CIs (recalibration: Wald CIs)."""
+    common = dict(n_resamples=n_resamples, seed=seed, level=level)
+    part = PartResult(
+        part=cohort, n=len(y),
+        metrics=ev.binary_metrics(y, p, threshold=threshold, **common),
+        roc=coarsen_roc(ev.roc_curve(y, p, label=label, **common)),
+        pr=coarsen_pr(ev.pr_curve(y, p, label=label, **common)),
+        calibration=ev.calibration_curve(y, p, label=label, **common),
+        decision=ev.decision_curve(y, p, label=label),
+    )
+    fitted = recalibration(y, p, level=level)
+    recalibrated = None
+    if cohort == "external" and np.isfinite([fitted.slope.value, fitted.slope_intercept]).all():
+        recalibrated = ev.calibration_curve(y, recalibrate(p, fitted), label=label, n_resamples=0, seed=seed,
+                                            level=level)
+    groups = None
+    if subgroups is not None and not subgroups.empty:
+        groups = ev.subgroup_performance(y, p, subgroups, threshold=threshold.value, **common)
+    return CohortResult(cohort=cohort, label=label, part=part, recalibration=fitted, recalibrated=recalibrated,
+                        subgroups=groups)
+
+
+# --------------------------------------------------------------------------- small counts
+
+
+def _small(n: Any) -> Any:
+    return None if isinstance(n, (int, np.integer)) and 0 < n < SMALL_COUNT else n
+
+
+def _clean_counts(counts: Any) -> np.ndarray:
+    counts = np.asarray(counts).copy()
+    counts[(counts > 0) & (counts < SMALL_COUNT)] = 0
+    return counts
+
+
+def _calibration(curve: ev.CalibrationCurve | None) -> ev.CalibrationCurve | None:
+    if curve is None:
+        return None
+    return dataclasses.replace(curve, counts=_clean_counts(curve.counts),
+                               histogram_events=_clean_counts(curve.histogram_events),
+                               histogram_non_events=_clean_counts(curve.histogram_non_events))
+
+
+def _subgroups(groups: ev.SubgroupPerformance | None) -> ev.SubgroupPerformance | None:
+    if groups is None:
+        return None
+
+    def row(r: ev.SubgroupRow) -> ev.SubgroupRow:
+        return dataclasses.replace(r, n=_small(r.n), n_positive=_small(r.n_positive))
+
+    return dataclasses.replace(groups, overall=row(groups.overall), rows=tuple(row(r) for r in groups.rows))
+
+
+def _suppress(result: CohortResult) -> CohortResult:
+    """Counts 1-4 become None ("<5" on the page) and small histogram bars are left out."""
+    metrics = result.part.metrics
+    confusion = metrics.confusion
+    metrics = dataclasses.replace(metrics, n=_small(metrics.n), n_positive=_small(metrics.n_positive),
+                                  confusion=dataclasses.replace(confusion, **{k: _small(getattr(confusion, k))
+                                                                              for k in ("tn", "fp", "fn", "tp")}))
+    part = dataclasses.replace(result.part, n=_small(result.part.n), metrics=metrics,
+                               calibration=_calibration(result.part.calibration))
+    recal = dataclasses.replace(result.recalibration, n=_small(result.recalibration.n),
+                                n_events=_small(result.recalibration.n_events))
+    return dataclasses.replace(result, part=part, recalibration=recal, recalibrated=_calibration(result.recalibrated),
+                               subgroups=_subgroups(result.subgroups))
+
+
+def for_reader(report: ValidationReport, *, uploader: bool, restricted: bool) -> ValidationReport:
+    """The copy one reader sees: the external cohort's small counts are suppressed for everyone
+    but its uploader (the owner sees the aggregate report, never the rows), the development
+    cohort's for results-only readers (collaborators), as on every collaborator-safe page."""
+    suppressed = []
+    external, development = report.external, report.development
+    if not uploader:
+        external = _suppress(external)
+        suppressed.append("external")
+    if restricted:
+        development = _suppress(development)
+        suppressed.append("development")
+    return dataclasses.replace(report, external=external, development=development, suppressed=tuple(suppressed))
