@@ -214,8 +214,9 @@ def _materialise(
                      resource_type="dataset_version", resource_id=row.id, project_id=project_id,
                      details={"version": version, "rows": len(frame), "columns": frame.shape[1],
                               "dropped_identifiers": [c for c, r in column_flags.items() if r["decision"] == "drop"]})
-        step(1.0, "done")
-        return row.id
+        version_id = row.id
+    step(1.0, "done")  # after the commit: a job's progress write waits for this transaction's lock on SQLite
+    return version_id
 
 
 def list_versions(workbench: Workbench, actor: Actor, project_id: int) -> list[DatasetVersion]:
