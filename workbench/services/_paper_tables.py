@@ -11,6 +11,7 @@ from typing import Any
 from pipelines import tables as tb
 from pipelines.errors import InputError
 from workbench.i18n import t
+from workbench.services._table_disclosure import protect_subgroups, protect_table_one
 from workbench.services._evaluate import ModelEvaluation
 
 __all__ = ["TABLES", "SMALL_COUNT", "make_table", "available_tables", "table_bytes", "suppress"]
@@ -42,12 +43,14 @@ def make_table(name: str, evaluations: Sequence[ModelEvaluation], *, params: Map
     if name == "table_one":
         if first.table_one is None:
             raise InputError("export.no_table_one")
-        return tb.table_one_table(first.table_one, suppress_below=limit, lang=lang)
+        table = tb.table_one_table(first.table_one, suppress_below=limit, lang=lang)
+        return protect_table_one(table, first.table_one, limit=limit, lang=lang)  # secondary suppression
     if name == "hyperparameters":
         return tb.hyperparameter_table({e.label: params.get(e.model_id, {}) for e in evaluations}, lang=lang)
     if first.subgroups is None:
         raise InputError("export.no_subgroups")
-    return tb.subgroup_table(first.subgroups, suppress_below=limit, lang=lang)
+    table = tb.subgroup_table(first.subgroups, suppress_below=limit, lang=lang)
+    return protect_subgroups(table, first.subgroups, limit=limit, lang=lang)
 
 
 def available_tables(evaluations: Sequence[ModelEvaluation]) -> tuple[str, ...]:
