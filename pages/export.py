@@ -58,6 +58,30 @@ lang = c3.radio(ctx.t("results.export_lang"), ["en", "ko"], index=["en", "ko"].i
 fmt = c4.selectbox(ctx.t("results.export_format"), list(FORMATS), key="exp_fmt")
 choice = export.ExportChoice(preset=preset, dpi=dpi, lang=lang)
 
+
+
+def _detail(figure: str) -> export.FigureDetail | None:
+    """The feature of a dependence plot or the patient of a waterfall (offered only to people who may
+    see patients: the menu leaves these figures out for everyone else, and the service refuses them)."""
+    if figure not in ("shap_dependence", "waterfall"):
+        return None
+    choices = attempt(ctx.lang, export.figure_choices, ctx.workbench, ctx.actor, run_id=run_id, model_ids=models,
+                      options=options)
+    if choices is None:
+        return None
+    if figure == "shap_dependence":
+        left, right = st.columns(2)
+        feature = left.selectbox(ctx.t("export.page.feature"), list(choices.features), key="exp_dep_feature")
+        colour = right.selectbox(ctx.t("export.page.colour_by"), [""] + [f for f in choices.features if f != feature],
+                                 key="exp_dep_colour", format_func=lambda f: f or ctx.t("export.page.colour_auto"))
+        return export.FigureDetail(feature=feature, colour_by=colour or None)
+    part = ctx.t(_k("export.part.", choices.part))
+    number = st.number_input(ctx.t("export.page.patient", n=choices.patients, part=part), min_value=1,
+                             max_value=choices.patients, value=1, step=1, key="exp_patient",
+                             help=ctx.t("export.page.patient_help"))
+    return export.FigureDetail(patient=int(number) - 1)
+
+
 figures_tab, tables_tab, pack_tab = st.tabs([ctx.t("results.tab_figures"), ctx.t("results.tab_tables"),
                                              ctx.t("results.tab_pack")])
 with figures_tab:
@@ -66,10 +90,11 @@ with figures_tab:
                        options=options) or ()
         if menu:
             figure = st.selectbox(ctx.t("results.export_figure"), list(menu), key="exp_figure",
-                                  format_func=lambda f: ctx.t(_k("results.figure_", f)))
+                                  format_func=lambda f: ctx.t(_k("export.figure_label.", f)))
+            detail = _detail(figure)
             with st.spinner(ctx.t("results.rendering")):
                 png = attempt(ctx.lang, export.preview_figure, ctx.workbench, ctx.actor, run_id=run_id, figure=figure,
-                              model_ids=models, choice=choice, options=options)
+                              model_ids=models, choice=choice, options=options, detail=detail)
             if png is not None:
                 # shown smaller on screen, but these are the exported bytes, pixel for pixel
                 st.image(png, caption=ctx.t("results.preview_caption", preset=preset, dpi=dpi),
@@ -77,9 +102,10 @@ with figures_tab:
                 if _allowed(Action.FIGURES_DOWNLOAD, "figures"):
                     st.download_button(
                         ctx.t("results.download_figure", fmt=fmt.upper()), key="exp_dl_figure", icon=":material/download:",
-                        file_name=export.figure_name(run_id, figure, choice, fmt), mime=export.MIME[fmt],
+                        file_name=export.figure_name(run_id, figure, choice, fmt, detail), mime=export.MIME[fmt],
                         data=lambda: export.figure_file(ctx.workbench, ctx.actor, run_id=run_id, figure=figure, fmt=fmt,
-                                                        model_ids=models, choice=choice, options=options).data)
+                                                        model_ids=models, choice=choice, options=options,
+                                                        detail=detail).data)
     else:
         st.caption(ctx.t("results.not_shared_part"))
 

@@ -28,6 +28,7 @@ from pipelines.evaluation.curves import (
     threshold_curve,
 )
 from pipelines.evaluation.decision_curve import DecisionCurve, decision_curve
+from pipelines.evaluation.dependence import in_input_units, ranked_features, strongest_interaction
 from pipelines.evaluation.delong import DeLongTest, delong_auroc, delong_test
 from pipelines.evaluation.explain import (
     Contributions,
@@ -49,6 +50,7 @@ __all__ = [
     "calibration_curve", "pr_curve", "roc_curve", "threshold_curve", "MulticlassCurves", "multiclass_curves",
     "DecisionCurve", "decision_curve",
     "DeLongTest", "delong_auroc", "delong_test",
+    "in_input_units", "ranked_features", "strongest_interaction",
     "Contributions", "FeatureImportance", "by_input", "feature_contributions", "permutation_importance",
     "LearnerInput", "learner_input",
     "ClassMetrics", "MulticlassMetrics", "multiclass_metrics",

@@ -16,6 +16,8 @@ from pipelines.figures.performance import (
     calibration_figure,
     confusion_matrix_figure,
     decision_curve_figure,
+    multiclass_pr_figure,
+    multiclass_roc_figure,
     pr_figure,
     roc_figure,
     threshold_figure,
@@ -25,6 +27,6 @@ __all__ = [
     "LANGUAGES", "PALETTE", "PRESETS", "FigureStyle", "figure_style", "load_labels",
     "DPIS", "FORMATS", "render", "save_figure",
     "roc_figure", "pr_figure", "calibration_figure", "decision_curve_figure", "confusion_matrix_figure",
-    "threshold_figure", "shap_summary_figure", "shap_dependence_figure", "waterfall_figure",
+    "threshold_figure", "multiclass_roc_figure", "multiclass_pr_figure", "shap_summary_figure", "shap_dependence_figure", "waterfall_figure",
     "importance_figure", "forest_figure", "FlowStep", "cohort_flow_figure",
 ]

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from pipelines.errors import EvaluationError
 from pipelines.evaluation import Contributions, FeatureImportance
 from pipelines.figures._base import fmt_num, new_figure, refuse_patient_level, tidy_axes
-from pipelines.figures._style import GREY, PALETTE, FigureStyle, figure_style
+from pipelines.figures._style import GREY, LIGHT_GREY, PALETTE, FigureStyle, figure_style
 
 __all__ = ["shap_summary_figure", "shap_dependence_figure", "waterfall_figure", "importance_figure"]
 
@@ -92,14 +92,27 @@ def _feature_index(contributions: Contributions, feature: str) -> int:
     return contributions.features.index(feature)
 
 
+def _jitter(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    """A little horizontal spread for a feature with few values (0/1, a score), so stacked patients
+    show as a cloud instead of one dot; continuous features are left exactly where they are."""
+    levels = np.unique(x[np.isfinite(x)])
+    if levels.size < 2 or levels.size > 10:
+        return x
+    width = 0.08 * float(np.min(np.diff(levels)))
+    return x + np.random.default_rng(seed).uniform(-width, width, len(x))
+
+
 def shap_dependence_figure(
     contributions: Contributions,
     feature: str,
     *,
+    colour_by: str | None = None,
     style: FigureStyle | None = None,
     collaborator_safe: bool = False,
 ) -> Figure:
-    """How one feature's value maps to its contribution, one dot per patient, with the mean contribution per decile of the feature."""
+    """How one feature's value maps to its contribution, one dot per patient, coloured by the
+    values of ``colour_by`` (the feature it interacts with most, see
+    ``pipelines.evaluation.strongest_interaction``), with the mean contribution per decile."""
     refuse_patient_level(collaborator_safe, "SHAP dependence")
     style = style or figure_style()
     j = _feature_index(contributions, feature)
@@ -109,14 +122,32 @@ def shap_dependence_figure(
         fig = new_figure(style, style.plot_aspect(0.75))
         ax = fig.add_subplot()
         ax.axhline(0, color=GREY, lw=0.5, zorder=0)
-        ax.scatter(x, y, s=5, color=PALETTE[0], lw=0.2, edgecolors="white", rasterized=True)
+        shown = _jitter(x)
+        if colour_by is None:
+            ax.scatter(shown, y, s=5, color=PALETTE[0], lw=0.2, edgecolors="white", rasterized=True)
+        else:
+            c = contributions.data[:, _feature_index(contributions, colour_by)]
+            known = np.isfinite(c)
+            finite = c[known]
+            lo, hi = (np.percentile(finite, [5, 95]) if finite.size else (0.0, 1.0))
+            if hi <= lo:
+                lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            if hi <= lo:
+                hi = lo + 1.0
+            ax.scatter(shown[~known], y[~known], s=5, color=LIGHT_GREY, lw=0.2, edgecolors="white", rasterized=True)
+            points = ax.scatter(shown[known], y[known], s=5, c=np.clip(finite, lo, hi), cmap=_VALUE_CMAP, vmin=lo,
+                                vmax=hi, lw=0.2, edgecolors="white", rasterized=True)
+            bar = fig.colorbar(points, ax=ax, aspect=25, pad=0.02, fraction=0.05)
+            bar.set_label(colour_by, labelpad=2)
+            bar.outline.set_visible(False)
+            bar.ax.tick_params(length=1.5, labelsize=style.base_pt - 1)
         finite = np.isfinite(x)
         if np.unique(x[finite]).size > 10:
             edges = np.unique(np.percentile(x[finite], np.linspace(0, 100, 11)))
             which = np.clip(np.searchsorted(edges[1:-1], x[finite], side="right"), 0, len(edges) - 2)
             centers = np.array([np.median(x[finite][which == b]) for b in range(len(edges) - 1) if np.any(which == b)])
             means = np.array([y[finite][which == b].mean() for b in range(len(edges) - 1) if np.any(which == b)])
-            ax.plot(centers, means, color=PALETTE[1], lw=1.0)
+            ax.plot(centers, means, color="#000000", lw=0.8, zorder=3)
         ax.set_xlabel(feature)
         ax.set_ylabel(style.text("figures.shap.dependence_y", feature=feature))
         tidy_axes(ax)
@@ -129,9 +160,11 @@ def waterfall_figure(
     *,
     style: FigureStyle | None = None,
     max_features: int = 9,
+    title: str | None = None,
     collaborator_safe: bool = False,
 ) -> Figure:
-    """One patient's prediction, built up from the average by each feature's contribution."""
+    """One patient's prediction, built up from the average by each feature's contribution.
+    ``title`` names the patient without identifiers (for example by their place in the holdout)."""
     refuse_patient_level(collaborator_safe, "waterfall")
     style = style or figure_style()
     n = contributions.values.shape[0]
@@ -176,7 +209,10 @@ def waterfall_figure(
         lo = min(start, running, *(start + np.cumsum(deltas[::-1])))
         hi = max(start, running, *(start + np.cumsum(deltas[::-1])))
         pad = (hi - lo) * 0.18 or 0.5
-        ax.set_xlim(lo - pad, hi + pad)
+        # room for the printed contribution beside a bar that ends at the edge
+        ax.set_xlim(lo - pad * (1.8 if min(deltas) < 0 else 1.0), hi + pad * (1.8 if max(deltas) > 0 else 1.0))
+        if title:
+            ax.set_title(title, loc="left", fontsize=style.base_pt, pad=14)
         tidy_axes(ax)
     return fig
 

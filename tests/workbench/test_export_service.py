@@ -1,7 +1,9 @@
 """Export on a real heart failure run: the paper pack holds every listed item (figures as 600-dpi
 TIFF and PDF at single-column width, Table 1 and the performance table as DOCX, methods, TRIPOD+AI,
-model card, reproduce settings), the preview is the exported PNG, every format is a valid file,
-downloads are audited, and a collaborator gets the safe variant only for what was shared."""
+model card, reproduce settings, SHAP dependence plots of the leading features), the preview is the
+exported PNG, every format is a valid file, downloads are audited, dependence plots and waterfalls
+show the patients' values as the table holds them, and a collaborator gets the safe variant only
+for what was shared and can never get a per-patient figure through the service."""
 
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import zipfile
 import pytest
 from PIL import Image
 from sqlalchemy import select
+
+from pypdf import PdfReader
 
 from pipelines.errors import InputError, PermissionDenied
 from tests.workbench.test_results_service import train_heart_failure
@@ -39,8 +43,6 @@ def _pack(trained, actor, **kwargs):
 
 
 def test_the_paper_pack_of_a_heart_failure_run_contains_every_listed_item(trained):
-    from pypdf import PdfReader
-
     from workbench.services import results
 
     owner = trained.actor()
@@ -54,6 +56,13 @@ def test_the_paper_pack_of_a_heart_failure_run_contains_every_listed_item(traine
         assert {f"figures/{figure}.pdf", f"figures/{figure}.tiff"} <= names, figure
     for table in ("performance", "performance_oof", "table_one", "hyperparameters", "subgroups"):
         assert {f"tables/{table}.docx", f"tables/{table}.csv"} <= names, table
+    # a dependence plot for each of the three most important features; a waterfall only on request
+    evaluation = results.evaluate(trained.workbench, owner, run_id=trained.run_id, model_id=linear,
+                                  options=_options(trained))
+    top = [name for name, _ in evaluation.shap_importance[:3]]
+    assert sorted(n for n in names if n.startswith("figures/shap_dependence_")) == sorted(
+        f"figures/shap_dependence_{f}.{fmt}" for f in top for fmt in ("pdf", "tiff"))
+    assert not [n for n in names if "waterfall" in n]
     assert {"tables/all_tables.xlsx", "methods.md", "tripod_ai_checklist.docx", "tripod_ai_checklist.csv",
             "model_card.md", "reproduce/settings.json", "reproduce/recipe.json", "MANIFEST.json", "README.txt"} <= names
     # 600-dpi TIFF at single-column width (89 mm), PDF that opens with one page
@@ -62,8 +71,6 @@ def test_the_paper_pack_of_a_heart_failure_run_contains_every_listed_item(traine
     assert len(PdfReader(io.BytesIO(pack.read("figures/calibration.pdf"))).pages) == 1
     # the methods draft carries the recipe and the numbers of the chosen model
     methods = pack.read("methods.md").decode()
-    evaluation = results.evaluate(trained.workbench, owner, run_id=trained.run_id, model_id=linear,
-                                  options=_options(trained))
     assert evaluation.main.metrics.auroc.format(2) in methods
     assert "DEATH_EVENT" in methods and "drop_columns" in methods and "impute" in methods
     assert "scikit-learn" in methods and "5-fold" in methods
@@ -153,11 +160,24 @@ def test_a_collaborator_gets_the_safe_pack_only_when_shared(trained):
     assert json.loads(pack.read("MANIFEST.json"))["variant"] == "collaborator"
     subgroups = pack.read("tables/subgroups.csv").decode("utf-8-sig")
     assert "<5" in subgroups  # the under-50s had 2 events in the holdout
-    with pytest.raises(InputError) as caught:
-        export.preview_figure(trained.workbench, guest, run_id=trained.run_id, figure="shap_summary")
-    assert caught.value.key == "export.patient_level_figure"
+    # no per-patient figure through the service either, whatever is asked for; each refusal audited
+    detail = export.FigureDetail(feature="age", patient=0)
+    for figure in ("shap_summary", "shap_dependence", "waterfall"):
+        with pytest.raises(InputError) as caught:
+            export.preview_figure(trained.workbench, guest, run_id=trained.run_id, figure=figure, detail=detail)
+        assert caught.value.key == "export.patient_level_figure"
+        with pytest.raises(InputError) as caught:
+            export.figure_file(trained.workbench, guest, run_id=trained.run_id, figure=figure, fmt="png", detail=detail)
+        assert caught.value.key == "export.patient_level_figure"
+    with pytest.raises(PermissionDenied):
+        export.figure_choices(trained.workbench, guest, run_id=trained.run_id, options=_options(trained))
+    with session_scope(trained.workbench.engine) as session:
+        denied = session.scalars(select(AuditEvent).where(AuditEvent.actor_id == guest.user_id,
+                                                          AuditEvent.outcome == "denied",
+                                                          AuditEvent.action == "results.view_predictions")).all()
+    assert len(denied) == 7
     menu = export.figure_menu(trained.workbench, guest, run_id=trained.run_id, options=_options(trained))
-    assert "shap_summary" not in menu and "roc" in menu
+    assert not {"shap_summary", "shap_dependence", "waterfall"} & set(menu) and "roc" in menu
 
 
 def test_a_collaborator_with_only_the_paper_pack_shared_gets_the_pack_and_nothing_else(trained):
@@ -172,3 +192,64 @@ def test_a_collaborator_with_only_the_paper_pack_shared_gets_the_pack_and_nothin
         results.run_results(trained.workbench, guest, trained.run_id)
     with pytest.raises(PermissionDenied):
         export.preview_figure(trained.workbench, guest, run_id=trained.run_id, figure="roc")
+
+
+def test_dependence_plot_and_waterfall_show_the_values_of_the_table(trained):
+    """A member who may see patients picks the feature and the holdout patient; the figures name
+    the features, read "age = 65" (not the scaled value the learner saw) and give the patient's
+    predicted risk, which is the stored holdout prediction of that model."""
+    from workbench.services import export, results, training
+
+    owner = trained.actor()
+    view = results.run_results(trained.workbench, owner, trained.run_id)
+    xgb = next(r.model_id for r in view.rows if r.family == "xgboost")
+    options = _options(trained)
+    assert {"shap_dependence", "waterfall"} <= set(export.figure_menu(trained.workbench, owner, run_id=trained.run_id,
+                                                                      model_ids=[xgb], options=options))
+    choices = export.figure_choices(trained.workbench, owner, run_id=trained.run_id, model_ids=[xgb], options=options)
+    assert choices.part == "test" and choices.patients == view.summary["n_test"]
+    assert sorted(choices.features) == sorted(view.summary["features"])
+
+    predictions = training.load_run_predictions(trained.workbench, owner, trained.run_id)
+    holdout = predictions[(predictions["model_id"] == xgb) & (predictions["part"] == "test")]
+    from workbench.db.models import Run
+
+    with session_scope(trained.workbench.engine) as session:
+        run = session.get(Run, trained.run_id)
+        session.expunge(run)
+    patient = holdout.iloc[6]
+    row = results.prepared_frame(trained.workbench, run).iloc[int(patient["row"])]
+    file = export.figure_file(trained.workbench, owner, run_id=trained.run_id, figure="waterfall", fmt="pdf",
+                              model_ids=[xgb], options=options, detail=export.FigureDetail(patient=6))
+    assert file.name == "run1_waterfall_patient7_single_300dpi_en.pdf"
+    text = PdfReader(io.BytesIO(file.data)).pages[0].extract_text()
+    assert f"Patient 7 of {choices.patients} in the held-out test set" in text
+    assert f"predicted risk {100 * patient['probability']:.0f}%" in text
+    assert f"ejection_fraction = {int(row['ejection_fraction'])}" in text  # percent, as in the table
+    assert f"serum_sodium = {int(row['serum_sodium'])}" in text
+
+    dependence = export.figure_file(trained.workbench, owner, run_id=trained.run_id, figure="shap_dependence", fmt="pdf",
+                                    model_ids=[xgb], options=options,
+                                    detail=export.FigureDetail(feature="ejection_fraction", colour_by="serum_creatinine"))
+    assert dependence.name == "run1_shap_dependence_ejection_fraction_single_300dpi_en.pdf"
+    words = PdfReader(io.BytesIO(dependence.data)).pages[0].extract_text().split()
+    assert "ejection_fraction" in words and "serum_creatinine" in words  # x axis, and the colour bar
+    ticks = [float(w.replace("\u2212", "-")) for w in words if w.replace("\u2212", "-").lstrip("-").isdigit()]
+    assert max(ticks) >= 40  # ejection fraction in percent (14-80), not the learner's z-scores
+    auto = export.preview_figure(trained.workbench, owner, run_id=trained.run_id, figure="shap_dependence",
+                                 model_ids=[xgb], options=options)  # most important feature, strongest interaction
+    assert Image.open(io.BytesIO(auto)).size[0] == round(89 / 25.4 * 300)
+
+    for detail, key in ((export.FigureDetail(), "export.choose_patient"), (export.FigureDetail(patient=10_000), "export.bad_patient")):
+        with pytest.raises(InputError) as caught:
+            export.preview_figure(trained.workbench, owner, run_id=trained.run_id, figure="waterfall", model_ids=[xgb],
+                                  options=options, detail=detail)
+        assert caught.value.key == key
+    with pytest.raises(InputError) as caught:
+        export.preview_figure(trained.workbench, owner, run_id=trained.run_id, figure="shap_dependence", model_ids=[xgb],
+                              options=options, detail=export.FigureDetail(feature="patient_name"))
+    assert caught.value.key == "export.unknown_feature"
+    with session_scope(trained.workbench.engine) as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "figures.download")
+                                .order_by(AuditEvent.id.desc())).all()[1]
+    assert event.details["figure"] == "waterfall" and event.details["patient"] == 6

@@ -25,7 +25,7 @@ _TYPES: dict[str, type] = {
         ev.Estimate, ev.BinaryMetrics, ev.ConfusionMatrix, ev.ThresholdChoice, ev.RocCurve, ev.PrCurve,
         ev.CalibrationCurve, ev.ThresholdCurve, ev.DecisionCurve, ev.DeLongTest, ev.Contributions,
         ev.FeatureImportance, ev.ClassMetrics, ev.MulticlassMetrics, ev.RegressionMetrics,
-        ev.SubgroupPerformance, ev.SubgroupRow, ev.TableOne, ev.TableOneRow,
+        ev.SubgroupPerformance, ev.SubgroupRow, ev.TableOne, ev.TableOneRow, ev.MulticlassCurves,
     )
 }
 

@@ -20,10 +20,16 @@ from typing import Any
 from pipelines import figures as fg
 from pipelines import tables as tb
 from pipelines.errors import InputError
-from pipelines.evaluation import Contributions
+from pipelines.evaluation import Contributions, ranked_features
 from workbench.i18n import t
 from workbench.services._evaluate import ModelEvaluation
-from workbench.services._paper_figures import available_figures, make_figure
+from workbench.services._paper_figures import (
+    PACK_DEPENDENCE_FEATURES,
+    FigureDetail,
+    available_figures,
+    figure_stem,
+    make_figure,
+)
 from workbench.services._paper_tables import SMALL_COUNT, available_tables, make_table, table_bytes
 from workbench.services._paper_texts import methods_text, model_card, reproduce_settings
 from workbench.services._paper_tripod import tripod_table
@@ -76,24 +82,33 @@ def _json(value: Any) -> bytes:
     return json.dumps(value, indent=2, ensure_ascii=False, default=plain, sort_keys=True).encode("utf-8")
 
 
+def _pack_figures(pack: PackInput) -> list[tuple[str, FigureDetail | None]]:
+    """Every available figure once, the dependence plot once per leading feature; no waterfall
+    (its patient is chosen in the app, one at a time, by someone who may see patients)."""
+    out: list[tuple[str, FigureDetail | None]] = []
+    for name in available_figures(pack.evaluations, safe=pack.safe, has_contributions=pack.contributions is not None):
+        if name == "shap_dependence" and pack.contributions is not None:
+            out += [(name, FigureDetail(feature=f)) for f in ranked_features(pack.contributions)[:PACK_DEPENDENCE_FEATURES]]
+        elif name != "waterfall":
+            out.append((name, None))
+    return out
+
+
 def build_pack(pack: PackInput, *, on_file: Callable[[str], None] | None = None) -> bytes:
     """The ZIP: figures/, tables/, methods, TRIPOD+AI checklist, model card, reproduce/, MANIFEST."""
     if not pack.evaluations:
         raise InputError("export.no_models")
     files: dict[str, bytes] = {}
     lang = pack.lang
-    figure_names = available_figures(pack.evaluations, safe=pack.safe, has_contributions=pack.contributions is not None)
-    for name in figure_names:
+    for name, detail in _pack_figures(pack):
         models = pack.evaluations if name in ("roc", "pr", "calibration", "decision_curve") else pack.evaluations[:1]
         figure = make_figure(name, models, summary=pack.summary, preset=pack.preset, lang=lang, safe=pack.safe,
-                             contributions=pack.contributions)
+                             contributions=pack.contributions, detail=detail)
+        stem = figure_stem(name, detail)
         for fmt in pack.formats:
-            files[f"figures/{name}.{fmt}"] = fg.render(figure, fmt=fmt, dpi=pack.dpi)
+            files[f"figures/{stem}.{fmt}"] = fg.render(figure, fmt=fmt, dpi=pack.dpi)
         if on_file:
-            on_file(name)
-        import matplotlib.pyplot as plt
-
-        plt.close(figure)
+            on_file(stem)
     tables = [make_table(name, pack.evaluations, params=pack.params, lang=lang, safe=pack.safe)
               for name in available_tables(pack.evaluations)]
     for table in tables:

@@ -1,31 +1,62 @@
 """The figures of a paper: which exist, which this audience may have, and drawing one.
 
 Free of the database and of permissions: the services decide who gets what and whether the
-collaborator-safe variant is asked for (``safe``); figures that show individual patients are
-refused here as well, so no caller can draw one for a collaborator by mistake.
+collaborator-safe variant is asked for (``safe``); figures that show individual patients (SHAP
+summary and dependence, a single patient's waterfall) are refused here as well, so no caller can
+draw one for a collaborator by mistake. A multiclass run gets one-vs-rest ROC and PR curves.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.figure import Figure
 
 from pipelines import figures as fg
 from pipelines.errors import InputError
-from pipelines.evaluation import BinaryMetrics, Contributions
+from pipelines.evaluation import BinaryMetrics, Contributions, ranked_features, strongest_interaction
 from workbench.i18n import t
 from workbench.services._evaluate import ModelEvaluation
 from workbench.services._paper_tables import SMALL_COUNT
 
-__all__ = ["FIGURES", "PATIENT_LEVEL_FIGURES", "make_figure", "available_figures"]
+__all__ = ["FIGURES", "PATIENT_LEVEL_FIGURES", "PACK_DEPENDENCE_FEATURES", "FigureDetail", "make_figure",
+           "available_figures", "figure_stem"]
 
 #: Every figure the workbench exports, in the order of a results section.
 FIGURES = ("roc", "pr", "calibration", "decision_curve", "confusion_matrix", "threshold", "importance",
-           "shap_summary", "forest", "cohort_flow")
+           "shap_summary", "shap_dependence", "waterfall", "forest", "cohort_flow")
 #: Figures that show individual patients: never in a collaborator's view or pack.
-PATIENT_LEVEL_FIGURES = frozenset({"shap_summary"})
+PATIENT_LEVEL_FIGURES = frozenset({"shap_summary", "shap_dependence", "waterfall"})
+#: The paper pack holds a dependence plot for this many of the most important features.
+PACK_DEPENDENCE_FEATURES = 3
+_CURVES = ("roc", "pr")  # drawn for binary and (one-vs-rest) multiclass outcomes
+_UNSAFE = re.compile(r"[^\w.-]+")  # in a file name; \w keeps Hangul feature names readable
+
+
+@dataclass(frozen=True)
+class FigureDetail:
+    """What a per-feature or per-patient figure shows. Dependence: ``feature`` (default the most
+    important) coloured by ``colour_by`` (default the feature it interacts with most). Waterfall:
+    ``patient``, the position (from 0) of a patient in the evaluated part, normally the holdout;
+    it names no one, and the figure is labelled by that position only."""
+
+    feature: str | None = None
+    colour_by: str | None = None
+    patient: int | None = None
+
+
+def figure_stem(name: str, detail: FigureDetail | None) -> str:
+    """The file name part of a figure: ``shap_dependence_age``, ``waterfall_patient12``, ``roc``."""
+    detail = detail or FigureDetail()
+    if name == "shap_dependence" and detail.feature:
+        return f"{name}_{_UNSAFE.sub('_', detail.feature).strip('_')[:40]}"
+    if name == "waterfall" and detail.patient is not None:
+        return f"{name}_patient{detail.patient + 1}"
+    return name
 
 
 def _binary(evaluations: Sequence[ModelEvaluation], figure: str) -> None:
@@ -48,8 +79,38 @@ def _flow_steps(summary: Mapping[str, Any], lang: str) -> list[fg.FlowStep]:
     return steps or [fg.FlowStep(t("export.flow.source", lang), n0)]
 
 
+def _patient_figure(name: str, first: ModelEvaluation, contributions: Contributions | None, detail: FigureDetail,
+                    summary: Mapping[str, Any], style: fg.FigureStyle, lang: str) -> Figure:
+    if contributions is None:
+        raise InputError("export.no_contributions", model=first.label)
+    if name == "shap_summary":
+        return fg.shap_summary_figure(contributions, style=style)
+    if name == "shap_dependence":
+        feature = detail.feature or ranked_features(contributions)[0]
+        if feature not in contributions.features:
+            raise InputError("export.unknown_feature", feature=feature, allowed=", ".join(contributions.features[:20]))
+        colour_by = detail.colour_by or strongest_interaction(contributions, feature)
+        if colour_by is not None and colour_by not in contributions.features:
+            raise InputError("export.unknown_feature", feature=colour_by, allowed=", ".join(contributions.features[:20]))
+        return fg.shap_dependence_figure(contributions, feature, colour_by=colour_by, style=style)
+    n = contributions.values.shape[0]
+    if detail.patient is None:
+        raise InputError("export.choose_patient", n=n)
+    if not 0 <= detail.patient < n:
+        raise InputError("export.bad_patient", number=detail.patient + 1, n=n)
+    raw = contributions.base_value + float(contributions.values[detail.patient].sum())
+    if summary.get("task") == "binary":  # tree and linear contributions of a classifier are log-odds
+        prediction = t("export.waterfall.risk", lang, risk=f"{100 / (1 + math.exp(-raw)):.0f}%")
+    else:
+        prediction = t("export.waterfall.value", lang, value=f"{raw:.3g}")
+    who = t("export.waterfall.title", lang, number=detail.patient + 1, n=n, part=t(f"export.part.{first.main.part}", lang))
+    title = f"{who}\n{prediction}"  # two lines: one would not fit a single column
+    return fg.waterfall_figure(contributions, detail.patient, style=style, title=title)
+
+
 def make_figure(name: str, evaluations: Sequence[ModelEvaluation], *, summary: Mapping[str, Any], preset: str = "single",
-                lang: str = "en", safe: bool = False, contributions: Contributions | None = None) -> Figure:
+                lang: str = "en", safe: bool = False, contributions: Contributions | None = None,
+                detail: FigureDetail | None = None) -> Figure:
     """One publication figure; ``evaluations[0]`` is the model a single-model figure shows."""
     if name not in FIGURES:
         raise InputError("export.unknown_figure", figure=name, allowed=", ".join(FIGURES))
@@ -69,10 +130,14 @@ def make_figure(name: str, evaluations: Sequence[ModelEvaluation], *, summary: M
         if first.importance is None:
             raise InputError("export.no_importance")
         return fg.importance_figure(first.importance, style=style)
-    if name == "shap_summary":
-        if contributions is None:
-            raise InputError("export.no_contributions", model=first.label)
-        return fg.shap_summary_figure(contributions, style=style)
+    if name in PATIENT_LEVEL_FIGURES:
+        return _patient_figure(name, first, contributions, detail or FigureDetail(), summary, style, lang)
+    if name in _CURVES and first.task == "multiclass":
+        curves = first.main.multiclass_curves
+        if curves is None:
+            raise InputError("export.no_multiclass_curves", model=first.label)
+        draw = fg.multiclass_roc_figure if name == "roc" else fg.multiclass_pr_figure
+        return draw(curves, style=style, outcome=str(summary.get("target") or "") or None)
     _binary(evaluations, name)
     if name == "roc":
         return fg.roc_figure([e.main.roc for e in evaluations], style=style)
@@ -118,6 +183,9 @@ def available_figures(evaluations: Sequence[ModelEvaluation], *, safe: bool, has
     out = []
     for name in FIGURES:
         if name in PATIENT_LEVEL_FIGURES and (safe or not has_contributions):
+            continue
+        if name in _CURVES and first.task == "multiclass" and first.main.multiclass_curves is not None:
+            out.append(name)
             continue
         if name in ("roc", "pr", "calibration", "decision_curve", "confusion_matrix", "threshold", "forest") \
                 and first.task != "binary":

@@ -2,7 +2,9 @@
 
 The preview a page shows is :func:`preview_figure`, the very PNG bytes a PNG download at the same
 dpi gives. Whoever may not see patient rows here (a collaborator) gets the collaborator-safe
-variant automatically: no per-patient figures, counts below 5 as "<5", no rows, no model file.
+variant automatically: no per-patient figures (SHAP summary and dependence, waterfall), counts
+below 5 as "<5", no rows, no model file; asking for a per-patient figure anyway is refused and
+audited. Dependence plots and waterfalls show feature values as the analysis table holds them.
 """
 
 from __future__ import annotations
@@ -12,21 +14,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
+import pandas as pd
 
 from permissions.actions import Action
 from pipelines import figures as fg
-from pipelines.errors import InputError
+from pipelines.errors import InputError, PermissionDenied
+from pipelines.evaluation import Contributions, in_input_units, ranked_features
 from pipelines.tables import TABLE_FORMATS
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
-from workbench.db.models import Project, RecipeVersion
-from workbench.services import audit, results
+from workbench.db.models import Project, RecipeVersion, Run
+from workbench.services import audit, results, training
+from workbench.services._access import authorize
 from workbench.services._paper import MIME, ExportFile, PackInput, build_pack
-from workbench.services._paper_figures import FIGURES, PATIENT_LEVEL_FIGURES, available_figures, make_figure
+from workbench.services._paper_figures import (
+    FIGURES,
+    PATIENT_LEVEL_FIGURES,
+    FigureDetail,
+    available_figures,
+    figure_stem,
+    make_figure,
+)
 from workbench.services._paper_tables import TABLES, available_tables, make_table, table_bytes
 
-__all__ = ["ExportFile", "ExportChoice", "MIME", "figure_name", "table_name", "pack_name", "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "figure_menu", "table_menu",
-           "preview_figure", "figure_file", "table_file", "paper_pack"]
+__all__ = ["ExportFile", "ExportChoice", "FigureDetail", "FigureChoices", "MIME", "figure_name", "table_name", "pack_name",
+           "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "figure_menu", "figure_choices", "table_menu", "preview_figure",
+           "figure_file", "table_file", "paper_pack"]
 
 
 @dataclass(frozen=True)
@@ -51,8 +64,17 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")[:60] or "export"
 
 
-def figure_name(run_id: int, figure: str, choice: ExportChoice, fmt: str) -> str:
-    return f"run{run_id}_{figure}_{choice.preset}_{choice.dpi}dpi_{choice.lang}.{fmt}"
+@dataclass(frozen=True)
+class FigureChoices:
+    """What the per-feature and per-patient figures can show: names and a count, no values."""
+
+    features: tuple[str, ...]  # by mean |SHAP|, most important first
+    patients: int  # patients in the evaluated part: the holdout when the run has one
+    part: str
+
+
+def figure_name(run_id: int, figure: str, choice: ExportChoice, fmt: str, detail: FigureDetail | None = None) -> str:
+    return f"run{run_id}_{figure_stem(figure, detail)}_{choice.preset}_{choice.dpi}dpi_{choice.lang}.{fmt}"
 
 
 def table_name(run_id: int, table: str, lang: str, fmt: str) -> str:
@@ -92,10 +114,36 @@ def _view(workbench: Workbench, actor, run_id: int, part: str) -> results.RunRes
     return results.run_results(workbench, actor, run_id, action=_PART[part], part=part)
 
 
-def _contributions(workbench: Workbench, actor, view: results.RunResults, model_id: int, options, safe: bool):
+def _contributions(workbench: Workbench, actor, view: results.RunResults, evaluation, options, safe: bool, *,
+                   in_units: bool = False) -> Contributions | None:
+    """Per-patient SHAP values of the evaluated part (never for a collaborator); ``in_units``: with
+    the feature values of the analysis table instead of the learner's scaled ones."""
     if safe:
         return None
-    return results.patient_contributions(workbench, actor, run_id=view.run_id, model_id=model_id, options=options)
+    found = results.patient_contributions(workbench, actor, run_id=view.run_id, model_id=evaluation.model_id,
+                                          options=options)
+    if found is None or not in_units:
+        return found
+    predictions = training.load_run_predictions(workbench, actor, view.run_id)
+    chosen = (predictions["model_id"] == evaluation.model_id) & (predictions["part"] == evaluation.main.part)
+    with session_scope(workbench.engine) as session:
+        run = session.get(Run, view.run_id)
+        session.expunge(run)
+    frame: pd.DataFrame | None = results.prepared_frame(workbench, run)
+    if frame is None:
+        return found
+    # the rows in the order the SHAP values were computed in; in_input_units checks that they agree
+    return in_input_units(found, frame.iloc[predictions.loc[chosen, "row"].to_numpy()])
+
+
+def _refuse_patient_level(workbench: Workbench, actor, project_id: int, figure: str) -> None:
+    """A per-patient figure for someone who may not see patients: the denial is audited, and the
+    message says why and what to choose instead."""
+    try:
+        authorize(workbench, actor, Action.RESULTS_VIEW_PREDICTIONS, project_id=project_id)
+    except PermissionDenied as denied:
+        raise InputError("export.patient_level_figure", figure=figure) from denied
+    raise InputError("export.patient_level_figure", figure=figure)  # restricted by the role table all the same
 
 
 def figure_menu(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
@@ -104,8 +152,20 @@ def figure_menu(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence
     view = _view(workbench, actor, run_id, "figures")
     safe = results.is_restricted(actor, view.project_id)
     evaluations = _evaluations(workbench, actor, view, model_ids, options)
-    has_shap = not safe and _contributions(workbench, actor, view, evaluations[0].model_id, options, safe) is not None
+    has_shap = not safe and _contributions(workbench, actor, view, evaluations[0], options, safe) is not None
     return available_figures(evaluations, safe=safe, has_contributions=has_shap)
+
+
+def figure_choices(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
+                   options: results.EvalOptions | None = None) -> FigureChoices | None:
+    """The features a dependence plot and the patients a waterfall can show (for someone who may
+    see patients); None when the model has no SHAP values."""
+    view = _view(workbench, actor, run_id, "figures")
+    evaluation = _evaluations(workbench, actor, view, model_ids, options)[0]
+    found = results.patient_contributions(workbench, actor, run_id=run_id, model_id=evaluation.model_id, options=options)
+    if found is None:
+        return None
+    return FigureChoices(ranked_features(found), int(found.values.shape[0]), evaluation.main.part)
 
 
 def table_menu(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
@@ -115,23 +175,25 @@ def table_menu(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[
 
 
 def _figure(workbench: Workbench, actor, *, run_id: int, figure: str, model_ids, choice: ExportChoice, options,
-            part: str = "figures"):
+            detail: FigureDetail | None = None, part: str = "figures"):
     choice.check()
     view = _view(workbench, actor, run_id, part)
     safe = results.is_restricted(actor, view.project_id)
     if safe and figure in PATIENT_LEVEL_FIGURES:
-        raise InputError("export.patient_level_figure", figure=figure)
+        _refuse_patient_level(workbench, actor, view.project_id, figure)
     evaluations = _evaluations(workbench, actor, view, model_ids, options, part)
-    contributions = _contributions(workbench, actor, view, evaluations[0].model_id, options, safe) \
-        if figure in PATIENT_LEVEL_FIGURES else None
+    contributions = _contributions(workbench, actor, view, evaluations[0], options, safe,
+                                   in_units=figure != "shap_summary") if figure in PATIENT_LEVEL_FIGURES else None
     return view, make_figure(figure, evaluations, summary=view.summary, preset=choice.preset, lang=choice.lang, safe=safe,
-                             contributions=contributions)
+                             contributions=contributions, detail=detail)
 
 
 def preview_figure(workbench: Workbench, actor, *, run_id: int, figure: str, model_ids: Sequence[int] | None = None,
-                   choice: ExportChoice = ExportChoice(), options: results.EvalOptions | None = None) -> bytes:
+                   choice: ExportChoice = ExportChoice(), options: results.EvalOptions | None = None,
+                   detail: FigureDetail | None = None) -> bytes:
     """The PNG the page shows: byte for byte what a PNG download at this dpi contains."""
-    _, fig = _figure(workbench, actor, run_id=run_id, figure=figure, model_ids=model_ids, choice=choice, options=options)
+    _, fig = _figure(workbench, actor, run_id=run_id, figure=figure, model_ids=model_ids, choice=choice, options=options,
+                     detail=detail)
     try:
         return fg.render(fig, fmt="png", dpi=choice.dpi)
     finally:
@@ -147,21 +209,24 @@ def _record(workbench: Workbench, actor, *, action: str, project_id: int, run_id
 
 def figure_file(workbench: Workbench, actor, *, run_id: int, figure: str, fmt: str,
                 model_ids: Sequence[int] | None = None, choice: ExportChoice = ExportChoice(),
-                options: results.EvalOptions | None = None) -> ExportFile:
-    """A figure file for download (audited as ``figures.download``)."""
+                options: results.EvalOptions | None = None, detail: FigureDetail | None = None) -> ExportFile:
+    """A figure file for download (audited as ``figures.download``, with the feature or the
+    position of the patient a per-patient figure shows)."""
     view = _view(workbench, actor, run_id, "figures")
     results.authorize_part(workbench, actor, Action.FIGURES_DOWNLOAD, view.project_id, "figures")
     if fmt not in fg.FORMATS:
         raise InputError("export.bad_option", option="format", value=fmt, allowed=", ".join(fg.FORMATS))
-    _, fig = _figure(workbench, actor, run_id=run_id, figure=figure, model_ids=model_ids, choice=choice, options=options)
+    _, fig = _figure(workbench, actor, run_id=run_id, figure=figure, model_ids=model_ids, choice=choice, options=options,
+                     detail=detail)
     try:
         data = fg.render(fig, fmt=fmt, dpi=choice.dpi)
     finally:
         plt.close(fig)
     _record(workbench, actor, action="figures.download", project_id=view.project_id, run_id=run_id,
             details={"figure": figure, "format": fmt, "dpi": choice.dpi, "preset": choice.preset, "lang": choice.lang,
-                     "models": list(model_ids or [view.reported_model_id])})
-    return ExportFile(figure_name(run_id, figure, choice, fmt), MIME[fmt], data)
+                     "models": list(model_ids or [view.reported_model_id]),
+                     **({k: v for k, v in vars(detail).items() if v is not None} if detail else {})})
+    return ExportFile(figure_name(run_id, figure, choice, fmt, detail), MIME[fmt], data)
 
 
 def table_file(workbench: Workbench, actor, *, run_id: int, table: str, fmt: str, model_ids: Sequence[int] | None = None,
@@ -206,7 +271,8 @@ def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[
         evaluations=evaluations, summary=view.summary, settings=view.settings, recipe=json.loads(recipe_json),
         params={r.model_id: r.params for r in view.rows}, title=project_name,
         source=f"{project_name} · run {view.run_id}", safe=safe, preset=choice.preset, dpi=choice.dpi, lang=choice.lang,
-        formats=tuple(formats), contributions=_contributions(workbench, actor, view, ids[0], options, safe),
+        formats=tuple(formats), contributions=_contributions(workbench, actor, view, evaluations[0], options, safe,
+                                                             in_units=True),
         recipe_version=recipe_number,
     )
     data = build_pack(pack)

@@ -28,6 +28,8 @@ from pipelines.evaluation import (
     calibration_curve,
     decision_curve,
     feature_contributions,
+    in_input_units,
+    multiclass_curves,
     permutation_importance,
     pr_curve,
     roc_curve,
@@ -45,6 +47,8 @@ from pipelines.figures import (
     figure_style,
     forest_figure,
     importance_figure,
+    multiclass_pr_figure,
+    multiclass_roc_figure,
     pr_figure,
     render,
     roc_figure,
@@ -59,7 +63,18 @@ B = 40  # resamples: enough to draw bands, cheap enough for a test
 
 
 @pytest.fixture(scope="module")
-def builders(hf, heart_failure) -> dict[str, Callable]:
+def cleveland_curves(datasets_dir):
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    frame = pd.read_csv(datasets_dir / "heart_cleveland.csv").dropna()
+    y = frame["num"].to_numpy()
+    prob = cross_val_predict(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), frame.drop(columns="num"),
+                             y, cv=StratifiedKFold(3, shuffle=True, random_state=0), method="predict_proba")
+    return multiclass_curves(y, prob, classes=[0, 1, 2, 3, 4], n_resamples=B)
+
+
+@pytest.fixture(scope="module")
+def builders(hf, heart_failure, cleveland_curves) -> dict[str, Callable]:
     y = hf.y
     names = ("Logistic regression", "Gradient boosting")
     preds = (hf.p_lr, hf.p_hgb)
@@ -71,6 +86,8 @@ def builders(hf, heart_failure) -> dict[str, Callable]:
     thresholds = threshold_curve(y, hf.p_lr)
     booster = xgboost.XGBClassifier(n_estimators=30, max_depth=3, n_jobs=1, random_state=0).fit(hf.X, y)
     contrib = feature_contributions(booster, hf.X)
+    scaled = make_pipeline(StandardScaler(), xgboost.XGBClassifier(n_estimators=30, max_depth=3, n_jobs=1, random_state=0))
+    in_units = in_input_units(feature_contributions(scaled.fit(hf.X, y), hf.X), hf.X)
     linear = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(hf.X, y)
     importance = permutation_importance(linear, hf.X, y, n_repeats=3)
     groups = pd.DataFrame({"Sex": np.where(heart_failure["sex"] == 1, "Male", "Female"),
@@ -86,7 +103,11 @@ def builders(hf, heart_failure) -> dict[str, Callable]:
         "threshold": lambda st: threshold_figure(thresholds, style=st, chosen=metrics.threshold.value),
         "shap_summary": lambda st: shap_summary_figure(contrib, style=st),
         "shap_dependence": lambda st: shap_dependence_figure(contrib, "ejection_fraction", style=st),
-        "waterfall": lambda st: waterfall_figure(contrib, 0, style=st),
+        "shap_dependence_coloured": lambda st: shap_dependence_figure(in_units, "sex", colour_by="serum_creatinine",
+                                                                      style=st),
+        "waterfall": lambda st: waterfall_figure(in_units, 0, style=st, title=st.text("figures.multiclass.macro")),
+        "multiclass_roc": lambda st: multiclass_roc_figure(cleveland_curves, style=st, outcome="num"),
+        "multiclass_pr": lambda st: multiclass_pr_figure(cleveland_curves, style=st, outcome="num"),
         "importance_permutation": lambda st: importance_figure(importance, style=st),
         "importance_shap": lambda st: importance_figure(contrib, style=st),
         "forest": lambda st: forest_figure(subgroups, style=st),
@@ -95,7 +116,7 @@ def builders(hf, heart_failure) -> dict[str, Callable]:
 
 
 FIGURES = ("roc", "pr", "calibration", "decision_curve", "confusion", "threshold", "shap_summary", "shap_dependence",
-           "waterfall", "importance_permutation", "importance_shap", "forest", "cohort_flow")
+           "shap_dependence_coloured", "waterfall", "multiclass_roc", "multiclass_pr", "importance_permutation", "importance_shap", "forest", "cohort_flow")
 
 
 def _pdf_fonts_embedded(data: bytes) -> list[str]:
@@ -165,7 +186,7 @@ def test_every_figure_in_korean_double_column(builders, name):
         check_file(data, fmt, 300, 183.0)
         if fmt == "pdf":
             fonts = _pdf_fonts_embedded(data)
-            if name not in ("shap_dependence",):  # its labels are feature names and numbers only
+            if not name.startswith("shap_dependence"):  # its labels are feature names and numbers only
                 assert any("NanumGothic" in f for f in fonts), fonts
 
 
@@ -229,3 +250,22 @@ def test_labels_come_from_the_catalogue_or_the_caller(builders):
 def test_dpis_and_formats_offered():
     assert DPIS == (300, 600)
     assert set(FORMATS) == {"pdf", "svg", "eps", "tiff", "png"}
+
+
+def test_multiclass_figures_show_every_class_and_the_macro_average(builders, cleveland_curves):
+    for name, metric in (("multiclass_roc", "auroc"), ("multiclass_pr", "auprc")):
+        figure = builders[name](figure_style("single", "en"))
+        labels = [t.get_text() for t in figure.legends[0].get_texts()] if figure.legends else \
+            [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+        assert [label.split("  ")[0] for label in labels] == [f"num = {c}" for c in range(5)] + ["Macro average"]
+        macro = getattr(cleveland_curves.macro_roc if metric == "auroc" else cleveland_curves.macro_pr, metric)
+        assert labels[-1].endswith(f"{macro.value:.2f} ({macro.lower:.2f}\u2013{macro.upper:.2f})")
+
+
+def test_dependence_colour_bar_names_the_interacting_feature(builders):
+    figure = builders["shap_dependence_coloured"](figure_style("single", "en"))
+    plot, bar = figure.axes
+    assert plot.get_xlabel() == "sex" and bar.get_ylabel() == "serum_creatinine"
+    # serum creatinine in mg/dL as the table holds it (0.5-9.4), not the learner's z-scores
+    low, high = bar.get_ylim()
+    assert 0.5 <= low < 1.2 and 2.0 < high <= 9.4
