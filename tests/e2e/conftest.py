@@ -40,8 +40,9 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path, log: Path) -> None:
+    def __init__(self, data_dir: Path, log: Path, *, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
+        self.env = dict(env or {})
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
@@ -49,7 +50,7 @@ class Server:
 
     def start(self, *, timeout: float = 120) -> Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
-        env.update(WORKBENCH_DATA_DIR=str(self.data_dir), WORKBENCH_ADMIN_PASSWORD=ADMIN_PASSWORD)
+        env.update(WORKBENCH_DATA_DIR=str(self.data_dir), WORKBENCH_ADMIN_PASSWORD=ADMIN_PASSWORD, **self.env)
         handle = open(self.log, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", "--port", str(self.port)],
                                         env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)

@@ -6,11 +6,20 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import Server, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 60_000
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The served app with a 20 s limit per training run (the setting a shared server would use), so
+    the recommended 60 s budget is lowered and the page says why; keeps the journey short."""
+    srv = Server(tmp_path / "data", tmp_path / "server.log", env={"WORKBENCH_MAX_TRAINING_SECONDS": "20"}).start()
+    yield srv
+    srv.stop()
 
 
 def nav(page, name: str):
@@ -51,6 +60,7 @@ def test_physician_trains_with_recommended_settings_closes_the_tab_and_finds_the
     page.get_by_role("heading", name="Recommended settings").wait_for()
     page.get_by_text("Similar to heart_failure").first.wait_for()
     page.get_by_text("No usable GPU was found on this machine").first.wait_for()
+    page.get_by_text("This server limits a training run to 20 s").first.wait_for()
     shot(page, "07-train-recommended")
 
     page.get_by_role("button", name="Start training with the recommended settings").click()

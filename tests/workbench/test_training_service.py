@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from pipelines.automl import SearchSettings
-from pipelines.errors import PermissionDenied, TrainingError
+from pipelines.errors import InputError, PermissionDenied, TrainingError
 from pipelines.recipe import DropColumns, suggest_recipe
 from workbench.db.engine import session_scope
 from workbench.db.models import AuditEvent, Job, ModelRow, Run
@@ -128,6 +128,19 @@ def test_recommended_settings_say_why(workbench, owner, approved):
     assert all({"name", "n", "prevalence"} <= set(p) for p in similar)
     assert settings.enqueue == enqueue and len(enqueue) >= 1
     assert settings.device == workbench.settings.compute
+
+
+def test_the_server_limit_lowers_the_recommended_budget_and_refuses_a_larger_one(workbench, owner, approved, inline):
+    settings, reasons, _ = training.recommended_settings(workbench, owner, recipe_version_id=approved)
+    assert settings.time_budget_s == 60.0 and "training.recommend_budget_capped" not in [r.key for r in reasons]
+    workbench.settings = workbench.settings.replace(max_training_seconds=20)
+    settings, reasons, _ = training.recommended_settings(workbench, owner, recipe_version_id=approved)
+    assert settings.time_budget_s == 20.0
+    assert [r.params for r in reasons if r.key == "training.recommend_budget_capped"] == [{"limit": 20, "seconds": 60}]
+    with pytest.raises(InputError) as caught:
+        _train(workbench, owner, approved, settings=dataclasses.replace(settings, time_budget_s=45.0))
+    assert caught.value.key == "train.budget_over_limit" and caught.value.params == {"seconds": 45, "limit": 20}
+    assert inline.submitted == []
 
 
 def test_a_clinician_trains_only_with_recommended_settings(workbench, member, approved, inline):

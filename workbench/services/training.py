@@ -184,7 +184,13 @@ def _recommend(workbench: Workbench, recipe: Recipe, prepared: Prepared) -> Reco
     rec = recommend(meta, past_runs=_past_runs(workbench))
     device = resolve_device(workbench.settings.compute)
     settings = dataclasses.replace(rec.settings, device=workbench.settings.compute)
-    return Recommended(settings=settings, reasons=rec.reasons, enqueue=rec.enqueue, device_notices=device.notices,
+    reasons = rec.reasons
+    limit = workbench.settings.max_training_seconds
+    if settings.time_budget_s is not None and settings.time_budget_s > limit:
+        reasons = (*reasons, Notice("training.recommend_budget_capped",
+                                    {"limit": limit, "seconds": int(settings.time_budget_s)}))
+        settings = dataclasses.replace(settings, time_budget_s=float(limit))
+    return Recommended(settings=settings, reasons=reasons, enqueue=rec.enqueue, device_notices=device.notices,
                        meta=meta, n_folds=recipe.split.n_folds)
 
 
@@ -243,6 +249,9 @@ def start_training(workbench: Workbench, actor: Actor, *, recipe_version_id: int
         chosen = dataclasses.replace(chosen, overrides=_merge_overrides(chosen.overrides, parsed))
     if n_folds is not None and (isinstance(n_folds, bool) or not isinstance(n_folds, int) or not 2 <= n_folds <= 20):
         raise InputError("train.bad_folds", value=n_folds)
+    limit = workbench.settings.max_training_seconds
+    if chosen.time_budget_s is not None and chosen.time_budget_s > limit:
+        raise InputError("train.budget_over_limit", seconds=int(chosen.time_budget_s), limit=limit)
     folds = n_folds or approved.recipe.split.n_folds
     for action in _needed_actions(chosen, recommended.settings, n_folds_changed=folds != approved.recipe.split.n_folds):
         authorize(workbench, actor, action, project_id=project_id)
