@@ -21,6 +21,7 @@ from workbench.db.engine import read_all, session_scope
 from workbench.db.models import DatasetVersion, Project, RecipeApproval, RecipeVersion, User
 from workbench.services import audit
 from workbench.services._access import authorize
+from workbench.services._versions import next_version
 
 __all__ = [
     "ApprovedRecipe",
@@ -63,6 +64,8 @@ def save_version(
         dataset = session.get(DatasetVersion, dataset_version_id)
         if dataset is None or dataset.project_id != project_id:
             raise NotFound("datasets.not_found", version_id=dataset_version_id)
+        # Taken first: holds the project's lock (PostgreSQL), so two editors of one parent see each other.
+        version = next_version(session, RecipeVersion, project_id)
         if parent_id is not None:
             parent = session.get(RecipeVersion, parent_id)
             if parent is None or parent.project_id != project_id:
@@ -73,7 +76,6 @@ def save_version(
                 raise Conflict("recipes.edited_meanwhile", version=parent.version)
         types = (dataset.profile or {}).get("types", {})
         recipe.validate(types)
-        version = (session.scalar(select(func.max(RecipeVersion.version)).where(RecipeVersion.project_id == project_id)) or 0) + 1
         row = RecipeVersion(project_id=project_id, dataset_version_id=dataset_version_id, version=version,
                             parent_id=parent_id, recipe_json=recipe.to_json(), content_sha256=recipe.content_hash(),
                             author_id=actor.user_id)
