@@ -107,13 +107,15 @@ def report_folder(*, model_dir: Path, out: Path, preset: str = "single", dpi: in
     report(f"{source.name}: {len(prepared.frame)} rows; holdout {len(plan.test_index)}; evaluating {label} ...")
     evaluation = evaluate_model(model_id=1, label=label, predictions=frame, summary=pack_summary, options=options,
                                 prepared_frame=prepared.frame, model=loaded.model)
+    from pipelines.evaluation import in_input_units
     from workbench.services._evaluate import contributions_for
 
+    contributions = contributions_for(loaded.model, X_test)  # feature values shown as the table holds them
     pack = PackInput(
         evaluations=(evaluation,), summary=pack_summary, settings=summary.get("settings", {}), recipe=recipe.to_dict(),
         params={1: final.get("params", {})}, title=f"{source.name}: {prepared.target}", source=str(model_dir),
         preset=preset, dpi=dpi, lang=lang,
-        contributions=contributions_for(loaded.model, X_test),
+        contributions=in_input_units(contributions, X_test) if contributions is not None else None,
     )
     data_bytes = build_pack(pack, on_file=lambda name: report(f"  figure {name}"))
     out.parent.mkdir(parents=True, exist_ok=True)
