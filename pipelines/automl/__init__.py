@@ -16,6 +16,7 @@ from pipelines.automl.meta import MetaFeatures, meta_features
 from pipelines.automl.metrics import METRICS, default_metric
 from pipelines.automl.search import (
     FinalModelInfo,
+    FittedModel,
     LeaderboardRow,
     SearchProgress,
     SearchResult,
@@ -34,6 +35,7 @@ __all__ = [
     "METRICS",
     "DeviceChoice",
     "FinalModelInfo",
+    "FittedModel",
     "LeaderboardRow",
     "MetaFeatures",
     "Notice",

@@ -3,40 +3,42 @@
 The format is a contract with the results dashboard and the paper pack: one ``Run`` row, one
 ``ModelRow`` per leaderboard model (rank 1 is the final model chosen by validation), a ZIP of each
 model's ``persist.save_model`` directory and one Parquet file of out-of-fold and holdout
-predictions for every stored model. The search returns only the final model and its predictions,
-so every other leaderboard model (the best configuration of each family) is refitted here with
-the same folds, preprocessor and seed: deterministic learners make its out-of-fold predictions the
-ones the search scored.
+predictions for every stored model. The search hands back every leaderboard model (the final
+one and the best configuration of each family) fitted on the whole training part, with the
+out-of-fold predictions it scored and its holdout predictions, so nothing is refitted here.
 """
 
 from __future__ import annotations
 
 import io
 import tempfile
-import warnings
 import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from sklearn.pipeline import Pipeline
-from threadpoolctl import threadpool_limits
 
 from pipelines.automl import SearchResult
-from pipelines.automl.metrics import get_metric
-from pipelines.automl.models import BuildContext, fit_estimator, get_family
 from pipelines.automl.persist import LoadedModel, load_model, save_model
-from pipelines.automl.wrappers import ToMatrix, predict_matrix
 from pipelines.errors import TrainingError
 from workbench.artifacts import ArtifactStore
 
-__all__ = ["StoredModel", "leaderboard_models", "model_zip", "load_model_zip", "predictions_frame",
-           "predictions_parquet", "library_versions", "plain"]
+__all__ = [
+    "StoredModel",
+    "leaderboard_models",
+    "library_versions",
+    "load_model_zip",
+    "model_zip",
+    "plain",
+    "predictions_frame",
+    "predictions_parquet",
+]
 
 _LIBRARIES = ("scikit-learn", "xgboost", "lightgbm", "optuna", "skops", "numpy", "pandas", "pyarrow")
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed, so the same model directory gives the same ZIP digest
@@ -86,126 +88,22 @@ def library_versions() -> dict[str, str]:
     return out
 
 
-def leaderboard_models(*, result: SearchResult, X: pd.DataFrame, y: pd.Series,
-                       make_preprocessor: Callable[[], Any], folds: tuple[tuple[np.ndarray, np.ndarray], ...],
-                       should_stop: Callable[[], bool] | None = None) -> list[StoredModel]:
-    """The final model first, then the best model of every other family, in leaderboard order."""
-    metric = get_metric(result.metric, result.task)
-    final_row = next(r for r in result.leaderboard if r.selected)
-    final = StoredModel(
-        name=final_row.name, family=final_row.family, params=plain(final_row.params), cv_mean=final_row.cv_mean,
-        cv_sd=final_row.cv_sd, test_score=result.final.test_score, oof_score=result.final.oof_score,
-        device=final_row.device, fit_seconds=final_row.fit_seconds, trial_number=final_row.trial_number, final=True,
-        calibration=result.final.calibration, model=result.model, oof=result.oof_predictions,
-        test=result.test_predictions,
-    )
-    others = [r for r in result.leaderboard if not r.selected and r.family != "ensemble"]
-    if not others:
-        return [final]
-    refit = _Refitter(result=result, X=X, y=y, make_preprocessor=make_preprocessor, folds=folds,
-                      should_stop=should_stop)
-    out = [final]
-    for row in others:
-        model, oof, test = refit.model_for(row.family, row.params, row.device)
-        covered = ~np.isnan(oof if oof.ndim == 1 else oof[:, 0])
-        test_score = _score(metric, result.y_test, test)
+def leaderboard_models(*, result: SearchResult) -> list[StoredModel]:
+    """The final model first, then the best model of every other family, in leaderboard order:
+    the models the search fitted, with the predictions it scored them by (nothing is refitted)."""
+    rows = {r.name: r for r in result.leaderboard}
+    out = []
+    for fitted in result.fitted():
+        row = rows.get(fitted.name)
         out.append(StoredModel(
-            name=row.name, family=row.family, params=plain(row.params), cv_mean=row.cv_mean, cv_sd=row.cv_sd,
-            test_score=test_score, oof_score=_score(metric, result.y_train[covered], oof[covered]),
-            device=row.device, fit_seconds=row.fit_seconds, trial_number=row.trial_number, final=False,
-            calibration="none" if result.task != "regression" else "not applicable", model=model, oof=oof, test=test,
+            name=fitted.name, family=fitted.family, params=plain(row.params) if row else {},
+            cv_mean=row.cv_mean if row else float(fitted.oof_score), cv_sd=row.cv_sd if row else 0.0,
+            test_score=fitted.test_score, oof_score=fitted.oof_score, device=row.device if row else result.device,
+            fit_seconds=row.fit_seconds if row else 0.0, trial_number=row.trial_number if row else None,
+            final=fitted.final, calibration=fitted.calibration, model=fitted.model, oof=fitted.oof_predictions,
+            test=fitted.test_predictions,
         ))
     return out
-
-
-def _score(metric: Any, y: np.ndarray, pred: np.ndarray) -> float | None:
-    if len(y) == 0:
-        return None
-    try:
-        return float(metric.value(y, pred))
-    except ValueError:  # one class only in this part: no AUROC
-        return None
-
-
-class _Refitter:
-    """Fits one family's configuration per fold (out-of-fold predictions) and on the whole
-    training part (the stored model), exactly as the search did: preprocessor inside the fold."""
-
-    def __init__(self, *, result: SearchResult, X: pd.DataFrame, y: pd.Series, make_preprocessor: Callable[[], Any],
-                 folds: tuple[tuple[np.ndarray, np.ndarray], ...], should_stop: Callable[[], bool] | None) -> None:
-        self.result = result
-        self.task = result.task
-        self.n_classes = len(result.classes)
-        self.make_preprocessor = make_preprocessor
-        self.should_stop = should_stop
-        self.X_train = X.iloc[result.train_index]
-        self.y_raw = y.iloc[result.train_index]
-        self.X_test = X.iloc[result.test_index]
-        self.folds = folds
-        self._fold_matrices: list[tuple[np.ndarray, np.ndarray]] | None = None
-        self._full: tuple[Any, np.ndarray, np.ndarray | None] | None = None
-
-    def _context(self, family: str, device: str, n_features: int) -> BuildContext:
-        y = self.result.y_train
-        counts = tuple(int(np.sum(y == k)) for k in range(self.n_classes)) if self.task != "regression" else ()
-        return BuildContext(task=self.task, n_classes=self.n_classes, seed=self.result.settings.seed,
-                            device=device if family == "xgboost" else "cpu", class_counts=counts,
-                            n_rows=len(self.result.train_index), n_features=n_features, should_stop=self.should_stop)
-
-    def _matrices(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        if self._fold_matrices is None:
-            out = []
-            for tr, va in self.folds:
-                prep = self.make_preprocessor()
-                Xtr = ToMatrix().transform(prep.fit_transform(self.X_train.iloc[tr], self.y_raw.iloc[tr]))
-                Xva = ToMatrix().transform(prep.transform(self.X_train.iloc[va]))
-                out.append((Xtr, Xva))
-            self._fold_matrices = out
-        return self._fold_matrices
-
-    def _full_matrices(self) -> tuple[Any, np.ndarray, np.ndarray | None]:
-        if self._full is None:
-            prep = self.make_preprocessor()
-            X_full = ToMatrix().transform(prep.fit_transform(self.X_train, self.y_raw))
-            X_test = ToMatrix().transform(prep.transform(self.X_test)) if len(self.X_test) else None
-            self._full = (prep, X_full, X_test)
-        return self._full
-
-    def _fit(self, family: str, params: dict[str, Any], device: str, X: np.ndarray, y: np.ndarray) -> Any:
-        module = get_family(family)
-        ctx = self._context(family, device, X.shape[1])
-        estimator = module.build(dict(params), ctx)
-        with warnings.catch_warnings(), threadpool_limits(limits=1):
-            warnings.simplefilter("ignore")
-            fit_estimator(module, estimator, X, y, ctx=ctx, metric=self.result.metric)
-        return estimator
-
-    def _predict(self, estimator: Any, X: np.ndarray) -> np.ndarray:
-        pred = predict_matrix(estimator, X, self.task)
-        if self.task == "regression":
-            return pred
-        seen = np.asarray(getattr(estimator, "classes_", np.arange(pred.shape[1])), dtype=int)
-        if pred.shape[1] == self.n_classes and np.array_equal(seen, np.arange(self.n_classes)):
-            return pred
-        full = np.zeros((pred.shape[0], self.n_classes))
-        full[:, seen] = pred
-        return full
-
-    def model_for(self, family: str, params: dict[str, Any], device: str) -> tuple[Pipeline, np.ndarray, np.ndarray]:
-        y = self.result.y_train
-        n = len(self.result.train_index)
-        oof = np.full((n,) if self.task == "regression" else (n, self.n_classes), np.nan)
-        for (tr, va), (Xtr, Xva) in zip(self.folds, self._matrices()):
-            estimator = self._fit(family, params, device, Xtr, y[tr])
-            oof[va] = self._predict(estimator, Xva)
-        prep, X_full, X_test = self._full_matrices()
-        estimator = self._fit(family, params, device, X_full, y)
-        if X_test is None:
-            test = np.empty((0,) if self.task == "regression" else (0, self.n_classes))
-        else:
-            test = self._predict(estimator, X_test)
-        model = Pipeline([("preprocess", prep), ("to_matrix", ToMatrix()), ("model", estimator)])
-        return model, oof, test
 
 
 def model_zip(model: Pipeline, *, task: str, classes: tuple[Any, ...], extra: dict[str, Any]) -> bytes:

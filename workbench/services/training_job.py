@@ -150,8 +150,7 @@ def run_training_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                         positive_label=prepared.positive_label)
     live.notices = [*notices, *[n.to_dict() for n in result.notices if n.to_dict() not in notices]]
     ctx.progress(_SEARCH_SHARE, "storing the models")
-    models = leaderboard_models(result=result, X=prepared.X, y=prepared.y, make_preprocessor=make_preprocessor,
-                                folds=plan.folds, should_stop=lambda: ctx.cancel_requested)
+    models = leaderboard_models(result=result)
     ctx.check_cancel()
     run_id = store_run(workbench, job_id=ctx.job_id, approved=approved, prepared=prepared, result=result,
                        models=models, folds=plan.folds, notices=live.notices, user_id=params["user_id"],

@@ -35,6 +35,9 @@ def test_same_inputs_and_seed_give_the_same_leaderboard(heart_failure):
     second = _run(heart_failure)
     assert _fingerprint(first) == _fingerprint(second)
     assert np.array_equal(first.test_predictions, second.test_predictions)
+    for a, b in zip(first.models, second.models, strict=True):  # every stored model, not only the final one
+        assert a.name == b.name and np.array_equal(a.test_predictions, b.test_predictions)
+        assert np.array_equal(a.oof_predictions, b.oof_predictions, equal_nan=True)
     other_seed = _run(heart_failure, replace(FAST, seed=4))
     assert _fingerprint(other_seed)[0] != _fingerprint(first)[0]
 

@@ -1,0 +1,182 @@
+"""The budget clock and the scheduler: which family gets the next trial, and when to stop.
+
+A time budget covers the whole run, the end included: preprocessing on the whole training part,
+refitting every family's best configuration (each one is a leaderboard model the run stores) and
+the likely ensemble members, ensemble selection and calibration. Every cost the end will pay is
+estimated from times measured in this run, and kept in reserve while trials are scheduled:
+
+* the final preprocessing from the mean seconds of fitting it inside a fold, scaled to the whole
+  training part (``k / (k - 1)`` times the rows of a fold's training part);
+* a refit from the trial's own seconds per fold, scaled the same way;
+* ensemble selection from the measured seconds of one pooled out-of-fold score.
+
+A trial starts only when its expected seconds fit in what is left after the reserve. A family not
+tried yet is expected to cost what the slowest family tried so far costs, times a rough prior of
+how the two compare (defaults on clinical tables: forests and scikit-learn's histogram boosting
+are several times slower than a penalised regression); once it has run, its own times are used.
+Boosted fits poll the clock between rounds and stop at the trial's deadline; other fits are cut
+between folds. The first trial of a run always finishes: a run must end with a model.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from pipelines.automl.settings import SearchSettings
+from pipelines.errors import JobCancelled
+
+if TYPE_CHECKING:
+    from pipelines.automl._trial import Done
+
+__all__ = [
+    "ENSEMBLE_POOL",
+    "ENSEMBLE_ROUNDS",
+    "Clock",
+    "OutOfTime",
+    "family_bests",
+    "initial_queue",
+    "next_family",
+    "refit_seconds",
+    "reserve_seconds",
+]
+
+ENSEMBLE_POOL = 20  # trials the greedy ensemble chooses from (the best by out-of-fold score)
+ENSEMBLE_ROUNDS = 25
+_LIKELY_MEMBERS = 3  # besides each family's best, the best trials kept in reserve as ensemble members
+_MARGIN = 1.15  # refits and the final preprocessing run on more rows than the folds measured; be generous
+# Seconds per fold of each family's default configuration, relative to each other (measured on
+# the heart failure and readmission tables); only used before a family has run in this search.
+_RELATIVE_COST = {"linear": 1.0, "lightgbm": 1.0, "xgboost": 2.0, "hist_gb": 6.0, "forest": 15.0}
+
+
+class OutOfTime(Exception):
+    """Raised inside a trial (between folds, or from a boosted fit's callback) past its deadline."""
+
+
+@dataclass
+class Clock:
+    start: float
+    budget: float | None
+    stop: Callable[[], bool] | None
+    deadline: float | None = None  # the running trial's, on the perf_counter clock
+    prep_seconds: float = 0.0  # mean seconds to fit the preprocessor in a fold (measured)
+    n_folds: int = 1
+    score_times: list[float] = field(default_factory=list)  # seconds of each pooled out-of-fold score
+    end: dict[str, float] = field(default_factory=dict)  # measured seconds of the end, by step
+
+    @property
+    def score_seconds(self) -> float:
+        """Typical seconds of one pooled out-of-fold score (ensemble selection computes hundreds)."""
+        return float(np.median(self.score_times)) if self.score_times else 0.0
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def left(self) -> float:
+        return math.inf if self.budget is None else self.budget - self.elapsed()
+
+    def poll(self) -> None:
+        if self.stop is not None and self.stop():
+            raise JobCancelled("training.cancelled")
+
+    def fit_should_stop(self) -> bool:
+        """The ``should_stop`` a fit polls: True asks for a cancel; past the trial's deadline the
+        fit is cut (:class:`OutOfTime`)."""
+        if self.stop is not None and self.stop():
+            return True
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise OutOfTime()
+        return False
+
+    def scale(self) -> float:
+        """Rows of the whole training part over rows of a fold's training part, with a margin."""
+        return _MARGIN * self.n_folds / max(1, self.n_folds - 1)
+
+
+def refit_seconds(done: Done, clock: Clock) -> float:
+    return done.fold_seconds * clock.scale()
+
+
+def family_bests(ranked: list[Done]) -> dict[str, Done]:
+    """Each family's best trial, from trials ranked best first."""
+    out: dict[str, Done] = {}
+    for d in ranked:
+        out.setdefault(d.record.family, d)
+    return out
+
+
+def reserve_seconds(done: list[Done], clock: Clock, settings: SearchSettings) -> float:
+    """Seconds the end of the run will need if the search stopped now."""
+    if not done:
+        return 0.0
+    ranked = sorted(done, key=lambda d: (-d.score, d.record.number))
+    kept = {d.record.number: d for d in [*family_bests(ranked).values(), *ranked[:_LIKELY_MEMBERS]]}
+    seconds = clock.prep_seconds * clock.scale() + sum(refit_seconds(d, clock) for d in kept.values())
+    if settings.ensemble and len(done) > 1:
+        seconds += ENSEMBLE_ROUNDS * min(len(done), ENSEMBLE_POOL) * clock.score_seconds
+    if settings.calibration:
+        seconds += 4 * (clock.n_folds + 1) * clock.score_seconds
+    return seconds + 0.5
+
+
+def expected_seconds(family: str, trial_seconds: dict[str, list[float]]) -> float:
+    own = trial_seconds.get(family) or []
+    if own:
+        return float(np.median(own))
+    guesses = [float(np.median(v)) * _RELATIVE_COST.get(family, 1.0) / _RELATIVE_COST.get(f, 1.0)
+               for f, v in trial_seconds.items() if v]
+    return max(guesses) if guesses else 0.0
+
+
+def initial_queue(families: list[str], waiting: dict[str, int]) -> list[str]:
+    """Every family's default first (cheap, interpretable first), then the recommended ones."""
+    queue = list(families)
+    for name in families:
+        queue.extend([name] * (waiting[name] - 1))
+    return queue
+
+
+def next_family(queue: list[str], families: list[str], done: list[Done], trial_seconds: dict[str, list[float]],
+                clock: Clock, settings: SearchSettings) -> str | None:
+    """The family of the next trial, or None when no trial fits in what the budget leaves."""
+    reserve = reserve_seconds(done, clock, settings)
+    have_best = {d.record.family for d in done}
+
+    def fits(name: str) -> bool:
+        if not done:
+            return True
+        cost = expected_seconds(name, trial_seconds)
+        if name not in have_best:  # its best will be refitted too
+            cost *= 1 + clock.scale() / clock.n_folds
+        return clock.left() - reserve >= cost
+
+    while queue:
+        name = queue.pop(0)
+        if fits(name):
+            return name
+    if not done:
+        return None
+    best: dict[str, float] = {}
+    for d in done:
+        best[d.record.family] = max(best.get(d.record.family, -math.inf), d.score)
+    tried = sum(len(v) for v in trial_seconds.values())
+    spread = (max(best.values()) - min(best.values())) if len(best) > 1 else 0.0
+    c = 0.5 * spread + 1e-3 * (abs(max(best.values())) + 1e-3)
+    ranked = []
+    for name in families:
+        n = len(trial_seconds[name])
+        if name not in best:  # only failures or prunes so far: give it one more chance late
+            value = -math.inf if n >= 3 else min(best.values())
+        else:
+            value = best[name] + c * math.sqrt(math.log(tried + 1) / n)
+        ranked.append((value, -families.index(name), name))
+    for value, _, name in sorted(ranked, reverse=True):
+        if value > -math.inf and fits(name):
+            return name
+    return None
