@@ -67,7 +67,7 @@ def _progress(ctx: PageContext, view: results.RunResults, first: evaluation_job.
         live = status.live
         step = str(live.get("step", "start"))
         part, _, what = step.rpartition(":")
-        text = ctx.t("results.evaluation_progress", done=live.get("models_done", 0),
+        text = ctx.t("results.evaluation_progress", number=int(live.get("models_done", 0)) + 1,
                      total=live.get("models_total", len(status.pending)),
                      model=view.label(int(live["model_id"])) if live.get("model_id") else "",
                      step=ctx.t(_k("results.eval_step.", what if what in _STEPS else "start"))

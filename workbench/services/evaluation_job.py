@@ -22,18 +22,16 @@ from permissions.policy import Actor
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
 from workbench.db.models import Job, ModelRow, Run
-from workbench.jobs import JobContext, create_job
+from workbench.jobs import JobContext
 from workbench.services import audit, results
 from workbench.services._access import load_actor
 from workbench.services._evaluate import EvalOptions, ModelEvaluation
+from workbench.services._evaluation_store import ACTIVE, JOB_KIND, evaluation_jobs
 
 __all__ = ["JOB_KIND", "EvaluationStatus", "evaluation_status", "request_evaluation", "evaluate_after_training",
            "run_evaluation_job"]
 
-JOB_KIND = "evaluate"
-_ACTIVE = ("queued", "running")
 _LIVE_WRITE_SECONDS = 0.5
-_RECENT_JOBS = 200  # of the project, searched for one computing the same evaluation
 
 
 @dataclass(frozen=True)
@@ -53,20 +51,12 @@ class EvaluationStatus:
 
     @property
     def running(self) -> bool:
-        return self.state in _ACTIVE
+        return self.state in ACTIVE
 
 
 def _model_ids(workbench: Workbench, run_id: int) -> list[int]:
     with session_scope(workbench.engine) as session:
         return list(session.scalars(select(ModelRow.id).where(ModelRow.run_id == run_id).order_by(ModelRow.rank)))
-
-
-def _jobs_for(session: Any, project_id: int, run_id: int, digest: str) -> list[Job]:
-    """This run's evaluate jobs for these options, newest first."""
-    query = (select(Job).where(Job.project_id == project_id, Job.kind == JOB_KIND)
-             .order_by(Job.id.desc()).limit(_RECENT_JOBS))
-    return [j for j in session.scalars(query)
-            if j.params.get("run_id") == run_id and j.params.get("options_sha256") == digest]
 
 
 def evaluation_status(workbench: Workbench, actor: Actor, *, run_id: int, options: EvalOptions,
@@ -78,8 +68,8 @@ def evaluation_status(workbench: Workbench, actor: Actor, *, run_id: int, option
     pending = tuple(m for m in wanted if m not in stored)
     with session_scope(workbench.engine) as session:
         run = session.get(Run, run_id)
-        jobs = _jobs_for(session, run.project_id, run_id, results.options_digest(options))
-        active = [j for j in jobs if j.state in _ACTIVE and set(pending) & set(j.params.get("model_ids", []))]
+        jobs = evaluation_jobs(session, run.project_id, run_id, results.options_digest(options))
+        active = [j for j in jobs if j.state in ACTIVE and set(pending) & set(j.params.get("model_ids", []))]
         job = active[0] if active else (jobs[0] if jobs and pending else None)
         if job is None:
             return EvaluationStatus(run_id=run_id, options=options, evaluations=stored, pending=pending)
@@ -124,13 +114,13 @@ def _enqueue(workbench: Workbench, *, run_id: int, model_ids: list[int], options
         # second finds the first one's job (SQLite takes the write lock at BEGIN already)
         run = session.get(Run, run_id, with_for_update=True)
         covered: set[int] = set()
-        for job in _jobs_for(session, run.project_id, run_id, digest):
-            if job.state in _ACTIVE:
+        for job in evaluation_jobs(session, run.project_id, run_id, digest):
+            if job.state in ACTIVE:
                 covered |= set(job.params.get("model_ids", []))
         todo = [m for m in model_ids if m not in covered]
         if not todo:
-            return next(j.id for j in _jobs_for(session, run.project_id, run_id, digest)
-                        if j.state in _ACTIVE and set(model_ids) & set(j.params.get("model_ids", [])))
+            return next(j.id for j in evaluation_jobs(session, run.project_id, run_id, digest)
+                        if j.state in ACTIVE and set(model_ids) & set(j.params.get("model_ids", [])))
         job = Job(kind=JOB_KIND, project_id=run.project_id, created_by=user_id, state="queued",
                   params={"run_id": run_id, "model_ids": todo, "options": options.to_dict(), "options_sha256": digest,
                           "user_id": user_id, "actor_name": actor_name})
@@ -187,7 +177,7 @@ def run_evaluation_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
 
     for done, model_id in enumerate(model_ids):
         live(done, model_id, 0.0, "start")
-        results.evaluate(workbench, actor, run_id=params["run_id"], model_id=model_id, options=options,
+        results.evaluate(workbench, actor, run_id=params["run_id"], model_id=model_id, options=options, wait=False,
                          on_progress=lambda fraction, step, d=done, m=model_id: live(d, m, fraction, step))
     ctx.progress(1.0, f"{total}/{total}")
     return {"run_id": params["run_id"], "model_ids": model_ids, "options_sha256": params["options_sha256"],

@@ -12,31 +12,31 @@ row-level parts (per-patient SHAP values) need ``results.view_predictions``, whi
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import pandas as pd
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from permissions.actions import Action
 from permissions.policy import Actor, Resource, check
 from permissions.roles import FACETS
 from pipelines.errors import InputError, NotFound
 from pipelines.evaluation import Contributions, DeLongTest, delong_test
-from pipelines.recipe import Recipe, prepare
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
-from workbench.db.models import DatasetVersion, Evaluation, ModelRow, ProjectShare, RecipeVersion, Run, utcnow
+from workbench.db.models import Evaluation, ModelRow, ProjectShare, Run, utcnow
 from workbench.services import _codec, audit
 from workbench.services._access import authorize
-from workbench.services._evaluate import EvalOptions, ModelEvaluation, Progress, contributions_for, evaluate_model
-from workbench.services._frames import read_dataset_frame
-from workbench.services._run_store import load_model_zip
+from workbench.services._evaluate import EvalOptions, ModelEvaluation, Progress
+from workbench.services._evaluation_store import (
+    compute,
+    options_digest,
+    predictions,
+    prepared_frame,
+    stored_row,
+    wait_for_job,
+)
 
 __all__ = [
     "EvalOptions", "ModelEvaluation", "LeaderRow", "RunResults", "RunOverview", "shared_facets", "set_sharing",
@@ -264,101 +264,36 @@ def run_default_options(workbench: Workbench, summary: dict[str, Any]) -> EvalOp
     return default_options(workbench, subgroup_columns=suggested_subgroups(features, str(summary.get("task", ""))))
 
 
-def options_digest(options: EvalOptions) -> str:
-    """Names one stored evaluation per model (and the job computing it)."""
-    return hashlib.sha256(json.dumps(options.to_dict(), sort_keys=True).encode()).hexdigest()
-
-
-def prepared_frame(workbench: Workbench, run: Run) -> pd.DataFrame | None:
-    """The run's analysis table, rebuilt from its dataset version and recipe (never shown)."""
-    if run.recipe_version_id is None:
-        return None
-    with session_scope(workbench.engine) as session:
-        version = session.get(RecipeVersion, run.recipe_version_id)
-        dataset = session.get(DatasetVersion, version.dataset_version_id) if version is not None else None
-        if version is None or dataset is None:
-            return None
-        session.expunge(version)
-        session.expunge(dataset)
-    return prepare(Recipe.from_json(version.recipe_json), read_dataset_frame(workbench, dataset)).frame
-
-
-def _predictions(workbench: Workbench, run: Run, model_id: int) -> pd.DataFrame:
-    digest = (run.summary or {}).get("predictions_sha256")
-    if not digest:
-        raise NotFound("results.no_predictions", model_id=model_id)
-    import pyarrow.parquet as pq
-
-    frame = pq.read_table(workbench.store.verified_path(digest), filters=[("model_id", "=", model_id)]).to_pandas()
-    for column in ("model_id", "row", "fold"):
-        frame[column] = frame[column].astype(np.int64)
-    return frame
-
-
-def _stored(workbench: Workbench, model_id: int, digest: str) -> Evaluation | None:
-    with session_scope(workbench.engine) as session:
-        row = session.scalar(select(Evaluation).where(Evaluation.model_id == model_id,
-                                                      Evaluation.options_sha256 == digest))
-        if row is not None:
-            session.expunge(row)
-        return row
-
-
-def _compute(workbench: Workbench, actor: Actor, run: Run, model: ModelRow, label: str, options: EvalOptions,
-             digest: str, on_progress: Progress | None = None) -> Evaluation:
-    frame = prepared_frame(workbench, run)
-    fitted = load_model_zip(workbench.store, model.manifest_sha256).model if model.manifest_sha256 else None
-    result = evaluate_model(model_id=model.id, label=label, predictions=_predictions(workbench, run, model.id),
-                            summary=run.summary, options=options, prepared_frame=frame, model=fitted,
-                            on_progress=on_progress)
-    patient_digest = None
-    if frame is not None and fitted is not None:
-        rows = _predictions(workbench, run, model.id)
-        rows = rows[rows["part"] == result.main.part]["row"].to_numpy()
-        contributions = contributions_for(fitted, frame.iloc[rows][list(run.summary.get("features", []))])
-        if contributions is not None:
-            patient_digest = workbench.store.put_bytes(_codec.dumps(contributions))
-    stored = Evaluation(run_id=run.id, model_id=model.id, options_sha256=digest, options=options.to_dict(),
-                        result_sha256=workbench.store.put_bytes(_codec.dumps(result)),
-                        patient_level_sha256=patient_digest, created_by=actor.user_id if actor else None)
-    try:
-        with session_scope(workbench.engine) as session:
-            session.add(stored)
-            audit.record(session, actor_id=actor.user_id if actor else None, actor_name=getattr(actor, "name", ""),
-                         action="results.evaluate", outcome="succeeded", resource_type="model", resource_id=model.id,
-                         project_id=run.project_id, details={"run_id": run.id, "options": options.to_dict()})
-    except IntegrityError:  # someone else stored the same evaluation meanwhile: theirs is the one
-        existing = _stored(workbench, model.id, digest)
-        if existing is None:
-            raise
-        return existing
-    return _stored(workbench, model.id, digest) or stored
-
-
 def _evaluation_row(workbench: Workbench, actor: Actor, run: Run, models: list[ModelRow], model_id: int,
-                    options: EvalOptions, on_progress: Progress | None = None) -> Evaluation:
+                    options: EvalOptions, on_progress: Progress | None = None, wait: bool = True) -> Evaluation:
     model = next((m for m in models if m.id == model_id), None)
     if model is None:
         raise InputError("results.model_not_in_run", model_id=model_id, run_id=run.id)
     digest = options_digest(options)
-    row = _stored(workbench, model_id, digest)
+    row = stored_row(workbench, model_id, digest)
+    if row is None and wait:  # an evaluate job is on it: its result, not a second computation beside it
+        row = wait_for_job(workbench, run, model_id, digest, timeout=_WAIT_FOR_JOB_SECONDS)
     if row is None:
         label = next(r.name for r in _rows(run, models) if r.model_id == model_id)
-        row = _compute(workbench, actor, run, model, label, options, digest, on_progress)
+        row = compute(workbench, actor, run, model, label, options, digest, on_progress)
     return row
 
 
 def evaluate(workbench: Workbench, actor: Actor, *, run_id: int, model_id: int, options: EvalOptions | None = None,
              action: Action = Action.RESULTS_VIEW, part: str = "metrics",
-             on_progress: Progress | None = None) -> ModelEvaluation:
+             on_progress: Progress | None = None, wait: bool = True) -> ModelEvaluation:
     """The evaluation of one model: read from the store, or computed now and stored (the
     ``evaluate`` job, exports and headless callers; the results page only reads, see
-    :func:`stored_evaluations`, and leaves computing to the job)."""
+    :func:`stored_evaluations`, and leaves computing to the job). When a job is computing it,
+    this waits for the job's result (the job itself passes ``wait=False``)."""
     run, models = _run(workbench, run_id)
     authorize_part(workbench, actor, action, run.project_id, part)
     options = options or default_options(workbench)
-    row = _evaluation_row(workbench, actor, run, models, model_id, options, on_progress)
+    row = _evaluation_row(workbench, actor, run, models, model_id, options, on_progress, wait)
     return _codec.loads(workbench.store.get_bytes(row.result_sha256))
+
+
+_WAIT_FOR_JOB_SECONDS = 600.0
 
 
 def stored_evaluations(workbench: Workbench, actor: Actor, *, run_id: int, options: EvalOptions,
@@ -407,7 +342,7 @@ def compare_models(workbench: Workbench, actor: Actor, *, run_id: int, model_a: 
     for model_id in (model_a, model_b):
         if model_id not in ids:
             raise InputError("results.model_not_in_run", model_id=model_id, run_id=run_id)
-    a, b = (_predictions(workbench, run, m) for m in (model_a, model_b))
+    a, b = (predictions(workbench, run, m) for m in (model_a, model_b))
     a = a[a["part"] == part].set_index("row").sort_index()
     b = b[b["part"] == part].set_index("row").sort_index()
     common = a.index.intersection(b.index)
