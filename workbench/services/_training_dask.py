@@ -78,6 +78,12 @@ def run_distributed_job(ctx: JobContext, params: dict[str, Any], *, approved: Ap
     def prepared(meta: Any) -> None:
         live.metric = settings.metric or default_metric(meta.task)
 
+    def progress(update: Any) -> None:
+        if live.metric is None:  # the task (and so the default metric) is known once the table is read
+            ctx.progress(0.0, "preparing")
+        else:
+            live(update)
+
     with cluster_client(workbench.settings) as client:
         workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
         n_rows = pq.ParquetFile(source).metadata.num_rows
@@ -85,7 +91,7 @@ def run_distributed_job(ctx: JobContext, params: dict[str, Any], *, approved: Ap
             client, recipe=recipe, source=source, scratch=workbench.data_path / "scratch" / "partitions",
             storage=storage_for(workbench.data_path), study_key=f"job-{ctx.job_id}-{uuid.uuid4().hex[:8]}",
             settings=settings, rows_per_partition=rows_per_partition(n_rows, workers),
-            n_folds=params.get("n_folds"), on_progress=live, on_prepared=prepared,
+            n_folds=params.get("n_folds"), on_progress=progress, on_prepared=prepared,
             should_stop=lambda: ctx.cancel_requested)
     result = run.result
     live.notices = [*notices, *[n.to_dict() for n in result.notices if n.to_dict() not in notices]]
