@@ -29,6 +29,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -112,11 +113,53 @@ def preprocessor() -> ColumnTransformer:
     return ColumnTransformer(
         [
             ("num", "passthrough", make_column_selector(dtype_include="number")),
-            ("cat", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20, max_categories=30,
-                                  sparse_output=False), make_column_selector(dtype_exclude="number")),
+            ("cat", RarePooledOneHot(min_count=20, max_levels=30), make_column_selector(dtype_exclude="number")),
         ],
         verbose_feature_names_out=False,
     )
+
+
+class RarePooledOneHot(TransformerMixin, BaseEstimator):
+    """One-hot columns for the levels seen at least ``min_count`` times (at most ``max_levels``
+    columns, the last one pooling every rarer, missing-as-a-level or unseen value).
+
+    The same encoding as ``OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20,
+    max_categories=30)``, computed with pandas: scikit-learn counts object values in a Python loop
+    (8 s per fold on the readmission table's 39 text columns, more than a whole search may take).
+    """
+
+    def __init__(self, min_count: int = 20, max_levels: int = 30) -> None:
+        self.min_count = min_count
+        self.max_levels = max_levels
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> RarePooledOneHot:
+        self.levels_, self.pooled_ = [], []
+        for col in X.columns:
+            counts = _as_levels(X[col]).value_counts(sort=False)
+            counts = counts.iloc[np.lexsort((counts.index.to_numpy(dtype=str), -counts.to_numpy()))]
+            frequent = counts[counts >= self.min_count]
+            pooled = len(frequent) < len(counts)
+            if len(frequent) + pooled > self.max_levels:
+                frequent, pooled = frequent.iloc[: self.max_levels - 1], True
+            self.levels_.append(list(frequent.index))
+            self.pooled_.append(pooled)
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        blocks = []
+        for col, levels, pooled in zip(X.columns, self.levels_, self.pooled_):
+            codes = pd.Categorical(_as_levels(X[col]), categories=levels).codes.astype(np.int64)
+            width = len(levels) + 1  # the last column takes the pooled (and, when nothing was pooled, unseen) values
+            block = np.zeros((len(codes), width))
+            block[np.arange(len(codes)), np.where(codes < 0, width - 1, codes)] = 1.0
+            blocks.append(block if pooled else block[:, :-1])
+        return np.hstack(blocks) if blocks else np.empty((len(X), 0))
+
+
+def _as_levels(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_string_dtype(col.dtype) and not pd.api.types.is_object_dtype(col.dtype):
+        return col.fillna("(missing)")
+    return col.astype(object).where(col.notna(), "(missing)").astype(str)
 
 
 def split(task: Task, seed: int) -> SimpleNamespace:
@@ -284,6 +327,11 @@ def main(argv: list[str] | None = None) -> int:
         base = max(np.nanmean(scores[task_name]["logistic"]), np.nanmean(scores[task_name]["xgb_default"]))
         flag = "OK" if wb >= base - 0.01 else "MORE THAN 0.01 BELOW THE BETTER BASELINE"
         print(f"  {task_name:14s} workbench - better baseline = {wb - base:+.4f}  {flag}")
+    print(f"wall seconds per run (goal for the workbench: at most the budget + 10 % = {args.budget * 1.1:.0f} s)")
+    for task_name in args.tasks:
+        cells = " ".join(f"{m} {min(seconds[task_name][m]):.1f}-{max(seconds[task_name][m]):.1f}" for m in names)
+        over = max(seconds[task_name]["workbench"]) > args.budget * 1.1
+        print(f"  {task_name:14s} {cells}  {'WORKBENCH OVER' if over else 'OK'}")
     if "autogluon" in means:
         print(f"workbench mean - AutoGluon mean = {means['workbench'] - means['autogluon']:+.4f}")
     if args.json:

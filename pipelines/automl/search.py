@@ -178,7 +178,7 @@ def _run_search(*, X: pd.DataFrame, y: pd.Series, plan: Any, task: str,
 
     done: list[Done] = []
     records: list[TrialRecord] = []
-    queue = initial_queue(families, {name: _waiting(study) for name, study in studies.items()})
+    queue = initial_queue(families, {name: _waiting(study) for name, study in studies.items()}, len(train_index))
     trial_seconds: dict[str, list[float]] = {f: [] for f in families}
     while True:
         clock.poll()

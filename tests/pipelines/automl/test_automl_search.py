@@ -108,13 +108,16 @@ def test_cancel_inside_a_long_boosting_fit(heart_failure):
 
 @pytest.mark.slow
 def test_time_budget_is_respected(heart_failure):
-    settings = SearchSettings(n_trials=None, time_budget_s=6, seed=0)
+    # The three quick families: forests and histogram boosting take seconds per trial on a busy
+    # machine, and this test is about the end of the run (refits, ensemble) staying in the budget.
+    settings = SearchSettings(families=("linear", "lightgbm", "xgboost"), n_trials=None, time_budget_s=6, seed=0)
     started = time.perf_counter()
     result = _run(heart_failure, settings=settings)
     took = time.perf_counter() - started
-    assert took < 6 * 1.5 + 1, took  # a shared 2-core machine: the final refit may run a little over
+    assert took < 6 * 1.1 + 1, took  # the goal is the budget + 10 %; a shared 2-core machine adds a little
     assert len(result.trials) >= 3  # small data: several trials fit in 6 s, even on a busy machine
     assert result.elapsed_s <= took
+    assert {m.name for m in result.models} >= {r.family for r in result.trials if r.state == "complete"}
 
 
 def test_trial_budget_is_respected(heart_failure):
