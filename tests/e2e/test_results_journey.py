@@ -13,7 +13,7 @@ from tests.e2e.conftest import nav, shot, trained_demo, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-TIMEOUT = 240_000  # the first visit computes the evaluations (1000 bootstrap resamples per curve)
+TIMEOUT = 240_000  # the first visit starts the evaluate job (1000 bootstrap resamples per curve)
 GUEST_PASSWORD = "quiet tandem rides east 77"
 
 

@@ -13,18 +13,14 @@ from sqlalchemy import func, select
 
 from pipelines.automl import SearchSettings
 from tests.workbench.test_results_service import train_heart_failure
+from tests.workbench.test_training_service import InlineQueue
 from workbench.db.engine import session_scope
 from workbench.db.models import AuditEvent, Evaluation, Job
 from workbench.jobs import execute_job, get_job, request_cancel
-from workbench.jobs._queue import job_settings
 
 
-class HeldQueue:
+class HeldQueue(InlineQueue):
     """Records submissions; the test runs each job itself through the real runner, when it wants."""
-
-    def __init__(self, settings) -> None:
-        self.values = job_settings(settings)
-        self.submitted: list[int] = []
 
     def submit(self, job_id: int) -> None:
         self.submitted.append(job_id)
