@@ -76,7 +76,7 @@ def _transform(steps: list[Any], X: pd.DataFrame) -> tuple[np.ndarray, list[str]
 
 def _moved(column: pd.Series) -> pd.Series:
     """The same values in another order, so that most rows change (a shift of the sorted order)."""
-    order = np.argsort(column.astype(str).to_numpy(), kind="stable")
+    order = np.argsort(column.astype(str).fillna("").to_numpy(), kind="stable")  # missing sorts first
     return pd.Series(column.to_numpy()[np.roll(order, len(order) // 2)], index=column.index, dtype=column.dtype)
 
 
