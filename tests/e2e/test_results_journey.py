@@ -38,6 +38,9 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     page.get_by_role("cell", name="linear", exact=True).wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     shot(page, "30-results-leaderboard")
+    page.get_by_role("heading", name="What drives the predictions").scroll_into_view_if_needed()
+    page.get_by_text("Permutation importance (holdout)").wait_for()
+    shot(page, "30b-results-explanations")
     page.get_by_role("button", name="Record choice").click()  # the final model (rank 1) becomes the recorded one
     page.get_by_text("is now the model to report").wait_for()
 

@@ -119,3 +119,21 @@ def test_ensembles_and_isotonic_calibration_are_refused_plainly(stored, gbsg2, t
     with pytest.raises(EvaluationError) as err:
         permutation_importance(ensemble, gbsg2.X, y, metric="auc_magic")
     assert err.value.key == "evaluation.unknown_metric"
+
+
+@pytest.mark.parametrize("family", ["linear", "lightgbm"])
+def test_stored_regression_models_break_down_to_their_prediction(datasets_dir, tmp_path, family):
+    frame = pd.read_csv(datasets_dir / "pima_diabetes.csv")
+    prepared = prepare(suggest_recipe(frame, target="BMI"), frame)
+    assert prepared.task == "regression"
+    recipe = suggest_recipe(frame, target="BMI")
+    settings = SearchSettings(families=(family,), n_trials=1, time_budget_s=None, seed=0, ensemble=False,
+                              calibration=False)
+    result = run_search(X=prepared.X, y=prepared.y, plan=make_split_plan(recipe.split, prepared, seed=0),
+                        task="regression", settings=settings, make_preprocessor=lambda: build_preprocessor(recipe, prepared),
+                        device_choice=DeviceChoice("cpu", "cpu"))
+    save_model(result.model, tmp_path / "model", task="regression")
+    model = load_model(tmp_path / "model").model
+    c = feature_contributions(model, prepared.X)
+    np.testing.assert_allclose(c.values.sum(axis=1) + c.base_value, model.predict(prepared.X), atol=1e-6)
+    assert set(c.inputs) <= set(prepared.features) and "Glucose" in c.features
