@@ -1,7 +1,8 @@
 """Interactive plotly charts of the results page: overlaid ROC and PR curves, the trial history.
 
-Exploration only; the publication versions of the same curves are drawn by ``pipelines.figures``
-on the export page.
+A multiclass run shows one-vs-rest curves: for one model every class and the macro average, for
+several models their macro averages side by side. Exploration only; the publication versions of
+the same curves are drawn by ``pipelines.figures`` on the export page.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 from pipelines.figures import PALETTE
@@ -23,10 +25,34 @@ def _layout(fig: go.Figure, x: str, y: str) -> go.Figure:
     return fig
 
 
-def roc_chart(evaluations: Sequence[Any], *, x: str, y: str) -> go.Figure:
+def _band(fig: go.Figure, grid: Any, lower: Any, upper: Any, color: str) -> None:
+    fig.add_trace(go.Scatter(x=list(grid) + list(grid[::-1]), y=list(upper) + list(lower[::-1]), fill="toself",
+                             fillcolor=color, opacity=0.15, line=dict(width=0), showlegend=False, hoverinfo="skip"))
+
+
+def _one_vs_rest(evaluations: Sequence[Any], kind: str, macro: str) -> list[tuple[str, Any, str, bool]]:
+    """(name, curve, colour, with band) to draw: every class of one model, or each model's macro average."""
+    shown = [e for e in evaluations if e.main.multiclass_curves is not None]
+    if len(shown) == 1:
+        curves = shown[0].main.multiclass_curves
+        per_class = curves.roc if kind == "roc" else curves.pr
+        out = [(c.label, c, PALETTE[i % len(PALETTE)], False) for i, c in enumerate(per_class)]
+        return out + [(f"{shown[0].label} {macro}", curves.macro_roc if kind == "roc" else curves.macro_pr, "#000000", True)]
+    return [(f"{e.label} {macro}", getattr(e.main.multiclass_curves, f"macro_{kind}"), PALETTE[i % len(PALETTE)], True)
+            for i, e in enumerate(shown)]
+
+
+def roc_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro") -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="#999999", width=1),
                              showlegend=False, hoverinfo="skip"))
+    if evaluations and evaluations[0].task == "multiclass":
+        for name, roc, color, band in _one_vs_rest(evaluations, "roc", macro):
+            if band:
+                _band(fig, roc.grid, roc.tpr_lower, roc.tpr_upper, color)
+            fig.add_trace(go.Scatter(x=roc.fpr, y=roc.tpr, mode="lines", name=f"{name}  {roc.auroc.format(2)}",
+                                     line=dict(shape="hv", color=color, width=2.5 if band else 1.5)))
+        return _layout(fig, x, y)
     for i, e in enumerate(evaluations):
         roc = e.main.roc
         color = PALETTE[i % len(PALETTE)]
@@ -38,8 +64,17 @@ def roc_chart(evaluations: Sequence[Any], *, x: str, y: str) -> go.Figure:
     return _layout(fig, x, y)
 
 
-def pr_chart(evaluations: Sequence[Any], *, x: str, y: str) -> go.Figure:
+def pr_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro") -> go.Figure:
     fig = go.Figure()
+    if evaluations and evaluations[0].task == "multiclass":
+        for name, pr, color, band in _one_vs_rest(evaluations, "pr", macro):
+            if band:
+                _band(fig, pr.grid, pr.precision_lower, pr.precision_upper, color)
+            precision = np.maximum.accumulate(np.asarray(pr.precision)[::-1])[::-1]
+            fig.add_trace(go.Scatter(x=pr.recall, y=precision, mode="lines", name=f"{name}  {pr.auprc.format(2)}",
+                                     line=dict(shape="vh" if not band else "linear", color=color,
+                                               width=2.5 if band else 1.5)))
+        return _layout(fig, x, y)
     for i, e in enumerate(evaluations):
         pr = e.main.pr
         color = PALETTE[i % len(PALETTE)]

@@ -59,10 +59,11 @@ def _progress(ctx: PageContext, view: results.RunResults, first: evaluation_job.
 
     @st.fragment(run_every=_REFRESH_SECONDS)
     def _live() -> None:
-        status = _status(ctx, view.run_id, first.options)
+        status = attempt(ctx.lang, evaluation_job.evaluation_status, ctx.workbench, ctx.actor, run_id=view.run_id,
+                         options=first.options, read=False)  # counts only: nothing decoded every 2 s
         if status is None:
             return
-        if not status.running or len(status.evaluations) > len(first.evaluations):
+        if not status.running or len(status.pending) < len(first.pending):
             st.rerun()  # new numbers to show (or the job ended): redraw the page around them
         live = status.live
         step = str(live.get("step", "start"))

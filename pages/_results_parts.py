@@ -77,14 +77,15 @@ def choose(ctx: PageContext, view: results.RunResults) -> None:
 
 
 def curves(ctx: PageContext, view: results.RunResults, evaluations: dict[int, Any]) -> None:
-    shown = [e for e in evaluations.values() if e.task == "binary"]
+    shown = [e for e in evaluations.values() if e.task == "binary" or e.main.multiclass_curves is not None]
     if not shown:
         return
     left, right = st.columns(2)
-    left.plotly_chart(roc_chart(shown, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y")), width="stretch",
-                      key=f"res_roc_{view.run_id}")
-    right.plotly_chart(pr_chart(shown, x=ctx.t("results.pr_x"), y=ctx.t("results.pr_y")), width="stretch",
-                       key=f"res_pr_{view.run_id}")
+    macro = ctx.t("export.page.macro")  # multiclass: one-vs-rest curves and their macro average
+    left.plotly_chart(roc_chart(shown, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y"), macro=macro),
+                      width="stretch", key=f"res_roc_{view.run_id}")
+    right.plotly_chart(pr_chart(shown, x=ctx.t("results.pr_x"), y=ctx.t("results.pr_y"), macro=macro),
+                       width="stretch", key=f"res_pr_{view.run_id}")
 
 
 def delong(ctx: PageContext, view: results.RunResults) -> None:

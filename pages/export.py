@@ -40,7 +40,8 @@ run_id = st.selectbox(ctx.t("results.run"), [r.run_id for r in runs], key="exp_r
 view = attempt(ctx.lang, results.run_results, ctx.workbench, ctx.actor, run_id, action=action, part=part)
 if view is None:
     st.stop()
-options = st.session_state.get(f"res_options_{run_id}") or results.default_options(ctx.workbench)
+# the results page's choice, else what the evaluate job computed after training (read, not recomputed)
+options = st.session_state.get(f"res_options_{run_id}") or results.run_default_options(ctx.workbench, view.summary)
 ids = [r.model_id for r in view.rows]
 default = [view.reported_model_id]
 models = st.multiselect(ctx.t("results.export_models"), ids, default=default, format_func=view.label, key="exp_models")

@@ -65,11 +65,12 @@ st.subheader(ctx.t("results.leaderboard"))
 parts.leaderboard(ctx, view, evaluations)
 parts.choose(ctx, view)
 
-if view.task == "binary" and evaluations:
+if view.task in ("binary", "multiclass") and evaluations:
     st.subheader(ctx.t("results.curves"))
     shown = st.multiselect(ctx.t("results.curves_models"), ids, default=ids[:3], format_func=view.label,
                            key=f"res_curves_{run_id}")
     parts.curves(ctx, view, {m: evaluations[m] for m in shown if m in evaluations})
+if view.task == "binary" and evaluations:
     st.subheader(ctx.t("results.delong"))
     parts.delong(ctx, view)
 

@@ -138,6 +138,9 @@ def shap_dependence_figure(
             points = ax.scatter(shown[known], y[known], s=5, c=np.clip(finite, lo, hi), cmap=_VALUE_CMAP, vmin=lo,
                                 vmax=hi, lw=0.2, edgecolors="white", rasterized=True)
             bar = fig.colorbar(points, ax=ax, aspect=25, pad=0.02, fraction=0.05)
+            levels = np.unique(finite)
+            if levels.size <= 5 and np.all(levels == np.round(levels)):  # 0/1 or a short score: its own values
+                bar.set_ticks(levels[(levels >= lo) & (levels <= hi)])
             bar.set_label(colour_by, labelpad=2)
             bar.outline.set_visible(False)
             bar.ax.tick_params(length=1.5, labelsize=style.base_pt - 1)

@@ -27,8 +27,8 @@ from workbench.services._evaluate import EvalOptions, Progress, contributions_fo
 from workbench.services._frames import read_dataset_frame
 from workbench.services._run_store import load_model_zip
 
-__all__ = ["JOB_KIND", "ACTIVE", "options_digest", "prepared_frame", "predictions", "stored_row", "evaluation_jobs",
-           "wait_for_job", "compute"]
+__all__ = ["JOB_KIND", "ACTIVE", "options_digest", "prepared_frame", "predictions", "stored_row", "stored_model_ids",
+           "evaluation_jobs", "wait_for_job", "compute"]
 
 JOB_KIND = "evaluate"
 ACTIVE = ("queued", "running")
@@ -105,6 +105,13 @@ def compute(workbench: Workbench, actor: Actor, run: Run, model: ModelRow, label
             raise
         return existing
     return stored_row(workbench, model.id, digest) or stored
+
+
+def stored_model_ids(workbench: Workbench, run_id: int, digest: str) -> set[int]:
+    """The run's models with a stored evaluation for these options (nothing decoded)."""
+    with session_scope(workbench.engine) as session:
+        return set(session.scalars(select(Evaluation.model_id).where(Evaluation.run_id == run_id,
+                                                                     Evaluation.options_sha256 == digest)))
 
 
 def evaluation_jobs(session: Any, project_id: int, run_id: int, digest: str) -> list[Job]:

@@ -26,7 +26,7 @@ from workbench.jobs import JobContext
 from workbench.services import audit, results
 from workbench.services._access import load_actor
 from workbench.services._evaluate import EvalOptions, ModelEvaluation
-from workbench.services._evaluation_store import ACTIVE, JOB_KIND, evaluation_jobs
+from workbench.services._evaluation_store import ACTIVE, JOB_KIND, evaluation_jobs, stored_model_ids
 
 __all__ = ["JOB_KIND", "EvaluationStatus", "evaluation_status", "request_evaluation", "evaluate_after_training",
            "run_evaluation_job"]
@@ -60,12 +60,15 @@ def _model_ids(workbench: Workbench, run_id: int) -> list[int]:
 
 
 def evaluation_status(workbench: Workbench, actor: Actor, *, run_id: int, options: EvalOptions,
-                      model_ids: Sequence[int] | None = None) -> EvaluationStatus:
+                      model_ids: Sequence[int] | None = None, read: bool = True) -> EvaluationStatus:
     """Stored evaluations of the run's models for ``options`` and the state of the job computing
-    the others. Reads only: never computes, never starts a job."""
-    stored = results.stored_evaluations(workbench, actor, run_id=run_id, options=options, model_ids=model_ids)
+    the others. Reads only: never computes, never starts a job. ``read=False`` (a progress bar
+    polling every few seconds) leaves ``evaluations`` empty: ``pending`` says what is done."""
+    stored = results.stored_evaluations(workbench, actor, run_id=run_id, options=options,
+                                        model_ids=model_ids if read else ())  # () : the check, nothing read
     wanted = list(model_ids) if model_ids is not None else _model_ids(workbench, run_id)
-    pending = tuple(m for m in wanted if m not in stored)
+    done = set(stored) if read else stored_model_ids(workbench, run_id, results.options_digest(options))
+    pending = tuple(m for m in wanted if m not in done)
     with session_scope(workbench.engine) as session:
         run = session.get(Run, run_id)
         jobs = evaluation_jobs(session, run.project_id, run_id, results.options_digest(options))

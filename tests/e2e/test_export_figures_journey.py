@@ -1,0 +1,93 @@
+"""Scenario 1 step 6 in a real browser, the per-patient figures: the owner exports a SHAP
+dependence plot (feature chosen, coloured by the strongest interaction) and the waterfall of one
+holdout patient chosen by number, and downloads it as PDF. The screenshots show the exported PNGs.
+
+The server bootstraps 100 resamples and the evaluation is stored before the browser opens (as the
+evaluate job would have done), so the journey measures the export page, not the bootstrap."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+import pytest
+from pypdf import PdfReader
+
+from tests.e2e.conftest import Server, nav, shot, sign_in, trained_demo
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TIMEOUT = 120_000
+RESAMPLES = 100
+
+
+@pytest.fixture
+def quick_server(tmp_path):
+    srv = Server(tmp_path / "data", tmp_path / "server.log",
+                 env={"WORKBENCH_BOOTSTRAP_RESAMPLES": str(RESAMPLES)}).start()
+    yield srv
+    srv.stop()
+
+
+def _choose(page, label: str, option: str) -> None:
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def _image(page) -> str:
+    return page.get_by_test_id("stImage").locator("img").first.get_attribute("src") or ""
+
+
+def _new_preview(page, before: str) -> str:
+    """Wait until the preview is another, fully loaded image (Streamlit keeps the old one, faded,
+    while the page reruns)."""
+    page.wait_for_function("""(before) => {
+        const img = document.querySelector('[data-testid=stImage] img');
+        return img && img.src !== before && img.complete && img.naturalWidth > 0
+            && !document.querySelector('[data-stale=true] [data-testid=stImage]');
+    }""", arg=before)
+    return _image(page)
+
+
+def test_owner_exports_a_dependence_plot_and_one_patients_waterfall(quick_server, browser, datasets_dir, tmp_path):
+    from workbench.services import results, training
+
+    workbench, owner, project_id = trained_demo(quick_server, datasets_dir)
+    run_id = training.list_runs(workbench, owner, project_id)[-1].id
+    view = results.run_results(workbench, owner, run_id)
+    xgb = next(r.model_id for r in view.rows if r.family == "xgboost")
+    results.choose_model(workbench, owner, run_id, xgb)
+    options = dataclasses.replace(results.run_default_options(workbench, view.summary), n_resamples=RESAMPLES)
+    results.evaluate(workbench, owner, run_id=run_id, model_id=xgb, options=options)  # what the page opens with
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1100}, locale="en-US", accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, quick_server.url)
+    nav(page, "Export").click()
+    page.get_by_role("heading", name="Export").wait_for()
+    shown = _new_preview(page, "")
+    _choose(page, "Figure", "SHAP dependence (per patient)")
+    page.get_by_label("Colour by", exact=True).wait_for()
+    shown = _new_preview(page, shown)
+    _choose(page, "Feature", "ejection_fraction")
+    shown = _new_preview(page, shown)
+    shot(page, "34-export-shap-dependence")
+
+    _choose(page, "Figure", "Single-patient waterfall")
+    patient = page.get_by_label("Patient (1 to 60 in the held-out test set)", exact=True).and_(page.get_by_role("spinbutton"))
+    shown = _new_preview(page, shown)
+    patient.fill("5")
+    patient.press("Enter")
+    _new_preview(page, shown)
+    shot(page, "35-export-waterfall")
+    with page.expect_download(timeout=TIMEOUT) as caught:
+        page.get_by_role("button", name="Download PDF").click()
+    download = caught.value
+    assert download.suggested_filename == f"run{run_id}_waterfall_patient5_single_300dpi_en.pdf"
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    text = PdfReader(io.BytesIO(target.read_bytes())).pages[0].extract_text()
+    assert "Patient 5 of 60 in the held-out test set" in text and "predicted risk" in text
+    context.close()
+    workbench.engine.dispose()
