@@ -104,6 +104,10 @@ def _serve(*, port: int | None, address: str | None) -> int:
         "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         "--theme.base", "light",
+        # Streamlit's full gc.collect() after every script run holds the interpreter lock against
+        # every other person's page (a quarter of the page scripts' time in benchmarks/load.py with
+        # five people on it); Python's own generational collection still runs.
+        "--runner.postScriptGC", "false",
         *(["--secrets.files", str(secrets_file)] if secrets_file else []),
     ]
     server = subprocess.Popen(command, env=env)

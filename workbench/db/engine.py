@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = ["make_engine", "session_scope", "read_all", "SQLITE_BUSY_TIMEOUT_MS"]
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+_READ_ONLY = "workbench_read_only"
 
 
 def make_engine(url: str) -> Engine:
@@ -34,7 +35,8 @@ def make_engine(url: str) -> Engine:
         # that concurrent writers wait on busy_timeout rather than fail on lock upgrade.
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            read_only = conn.get_execution_options().get(_READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         engine.dialect._workbench_sqlite = True  # type: ignore[attr-defined]
         _disable_pysqlite_autobegin(engine)
@@ -49,10 +51,17 @@ def _disable_pysqlite_autobegin(engine: Engine) -> None:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
+def session_scope(engine: Engine, *, read_only: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception.
+
+    ``read_only`` is for units that only read: on SQLite they begin a deferred transaction, which in
+    WAL mode reads a consistent snapshot without the write lock, so a page's reads do not queue
+    behind other people's pages and running jobs' writes. Never write in one.
+    """
     factory = sessionmaker(engine, expire_on_commit=False)
     session = factory()
+    if read_only:
+        session.connection(execution_options={_READ_ONLY: True})
     try:
         yield session
         session.commit()
@@ -65,7 +74,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 def read_all(engine: Engine, query: Select) -> list:
     """The rows of one query, detached from their session so pages can read them after it closed."""
-    with session_scope(engine) as session:
+    with session_scope(engine, read_only=True) as session:
         rows = list(session.scalars(query))
         for row in rows:
             session.expunge(row)

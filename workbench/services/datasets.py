@@ -226,7 +226,7 @@ def list_versions(workbench: Workbench, actor: Actor, project_id: int) -> list[D
 
 
 def get_version(workbench: Workbench, actor: Actor, version_id: int) -> DatasetVersion:
-    with session_scope(workbench.engine) as session:
+    with session_scope(workbench.engine, read_only=True) as session:
         row = session.get(DatasetVersion, version_id)
         if row is not None:
             session.expunge(row)

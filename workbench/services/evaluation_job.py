@@ -55,7 +55,7 @@ class EvaluationStatus:
 
 
 def _model_ids(workbench: Workbench, run_id: int) -> list[int]:
-    with session_scope(workbench.engine) as session:
+    with session_scope(workbench.engine, read_only=True) as session:
         return list(session.scalars(select(ModelRow.id).where(ModelRow.run_id == run_id).order_by(ModelRow.rank)))
 
 
@@ -69,7 +69,7 @@ def evaluation_status(workbench: Workbench, actor: Actor, *, run_id: int, option
     wanted = list(model_ids) if model_ids is not None else _model_ids(workbench, run_id)
     done = set(stored) if read else stored_model_ids(workbench, run_id, results.options_digest(options))
     pending = tuple(m for m in wanted if m not in done)
-    with session_scope(workbench.engine) as session:
+    with session_scope(workbench.engine, read_only=True) as session:
         run = session.get(Run, run_id)
         jobs = evaluation_jobs(session, run.project_id, run_id, results.options_digest(options))
         active = [j for j in jobs if j.state in ACTIVE and set(pending) & set(j.params.get("model_ids", []))]

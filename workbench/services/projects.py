@@ -70,7 +70,7 @@ def list_projects(workbench: Workbench, actor: Actor) -> list[ProjectSummary]:
     visible = [pid for pid, m in actor.memberships.items() if m.expires_at is None or m.expires_at > now]
     if not visible or not actor.active:
         return []
-    with session_scope(workbench.engine) as session:
+    with session_scope(workbench.engine, read_only=True) as session:
         datasets = dict(session.execute(select(DatasetVersion.project_id, func.count()).group_by(DatasetVersion.project_id)).all())
         runs = dict(session.execute(select(Run.project_id, func.count()).group_by(Run.project_id)).all())
         rows = session.scalars(select(Project).where(Project.id.in_(visible), Project.archived_at.is_(None)).order_by(Project.id))
@@ -94,7 +94,7 @@ def get_project(workbench: Workbench, actor: Actor, project_id: int) -> Project:
 def project_progress(workbench: Workbench, actor: Actor, project_id: int) -> dict[str, bool]:
     """Which wizard steps are done: data uploaded, a recipe approved, a run trained, a model chosen."""
     authorize(workbench, actor, Action.PROJECT_VIEW, project_id=project_id)
-    with session_scope(workbench.engine) as session:
+    with session_scope(workbench.engine, read_only=True) as session:
         has_data = bool(session.scalar(select(func.count()).select_from(DatasetVersion).where(DatasetVersion.project_id == project_id)))
         approved = bool(session.scalar(
             select(func.count()).select_from(RecipeApproval).join(RecipeVersion, RecipeApproval.recipe_version_id == RecipeVersion.id)

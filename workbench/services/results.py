@@ -109,7 +109,7 @@ class RunOverview:
 
 def shared_facets(workbench: Workbench, project_id: int) -> frozenset[str]:
     """What the owner currently shares with results-only members (the newest sharing row)."""
-    with session_scope(workbench.engine) as session:
+    with session_scope(workbench.engine, read_only=True) as session:
         row = session.scalar(select(ProjectShare).where(ProjectShare.project_id == project_id)
                              .order_by(ProjectShare.id.desc()).limit(1))
         return frozenset(row.facets) if row is not None else frozenset()
@@ -153,7 +153,7 @@ def authorize_part(workbench: Workbench, actor: Actor, action: Action, project_i
 
 
 def _run(workbench: Workbench, run_id: int) -> tuple[Run, list[ModelRow]]:
-    with session_scope(workbench.engine) as session:
+    with session_scope(workbench.engine, read_only=True) as session:
         run = session.get(Run, run_id)
         if run is None:
             raise NotFound("results.run_not_found", run_id=run_id)
@@ -304,7 +304,7 @@ def stored_evaluations(workbench: Workbench, actor: Actor, *, run_id: int, optio
     authorize_part(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
     digest = options_digest(options)
     wanted = [m.id for m in models] if model_ids is None else list(model_ids)
-    with session_scope(workbench.engine) as session:
+    with session_scope(workbench.engine, read_only=True) as session:
         rows = {row.model_id: row.result_sha256 for row in session.scalars(
             select(Evaluation).where(Evaluation.run_id == run_id, Evaluation.options_sha256 == digest))}
     return {m: _codec.loads(workbench.store.get_bytes(rows[m])) for m in wanted if m in rows}
