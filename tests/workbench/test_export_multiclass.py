@@ -8,46 +8,20 @@ import io
 import zipfile
 
 import numpy as np
-import pandas as pd
 import pytest
 from pypdf import PdfReader
 from sklearn import metrics as skm
 from sklearn.preprocessing import label_binarize
 
 from pipelines.automl import SearchSettings
-from pipelines.recipe import suggest_recipe
-from tests.conftest import ADMIN_PASSWORD
-from tests.workbench.test_results_service import InlineQueue, Trained
-from workbench.db.engine import session_scope
+from tests.workbench.test_results_service import Trained, train_table
 
 
 @pytest.fixture(scope="module")
 def cleveland(tmp_path_factory, datasets_dir) -> Trained:
-    from workbench.bootstrap import first_start
-    from workbench.context import open_workbench
-    from workbench.services import accounts, datasets, projects, recipes, training
-    from workbench.services._access import load_actor
-    from workbench.settings import default_settings
-
-    workbench = open_workbench(default_settings(data_dir=str(tmp_path_factory.mktemp("multiclass") / "data"),
-                                                demo_project=False, admin_password=ADMIN_PASSWORD,
-                                                bootstrap_resamples=100))
-    first_start(workbench)
-    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
-                                                                 password=ADMIN_PASSWORD).token)
-    workbench.jobs = InlineQueue(workbench.settings)
-    project_id = projects.create_project(workbench, admin, name="Cleveland heart disease grade")
-    with session_scope(workbench.engine) as session:
-        owner = load_actor(session, admin.user_id)
-    path = datasets_dir / "heart_cleveland.csv"
-    version = datasets.import_file(workbench, owner, project_id=project_id, path=path, label="cleveland.csv")
-    recipe_version = recipes.save_version(workbench, owner, project_id=project_id, dataset_version_id=version,
-                                          recipe=suggest_recipe(pd.read_csv(path), target="num"))
-    recipes.approve(workbench, owner, recipe_version_id=recipe_version)
-    training.start_training(workbench, owner, recipe_version_id=recipe_version, overrides_text=None,
-                            settings=SearchSettings(families=("linear",), n_trials=3, time_budget_s=None, seed=1))
-    run_id = training.list_runs(workbench, owner, project_id)[-1].id
-    return Trained(workbench, admin.user_id, project_id, recipe_version, run_id)
+    return train_table(tmp_path_factory, datasets_dir / "heart_cleveland.csv", target="num",
+                       name="Cleveland heart disease grade", resamples=100,
+                       settings=[SearchSettings(families=("linear",), n_trials=3, time_budget_s=None, seed=1)])
 
 
 def test_stored_multiclass_curves_equal_scikit_learn_on_the_stored_predictions(cleveland):

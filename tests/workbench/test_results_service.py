@@ -62,9 +62,10 @@ class InlineQueue:
         execute_job(job_id, self.values)
 
 
-def train_heart_failure(tmp_path_factory, datasets_dir, *, runs: int = 1) -> Trained:
-    """A workbench with the heart failure table, the suggested recipe minus ``time``, approved,
-    and ``runs`` tiny trainings (3 trials of logistic regression and XGBoost)."""
+def train_table(tmp_path_factory, path, *, target: str, name: str, settings, label: str | None = None,
+                drop: tuple[str, ...] = (), resamples: int = 200) -> Trained:
+    """A workbench with one table, its suggested recipe (without ``drop``: recorded after the
+    outcome) approved, and one tiny training per entry of ``settings``; ``run_id`` is the first run."""
     import os
 
     from workbench.bootstrap import first_start
@@ -73,33 +74,40 @@ def train_heart_failure(tmp_path_factory, datasets_dir, *, runs: int = 1) -> Tra
     from workbench.services._access import load_actor
     from workbench.settings import default_settings
 
-    for name in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
-        os.environ.pop(name)
+    for variable in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
+        os.environ.pop(variable)
     workbench = open_workbench(default_settings(data_dir=str(tmp_path_factory.mktemp("results") / "data"),
                                                 demo_project=False, admin_password=ADMIN_PASSWORD,
-                                                bootstrap_resamples=200))
+                                                bootstrap_resamples=resamples))
     first_start(workbench)
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
                                                                  password=ADMIN_PASSWORD).token)
     workbench.jobs = InlineQueue(workbench.settings)
-    project_id = projects.create_project(workbench, admin, name="Heart failure mortality")
+    project_id = projects.create_project(workbench, admin, name=name)
     with session_scope(workbench.engine) as session:
         owner = load_actor(session, admin.user_id)
-    path = datasets_dir / "heart_failure_clinical_records.csv"
-    version = datasets.import_file(workbench, owner, project_id=project_id, path=path, label="heart.csv")
-    recipe = suggest_recipe(pd.read_csv(path), target="DEATH_EVENT")
-    if "time" not in [c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns]:
-        recipe = recipe.add(DropColumns(columns=("time",), note="recorded after the outcome"))
+    version = datasets.import_file(workbench, owner, project_id=project_id, path=path, label=label or path.name)
+    recipe = suggest_recipe(pd.read_csv(path), target=target)
+    missing = [c for c in drop if c not in [c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns]]
+    if missing:
+        recipe = recipe.add(DropColumns(columns=tuple(missing), note="recorded after the outcome"))
     recipe_version = recipes.save_version(workbench, owner, project_id=project_id, dataset_version_id=version,
                                           recipe=recipe)
     recipes.approve(workbench, owner, recipe_version_id=recipe_version)
-    for i in range(runs):
-        settings = TINY if i == 0 else SearchSettings(families=("linear", "xgboost"), n_trials=4, time_budget_s=None,
-                                                      seed=7)
-        training.start_training(workbench, owner, recipe_version_id=recipe_version, settings=settings,
+    for chosen in settings:
+        training.start_training(workbench, owner, recipe_version_id=recipe_version, settings=chosen,
                                 overrides_text=None)
     run_id = training.list_runs(workbench, owner, project_id)[-1].id  # the first run
     return Trained(workbench, admin.user_id, project_id, recipe_version, run_id)
+
+
+def train_heart_failure(tmp_path_factory, datasets_dir, *, runs: int = 1) -> Trained:
+    """A workbench with the heart failure table, the suggested recipe minus ``time``, approved,
+    and ``runs`` tiny trainings (3 trials of logistic regression and XGBoost)."""
+    later = SearchSettings(families=("linear", "xgboost"), n_trials=4, time_budget_s=None, seed=7)
+    return train_table(tmp_path_factory, datasets_dir / "heart_failure_clinical_records.csv", target="DEATH_EVENT",
+                       name="Heart failure mortality", label="heart.csv", drop=("time",),
+                       settings=[TINY] + [later] * (runs - 1))
 
 
 @pytest.fixture(scope="module")
