@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines.errors import EvaluationError
+from pipelines.evaluation.progress import tick
 
 __all__ = ["Estimate", "resample_indices", "bootstrap", "as_binary_arrays", "as_groups"]
 
@@ -101,6 +102,7 @@ def resample_indices(
         buckets = [np.arange(n)] if strata is None else [np.flatnonzero(strata == s) for s in np.unique(strata)]
         for _ in range(n_resamples):
             yield np.concatenate([rng.choice(b, size=len(b), replace=True) for b in buckets])
+            tick()
         return
     codes = np.unique(groups, return_inverse=True)[1]
     order = np.argsort(codes, kind="stable")
@@ -117,6 +119,7 @@ def resample_indices(
     for _ in range(n_resamples):
         chosen = np.concatenate([rng.choice(b, size=len(b), replace=True) for b in buckets])
         yield np.concatenate([members[i] for i in chosen])
+        tick()
 
 
 def bootstrap(

@@ -19,6 +19,7 @@ from threadpoolctl import threadpool_limits
 
 from pipelines.errors import EvaluationError
 from pipelines.evaluation.feature_names import learner_input, pipeline_steps
+from pipelines.evaluation.progress import tick
 
 __all__ = ["Contributions", "FeatureImportance", "by_input", "feature_contributions", "permutation_importance"]
 
@@ -152,7 +153,14 @@ def _scorer(metric: str) -> Callable[[Any, Any, np.ndarray], float]:
     }
     if metric not in table:
         raise EvaluationError("evaluation.unknown_metric", metric=metric, allowed=list(table))
-    return table[metric]
+    score = table[metric]
+
+    def scored(model: Any, X: Any, y: np.ndarray) -> float:
+        value = score(model, X, y)
+        tick()  # one shuffled score: a listening job reports progress and may stop here
+        return value
+
+    return scored
 
 
 def permutation_importance(

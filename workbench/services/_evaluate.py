@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipelines import evaluation as ev
+from pipelines.evaluation.progress import listening
 from pipelines.errors import EvaluationError, InputError
 from workbench.services._codec import register
 
@@ -127,16 +128,30 @@ def _binary_part(part: str, y: np.ndarray, p: np.ndarray, g: np.ndarray | None, 
 
 class _Steps:
     """Reports ``(fraction done, step)`` before each step of one evaluation, the step as a token
-    (``test:roc``, ``subgroups``, ``shap``) a page translates; the bootstrap steps are what takes
-    the time (each resamples ``n_resamples`` times)."""
+    (``test:roc``, ``subgroups``, ``shap``) a page translates, and again every few bootstrap
+    resamples (or shuffled scores) within a step: that is where the time goes, and where a
+    cancelled job stops."""
 
-    def __init__(self, total: int, on_progress: Progress | None) -> None:
-        self.total, self.done, self.on_progress = max(total, 1), 0, on_progress
+    _EVERY = 20  # resamples between reports
+
+    def __init__(self, on_progress: Progress | None, n_resamples: int) -> None:
+        self.on_progress, self.n_resamples = on_progress, max(n_resamples, 1)
+        self.total, self.finished, self.current, self.resamples = 1, 0, "start", 0
 
     def __call__(self, what: str) -> None:
+        if self.current != "start":
+            self.finished += 1
+        self.current, self.resamples = what, 0
+        self._report(0.0)
+
+    def resampled(self) -> None:
+        self.resamples += 1
+        if self.resamples % self._EVERY == 0:  # subgroups draw once per subgroup: the bar may wait at 99%
+            self._report(min(self.resamples / self.n_resamples, 0.99))
+
+    def _report(self, within: float) -> None:
         if self.on_progress is not None:
-            self.on_progress(min(self.done / self.total, 1.0), what)
-        self.done += 1
+            self.on_progress(min((self.finished + within) / max(self.total, 1), 1.0), self.current)
 
 
 def _subgroup_frame(prepared_frame: pd.DataFrame, columns: tuple[str, ...], rows: np.ndarray) -> pd.DataFrame:
@@ -168,9 +183,18 @@ def evaluate_model(*, model_id: int, label: str, predictions: pd.DataFrame, summ
     ``predictions`` holds this model's rows of the run's prediction file; ``prepared_frame`` is the
     analysis table (for Table 1, subgroups and importance) and ``model`` the fitted pipeline (for
     importance); either may be missing, and then those parts are left out. ``on_progress`` hears
-    ``(fraction, step)`` before each step (a job reports it and may stop there: cancelling raises).
+    ``(fraction, step)`` before each step and every few bootstrap resamples (a job reports it and
+    may stop there: cancelling raises).
     """
     _check_options(options)
+    step = _Steps(on_progress, options.n_resamples)
+    with listening(step.resampled):
+        return _evaluate(model_id=model_id, label=label, predictions=predictions, summary=summary, options=options,
+                         prepared_frame=prepared_frame, model=model, step=step)
+
+
+def _evaluate(*, model_id: int, label: str, predictions: pd.DataFrame, summary: dict[str, Any], options: EvalOptions,
+              prepared_frame: pd.DataFrame | None, model: Any | None, step: _Steps) -> ModelEvaluation:
     task = summary["task"]
     classes = list(summary.get("classes", []))
     if predictions.empty:
@@ -184,8 +208,8 @@ def evaluate_model(*, model_id: int, label: str, predictions: pd.DataFrame, summ
     threshold_source = "train" if "train" in parts_frames else "test"
     explained = prepared_frame is not None and model is not None and bool(summary.get("features"))
     by_subgroup = task == "binary" and bool(options.subgroup_columns)
-    step = _Steps(len(parts_frames) * (4 if task == "binary" else 1)
-                  + (prepared_frame is not None) * (1 + by_subgroup + 2 * explained), on_progress)
+    step.total = (len(parts_frames) * (4 if task == "binary" else 1)
+                  + (prepared_frame is not None) * (1 + by_subgroup + 2 * explained))
     if task == "binary":
         basis = parts_frames[threshold_source]
         bmask = basis["probability"].notna().to_numpy()
