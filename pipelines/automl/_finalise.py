@@ -63,32 +63,11 @@ def finalise(*, ranked: list[Done], settings: SearchSettings, metric: Metric, ta
     best = ranked[0]
     bests = family_bests(ranked)
     by_number = {d.record.number: d for d in ranked}
-    members: dict[int, float] = {best.record.number: 1.0}
-    final_oof = best.oof
-    kind = "single"
     started = time.perf_counter()
-    if settings.ensemble and len(ranked) > 1:
-        pool = _affordable_pool(ranked, bests, clock)
-        must_keep = clock.prep_seconds * clock.scale() + sum(refit_seconds(d, clock) for d in pool.values())
-        choice = select_ensemble(candidates={n: d.oof[covered] for n, d in pool.items()}, y=y_train[covered],
-                                 metric=metric, rounds=ENSEMBLE_ROUNDS, stop=lambda: clock.left() < must_keep)
-        if len(choice.weights) > 1 and choice.score > best.score + 1e-9:
-            kind = "ensemble"
-            total = float(sum(choice.weights.values()))
-            members = {n: w / total for n, w in choice.weights.items()}
-            final_oof = sum(w * by_number[n].oof for n, w in members.items())
-
-    calibration, calibration_scores, calibrator = "not applicable", {}, ()
-    if task != "regression":
-        calibration = "none"
-        if settings.calibration:
-            cal = choose_calibration(proba=final_oof[covered], y=y_train[covered], fold_of_row=fold_of_row[covered],
-                                     metric=metric)
-            calibration, calibration_scores = cal.method, dict(cal.scores)
-            if cal.method != "none":
-                calibrator = cal.parameters
-                final_oof = final_oof.copy()
-                final_oof[covered] = cal.oof
+    choice = _choose(ranked=ranked, bests=bests, settings=settings, metric=metric, task=task, y_train=y_train,
+                     fold_of_row=fold_of_row, clock=clock)
+    kind, members, final_oof = choice.kind, choice.members, choice.oof
+    calibration, calibration_scores, calibrator = choice.calibration, choice.scores, choice.calibrator
     clock.end["ensemble_and_calibration"] = time.perf_counter() - started
 
     clock.poll()
@@ -177,6 +156,45 @@ def finalise(*, ranked: list[Done], settings: SearchSettings, metric: Metric, ta
     )
     return Final(leaderboard=tuple(r for r, _ in rows), models=tuple(m for _, m in rows), model=model, info=info,
                  oof=final_oof, test=test_pred)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    kind: str  # "single" | "ensemble"
+    members: dict[int, float]  # trial number -> weight
+    oof: np.ndarray  # the final model's out-of-fold predictions (calibrated, cross-fitted, when calibrated)
+    calibration: str
+    scores: dict[str, float]
+    calibrator: tuple[dict[str, Any], ...]  # fitted on the uncalibrated out-of-fold predictions
+
+
+def _choose(*, ranked: list[Done], bests: dict[str, Done], settings: SearchSettings, metric: Metric, task: str,
+            y_train: np.ndarray, fold_of_row: np.ndarray, clock: Clock) -> _Choice:
+    """Best single trial or greedy ensemble, whichever validates better; then the calibration that
+    validates best. Decided on out-of-fold predictions only, before anything is refitted."""
+    covered = fold_of_row >= 0
+    best = ranked[0]
+    by_number = {d.record.number: d for d in ranked}
+    kind, members, oof = "single", {best.record.number: 1.0}, best.oof
+    if settings.ensemble and len(ranked) > 1:
+        pool = _affordable_pool(ranked, bests, clock)
+        must_keep = clock.prep_seconds * clock.scale() + sum(refit_seconds(d, clock) for d in pool.values())
+        choice = select_ensemble(candidates={n: d.oof[covered] for n, d in pool.items()}, y=y_train[covered],
+                                 metric=metric, rounds=ENSEMBLE_ROUNDS, stop=lambda: clock.left() < must_keep)
+        if len(choice.weights) > 1 and choice.score > best.score + 1e-9:
+            total = float(sum(choice.weights.values()))
+            kind, members = "ensemble", {n: w / total for n, w in choice.weights.items()}
+            oof = sum(w * by_number[n].oof for n, w in members.items())
+    if task == "regression":
+        return _Choice(kind, members, oof, "not applicable", {}, ())
+    if not settings.calibration:
+        return _Choice(kind, members, oof, "none", {}, ())
+    cal = choose_calibration(proba=oof[covered], y=y_train[covered], fold_of_row=fold_of_row[covered], metric=metric)
+    if cal.method == "none":
+        return _Choice(kind, members, oof, "none", dict(cal.scores), ())
+    calibrated = oof.copy()
+    calibrated[covered] = cal.oof
+    return _Choice(kind, members, calibrated, cal.method, dict(cal.scores), cal.parameters)
 
 
 def _affordable_pool(ranked: list[Done], bests: dict[str, Done], clock: Clock) -> dict[int, Done]:

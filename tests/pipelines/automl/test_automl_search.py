@@ -115,7 +115,8 @@ def test_time_budget_is_respected(heart_failure):
     result = _run(heart_failure, settings=settings)
     took = time.perf_counter() - started
     assert took < 6 * 1.1 + 1, took  # the goal is the budget + 10 %; a shared 2-core machine adds a little
-    assert len(result.trials) >= 3  # small data: several trials fit in 6 s, even on a busy machine
+    # small data: several trials fit in 6 s, even on a busy machine
+    assert len(result.trials) >= 3, [(t.family, t.state, t.fit_seconds) for t in result.trials]
     assert result.elapsed_s <= took
     assert {m.name for m in result.models} >= {r.family for r in result.trials if r.state == "complete"}
 
