@@ -40,6 +40,7 @@ __all__ = [
     "LARGE_ROWS",
     "Clock",
     "OutOfTime",
+    "expected_seconds",
     "family_bests",
     "initial_queue",
     "next_family",

@@ -8,12 +8,17 @@ import time
 import numpy as np
 import pytest
 
-from pipelines.automl import SearchSettings
+from pipelines.automl import SearchSettings, run_search
 from pipelines.automl._results import TrialRecord
-from pipelines.automl._schedule import Clock, expected_seconds, next_family, reserve_seconds
+from pipelines.automl._schedule import (
+    Clock,
+    expected_seconds,
+    next_family,
+    reserve_seconds,
+)
 from pipelines.automl._trial import Done
 from pipelines.automl.settings import Overrides
-from tests.pipelines.automl.test_automl_search import _run
+from tests.pipelines.automl.helpers import CPU, make_plan, make_preprocessor
 
 
 def _done(number: int, family: str, score: float, fold_seconds: float) -> Done:
@@ -63,8 +68,10 @@ def test_a_long_boosted_fit_is_cut_at_its_deadline(heart_failure):
     pinned = Overrides(pins={"xgboost": {"n_estimators": 100_000, "learning_rate": 0.001}})
     settings = SearchSettings(families=("linear", "xgboost"), n_trials=None, time_budget_s=4, seed=0,
                               overrides=pinned)
+    X, y = heart_failure
     started = time.perf_counter()
-    result = _run(heart_failure, settings=settings)
+    result = run_search(X=X, y=y, plan=make_plan(y), task="binary", make_preprocessor=make_preprocessor,
+                        settings=settings, device_choice=CPU)
     took = time.perf_counter() - started
     assert took < 4 * 1.1 + 1, took  # a shared machine: a little slack over the 10 % goal
     assert result.trials and all(t.family == "linear" for t in result.trials)  # the cut trial is not counted
