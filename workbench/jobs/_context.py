@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import OperationalError
 
 from pipelines.errors import JobCancelled
 from workbench.context import Workbench
@@ -17,6 +19,8 @@ __all__ = ["JobContext"]
 
 _CANCEL_POLL_SECONDS = 1.0
 _PROGRESS_WRITE_SECONDS = 0.5
+
+log = logging.getLogger(__name__)
 
 
 class JobContext:
@@ -50,14 +54,21 @@ class JobContext:
         interval = self.workbench.settings.job_heartbeat_seconds
         while not self._stop.wait(min(interval, _CANCEL_POLL_SECONDS)):
             now = utcnow()
-            with session_scope(self.workbench.engine) as session:
-                job = session.get(Job, self.job_id)
-                if job is None:
+            try:
+                with session_scope(self.workbench.engine, read_only=True) as session:
+                    row = session.execute(select(Job.cancel_requested_at, Job.heartbeat_at)
+                                          .where(Job.id == self.job_id)).first()
+                if row is None:
                     return
-                if job.cancel_requested_at is not None:
+                if row.cancel_requested_at is not None:
                     self._cancelled.set()
-                if job.heartbeat_at is None or (now - job.heartbeat_at).total_seconds() >= interval:
-                    job.heartbeat_at = now
+                if row.heartbeat_at is None or (now - row.heartbeat_at).total_seconds() >= interval:
+                    with session_scope(self.workbench.engine) as session:
+                        session.execute(update(Job).where(Job.id == self.job_id).values(heartbeat_at=now))
+            except OperationalError as error:
+                # A busy database (SQLite's write lock held past its timeout) must not end the
+                # heartbeat: the job would be declared lost while it runs. Try again next beat.
+                log.warning("job %s: heartbeat not written (%s); trying again", self.job_id, error.orig)
 
     # -- for job functions --------------------------------------------------------------------
     @property
@@ -67,7 +78,7 @@ class JobContext:
         now = time.monotonic()
         if now - self._last_cancel_poll >= _CANCEL_POLL_SECONDS:
             self._last_cancel_poll = now
-            with session_scope(self.workbench.engine) as session:
+            with session_scope(self.workbench.engine, read_only=True) as session:
                 requested = session.scalar(select(Job.cancel_requested_at).where(Job.id == self.job_id))
             if requested is not None:
                 self._cancelled.set()
@@ -89,10 +100,15 @@ class JobContext:
         if self._pending is None:
             return
         fraction, text = self._pending
-        self._pending = None
         self._last_progress_write = time.monotonic()
-        with session_scope(self.workbench.engine) as session:
-            session.execute(update(Job).where(Job.id == self.job_id).values(progress=fraction, status_text=text[:500]))
+        try:
+            with session_scope(self.workbench.engine) as session:
+                session.execute(update(Job).where(Job.id == self.job_id).values(progress=fraction, status_text=text[:500]))
+        except OperationalError as error:  # progress is a courtesy: a busy database must not fail the job
+            log.warning("job %s: progress not written (%s); kept for the next report", self.job_id, error.orig)
+            return
+        if self._pending == (fraction, text):
+            self._pending = None
 
     def log(self, line: str) -> None:
         stamp = datetime.now().astimezone().strftime("%H:%M:%S")

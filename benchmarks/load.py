@@ -1,0 +1,258 @@
+"""Load benchmark: N people using the served app at once while a training job runs (a script, not a test).
+
+Starts ``workbench serve`` on loopback with a temporary data folder (the demo project, trained once
+as the browser tests do), creates one account per simulated person (clinician in the demo project),
+starts a training job on the server's Dask cluster, and drives N concurrent headless Chromium
+sessions (one browser, one context per person: separate cookies and Streamlit sessions) through:
+
+    sign in -> the Data page (the viewer's grid of the demo table) -> Results (the leaderboard)
+            -> Data -> Results ...
+
+A page time is from the click to the moment the page's content is on screen (the grid with its row
+count, the leaderboard with its first model). Each N is repeated with fresh sessions until it has
+about ``--samples`` page times. Prints the median and 95th percentile per N and per page, the ratio
+p95(N=max)/p95(N=1), and every error (a timeout, a Streamlit exception or error box on a page).
+
+The browsers run on the same machine as the server, so on a small machine the numbers include the
+browsers' own rendering; say so when you report them, and whether other work shared the machine.
+
+    python benchmarks/load.py [--sessions 1,5,10] [--rounds 2] [--samples 30] [--keep DIR] [--screenshots DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.conftest import SHARED_DATASETS  # noqa: E402
+from tests.e2e.conftest import CHROMIUM_ARGS, Server, chromium_path, trained_demo  # noqa: E402
+
+PASSWORD = "a quiet tandem rides east at dawn 42"
+TIMEOUT_MS = 120_000
+_ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
+
+
+@dataclass
+class Phase:
+    sessions: int
+    times: dict[str, list[float]] = field(default_factory=lambda: {"sign-in": [], "data": [], "results": []})
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    @property
+    def all_times(self) -> list[float]:
+        return [t for values in self.times.values() for t in values]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (no interpolation: with few samples it is an observed time)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+async def _timed(phase: Phase, kind: str, user: str, action, ready, page) -> None:
+    start = time.perf_counter()
+    try:
+        await action()
+        await ready()
+    except Exception as error:  # a timeout or a closed page: counted, and the session goes on
+        phase.errors.append(f"{user} {kind}: {type(error).__name__}: {str(error).splitlines()[0][:160]}")
+        return
+    phase.times[kind].append(time.perf_counter() - start)
+    shown = await page.locator(_ERRORS).all_inner_texts()
+    if shown:
+        phase.errors.append(f"{user} {kind}: error on the page: {shown[0][:160]}")
+
+
+async def _person(browser, url: str, user: str, rounds: int, phase: Phase, shots: Path | None = None) -> None:
+    context = await browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    sidebar = page.get_by_test_id("stSidebar")
+    try:
+        await page.goto(url)
+        await page.get_by_label("User name").fill(user)
+        await page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        await _timed(phase, "sign-in", user, page.get_by_role("button", name="Sign in").click,
+                     sidebar.get_by_role("link", name="Data", exact=True).wait_for, page)
+        for _ in range(rounds):
+            await _timed(phase, "data", user, sidebar.get_by_role("link", name="Data", exact=True).click,
+                         lambda: _data_ready(page), page)
+            await _timed(phase, "results", user, sidebar.get_by_role("link", name="Results", exact=True).click,
+                         lambda: _results_ready(page), page)
+        if shots is not None:  # what the last page looked like under this load
+            await page.screenshot(path=str(shots / f"load-n{phase.sessions}-{user}-results.png"), full_page=False)
+    except Exception as error:
+        phase.errors.append(f"{user} session: {type(error).__name__}: {str(error).splitlines()[0][:160]}")
+    finally:
+        await context.close()
+
+
+async def _data_ready(page) -> None:
+    await page.get_by_text("299 rows × 13 columns").first.wait_for()
+    await page.locator("[data-testid=stDataFrame]").first.wait_for()
+
+
+async def _results_ready(page) -> None:
+    await page.get_by_role("heading", name="Leaderboard").wait_for()
+    await page.get_by_role("cell", name="linear", exact=True).first.wait_for()
+
+
+async def _drive(url: str, users: list[str], rounds: int, phase: Phase, shots: Path | None = None) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            await asyncio.gather(*(_person(browser, url, user, rounds, phase, shots if i == 0 else None)
+                                   for i, user in enumerate(users)))
+        finally:
+            await browser.close()
+
+
+def _prepare(server: Server, people: int):
+    """The demo project trained once, ``people`` clinician accounts, and a queue on the server's cluster."""
+    from workbench.jobs import JobQueue
+    from workbench.services import accounts, projects
+
+    workbench, owner, project_id = trained_demo(server, SHARED_DATASETS)
+    users = [f"clinician{i:02d}" for i in range(1, people + 1)]
+    for user in users:
+        accounts.create_user(workbench, owner, username=user, password=PASSWORD)
+        projects.add_member(workbench, owner, project_id=project_id, username=user, role="clinician")
+    scheduler = re.findall(r"local Dask cluster at (tcp://\S+)", server.output())[-1]
+    workbench.jobs = JobQueue(scheduler, workbench.settings)
+    return workbench, owner, project_id, users
+
+
+class Training:
+    """A training job kept running on the server's cluster while sessions are measured."""
+
+    def __init__(self, workbench, owner, project_id: int, *, enabled: bool = True) -> None:
+        self.workbench, self.owner, self.project_id = workbench, owner, project_id
+        self.enabled = enabled
+        self.job_id: int | None = None
+
+    def ensure_running(self) -> int | None:
+        from pipelines.automl import SearchSettings
+        from workbench.jobs import get_job
+        from workbench.services import recipes, training
+
+        if not self.enabled:
+            return None
+        if self.job_id is not None and get_job(self.workbench, self.job_id).state in ("queued", "running"):
+            return self.job_id
+        recipe_id = recipes.list_versions(self.workbench, self.owner, self.project_id)[0].id
+        settings = SearchSettings(families=("xgboost", "lightgbm", "forest"), n_trials=None,
+                                  time_budget_s=900.0, seed=11)
+        self.job_id = training.start_training(self.workbench, self.owner, recipe_version_id=recipe_id,
+                                              settings=settings, overrides_text=None)
+        deadline = time.monotonic() + 120
+        while get_job(self.workbench, self.job_id).state != "running":
+            if time.monotonic() > deadline:
+                raise SystemExit("the training job did not start within 2 minutes")
+            time.sleep(0.5)
+        return self.job_id
+
+    def stop(self) -> None:
+        from workbench.jobs import request_cancel
+
+        if self.job_id is not None:
+            request_cancel(self.workbench, self.job_id)
+
+
+def run_phase(url: str, users: list[str], sessions: int, rounds: int, samples: int, training: Training,
+              shots: Path | None = None) -> Phase:
+    phase = Phase(sessions)
+    per_pass = sessions * (1 + 2 * rounds)
+    started = time.perf_counter()
+    passes = max(1, math.ceil(samples / per_pass))
+    for number in range(passes):
+        training.ensure_running()
+        asyncio.run(_drive(url, users[:sessions], rounds, phase, shots if number == passes - 1 else None))
+    phase.wall_s = time.perf_counter() - started
+    return phase
+
+
+def _line(label: str, values: list[float]) -> str:
+    if not values:
+        return f"{label:>10}: no samples"
+    return (f"{label:>10}: n={len(values):3d}  median {statistics.median(values):6.2f} s  "
+            f"p95 {percentile(values, 95):6.2f} s  max {max(values):6.2f} s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", default="1,5,10", help="comma-separated N (default 1,5,10)")
+    parser.add_argument("--rounds", type=int, default=2, help="Data+Results visits per session (default 2)")
+    parser.add_argument("--samples", type=int, default=30, help="page times per N, at least (default 30)")
+    parser.add_argument("--keep", type=Path, help="keep the data folder and server log here")
+    parser.add_argument("--screenshots", type=Path, help="save the first session's last Results page per N here")
+    parser.add_argument("--no-training", action="store_true", help="measure without a training job (diagnosis)")
+    args = parser.parse_args()
+    counts = [int(n) for n in args.sessions.split(",")]
+    if chromium_path() is None:
+        print("No Chromium found (Debian: apt-get install chromium).", file=sys.stderr)
+        return 2
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="wb-load-"))
+    root.mkdir(parents=True, exist_ok=True)
+    if args.screenshots is not None:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+    server = Server(root / "data", root / "server.log").start()
+    training = None
+    try:
+        workbench, owner, project_id, users = _prepare(server, max(counts))
+        training = Training(workbench, owner, project_id, enabled=not args.no_training)
+        print(f"Server {server.url}; {len(users)} accounts; training job: {training.ensure_running() or 'none'}.")
+        warm = run_phase(server.url, users, 1, 1, 1, training)  # the first Results visit computes evaluations
+        print(f"Warm-up (not counted): {len(warm.all_times)} pages, {len(warm.errors)} error(s).")
+        phases = []
+        for n in counts:
+            phase = run_phase(server.url, users, n, args.rounds, args.samples, training, args.screenshots)
+            phases.append(phase)
+            print(f"\nN = {n}: {len(phase.all_times)} page times in {phase.wall_s:.0f} s, {len(phase.errors)} error(s)")
+            print(_line("all pages", phase.all_times))
+            for kind, values in phase.times.items():
+                print(_line(kind, values))
+            for error in phase.errors[:20]:
+                print(f"  error: {error}")
+        if training.job_id is not None:
+            from workbench.jobs import get_job
+
+            job = get_job(workbench, training.job_id)
+            print(f"\nTraining job {job.id} during the last phase: {job.state}, {job.status_text or '-'}")
+        base = next((p for p in phases if p.sessions == 1), None)
+        top = max(phases, key=lambda p: p.sessions)
+        if base is not None and top is not base and base.all_times and top.all_times:
+            ratio = percentile(top.all_times, 95) / percentile(base.all_times, 95)
+            errors = sum(len(p.errors) for p in phases)
+            verdict = "met" if ratio <= 3 and errors == 0 else "missed"
+            print(f"p95(N={top.sessions}) / p95(N=1) = {ratio:.2f} (goal <= 3, no error): {verdict}; errors: {errors}")
+    finally:
+        if training is not None:
+            training.stop()
+            if getattr(training.workbench, "jobs", None) is not None:
+                training.workbench.jobs.close()
+        server.stop()
+        if args.keep is None:
+            import shutil
+
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
