@@ -98,6 +98,8 @@ def _data_state(ctx: PageContext, info: validation.ValidationInfo, where: str) -
 
 def show(ctx: PageContext, info: validation.ValidationInfo, *, where: str) -> None:
     """An ended validation: why it stopped, or its report; and what became of the data."""
+    if not info.mine:
+        st.caption(ctx.t("validation.uploaded_by", who=info.uploader_name, when=f"{info.created_at:%Y-%m-%d %H:%M}"))
     if info.state == "failed":
         st.error(t(info.error_key or "validation.internal_error", ctx.lang, **info.error_params),
                  icon=":material/error:")

@@ -98,16 +98,19 @@ def render(ctx: PageContext, inputs: validation.InputsView) -> None:
     check = _check(ctx, inputs.run_id, upload, renames)
     if check is None:
         return
+    _show_check(ctx, check)
     mapped = _mapping(ctx, check, upload.file_id)
     if mapped != renames:
         st.session_state[f"val_map_{upload.file_id}"] = mapped
         st.rerun()
-    _show_check(ctx, check)
     if not check.ready:
         return
     names = [f.name for f in inputs.fields]
     subgroups = st.multiselect(ctx.t("validation.subgroups"), names,
                                default=[c for c in ("sex", "age") if c in names], key="val_subgroups")
+    configured = int(ctx.workbench.settings.bootstrap_resamples)
+    resamples = st.select_slider(ctx.t("validation.resamples"), sorted({200, 500, 1000, 2000, configured}),
+                                 value=configured, key="val_resamples", help=ctx.t("validation.resamples_help"))
     keep = st.radio(ctx.t("validation.data_choice"), ["discard", "keep"], key="val_keep",
                     format_func=lambda c: ctx.t(_k("validation.choice_", c)))
     st.caption(ctx.t(_k("validation.choice_help_", keep)))
@@ -117,7 +120,7 @@ def render(ctx: PageContext, inputs: validation.InputsView) -> None:
     if st.button(ctx.t("validation.start"), type="primary", icon=":material/play_arrow:"):
         started = attempt(ctx.lang, validation.start_validation, ctx.workbench, ctx.actor, run_id=inputs.run_id,
                           data=upload.getvalue(), filename=upload.name, keep=keep == "keep", renames=mapped,
-                          subgroups=subgroups, accept_warnings=confirmed)
+                          subgroups=subgroups, accept_warnings=confirmed, resamples=int(resamples))
         if started is not None:
             st.session_state["val_current"] = started
             st.session_state.pop("val_check", None)

@@ -104,6 +104,10 @@ def test_missing_and_renamed_columns_get_a_precise_message(trained, holdout):
         validation.start_validation(trained.workbench, owner, run_id=trained.run_id, data=_csv(changed),
                                     filename="site.csv", renames={"serum_creatinine": "Serum Creatinine"})
     assert raised.value.key == "validation.missing_columns" and raised.value.params["columns"] == "smoking"
+    with pytest.raises(InputError) as raised:
+        validation.start_validation(trained.workbench, owner, run_id=trained.run_id, data=_csv(holdout),
+                                    filename="site.csv", resamples=0)
+    assert raised.value.key == "validation.bad_resamples" and "20000" in message(raised.value, "en")
     no_outcome = holdout.drop(columns=["DEATH_EVENT"])
     with pytest.raises(InputError) as raised:
         validation.start_validation(trained.workbench, owner, run_id=trained.run_id, data=_csv(no_outcome),
@@ -168,7 +172,11 @@ def test_a_discard_leaves_nothing_of_the_file(trained, holdout, collaborator):
     data = _csv(cohort)
     needles = _needles(data)
     data_dir = Path(trained.workbench.settings.data_path)
-    assert _files_holding(data_dir, needles) == []  # nothing before, so the search below can fail
+    assert _files_holding(data_dir, needles) == []  # nothing before
+    control = data_dir / "control.bin"  # the search finds the file, its value and hash where they are
+    control.write_bytes(data + needles["value as a double"] + needles["hash"] + needles["hash bytes"])
+    assert {name for _, name in _files_holding(data_dir, needles)} == set(needles)
+    control.unlink()
     validation_id = validation.start_validation(trained.workbench, collaborator, run_id=trained.run_id, data=data,
                                                 filename="our_cohort.csv", subgroups=["sex"])
     status = validation.validation_status(trained.workbench, collaborator, validation_id)
@@ -187,15 +195,18 @@ def test_a_discard_leaves_nothing_of_the_file(trained, holdout, collaborator):
     assert steps == ["start", "report", "data_discarded"]
 
 
-def test_the_search_finds_what_is_kept(trained, holdout, collaborator):
-    """The same search finds the file's value once the uploader keeps the data (in the sealed form
-    only their key opens, so by its rows, not its bytes): the discard test above can fail."""
+def test_kept_data_is_readable_by_its_uploader_only_until_she_deletes_it(trained, holdout, collaborator):
     from workbench.services import validation
 
     cohort = holdout.copy()
     cohort.loc[5, "platelets"] = DISTINCT
     validation_id = validation.start_validation(trained.workbench, collaborator, run_id=trained.run_id,
                                                 data=_csv(cohort), filename="kept.csv", keep=True)
+    with session_scope(trained.workbench.engine) as session:
+        record = session.get(ExternalValidation, validation_id)
+        sealed = [record.upload_sha256, record.rows_sha256]
+    assert all(trained.workbench.store.exists(d) for d in sealed)  # stored sealed: no byte of it in the clear
+    assert _files_holding(Path(trained.workbench.settings.data_path), {"value": b"271828.18"}) == []
     rows = validation.kept_rows(trained.workbench, collaborator, validation_id)
     assert len(rows) == len(cohort) and DISTINCT in rows["platelets"].to_numpy()
     assert rows["predicted_risk"].between(0, 1).all() and "recalibrated_risk" in rows
@@ -219,6 +230,7 @@ def test_the_search_finds_what_is_kept(trained, holdout, collaborator):
     # the uploader deletes the kept data: the report stays, the rows are gone
     validation.delete_kept_data(trained.workbench, collaborator, validation_id)
     assert validation.validation_status(trained.workbench, collaborator, validation_id).data_state == "discarded"
+    assert not any(trained.workbench.store.exists(d) for d in sealed)
     with pytest.raises(InputError):
         validation.kept_rows(trained.workbench, collaborator, validation_id)
     # her own cohort in full; the development cohort collaborator-safe, as on every shared page

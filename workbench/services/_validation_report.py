@@ -52,6 +52,10 @@ class CohortResult:
         """So the results page's chart helpers draw a cohort as they draw a model."""
         return self.part
 
+    @property
+    def task(self) -> str:
+        return "binary"  # only yes/no outcomes are validated
+
 
 @register
 @dataclass(frozen=True)
@@ -178,10 +182,13 @@ def for_reader(report: ValidationReport, *, uploader: bool, restricted: bool) ->
     cohort's for results-only readers (collaborators), as on every collaborator-safe page."""
     suppressed = []
     external, development = report.external, report.development
+    counts = {"n_read": report.n_read, "n_excluded": report.n_excluded}
     if not uploader:
         external = _suppress(external)
+        counts = {k: _small(v) for k, v in counts.items()}
         suppressed.append("external")
     if restricted:
         development = _suppress(development)
         suppressed.append("development")
-    return dataclasses.replace(report, external=external, development=development, suppressed=tuple(suppressed))
+    return dataclasses.replace(report, external=external, development=development, suppressed=tuple(suppressed),
+                               **counts)

@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from permissions.actions import Action
 from permissions.policy import Actor, Resource, check
-from pipelines.errors import InputError, PermissionDenied
+from pipelines.errors import InputError, PermissionDenied, WorkbenchError
 from pipelines.evaluation.external import ColumnReport
 from workbench.context import Workbench
 from workbench.db.engine import read_all, session_scope
@@ -41,9 +41,11 @@ from workbench.services._validation_report import ValidationReport, for_reader
 from workbench.services._validation_store import ACTION, discard_data, get_record, new_key, seal, settle_orphan, unseal
 from workbench.services.results import is_restricted, results_resource
 
-__all__ = ["InputsView", "CohortCheck", "ValidationInfo", "validation_inputs", "check_cohort", "start_validation",
-           "validation_status", "list_validations", "validation_report", "kept_rows", "delete_kept_data",
+__all__ = ["MAX_RESAMPLES", "InputsView", "CohortCheck", "ValidationInfo", "validation_inputs", "check_cohort",
+           "start_validation", "validation_status", "list_validations", "validation_report", "kept_rows", "delete_kept_data",
            "cancel_validation"]
+
+MAX_RESAMPLES = 20000
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,8 @@ def _info(workbench: Workbench, actor: Actor, record: ExternalValidation) -> Val
     if record.state == "succeeded":
         progress = 1.0
     return ValidationInfo(id=record.id, project_id=record.project_id, run_id=record.run_id,
-                          uploaded_by=record.uploaded_by, uploader_name=name, mine=actor.user_id == record.uploaded_by, state=record.state,
+                          uploaded_by=record.uploaded_by, uploader_name=name,
+                          mine=actor.user_id == record.uploaded_by, state=record.state,
                           progress=float(progress or 0.0), status_text=text or "", error_key=record.error_key,
                           error_params=params, keep=bool(record.keep), data_state=record.data_state,
                           created_at=record.created_at, summary=dict(record.summary or {}))
@@ -195,7 +198,12 @@ def check_cohort(workbench: Workbench, actor: Actor, *, run_id: int, data: bytes
     """Read an upload and compare it with the model's inputs. Nothing of the file is stored."""
     inputs = _model_inputs(workbench, actor, run_id)
     project_id = inputs.context.run.project_id
-    examined = examine(workbench, inputs, data=data, filename=filename, renames=renames)
+    try:
+        examined = examine(workbench, inputs, data=data, filename=filename, renames=renames)
+    except WorkbenchError as error:  # the file cannot be used: said to the user, audited without its content
+        _audit(workbench, actor, project_id=project_id, outcome="failed", resource_id=f"run:{run_id}",
+               details={"step": "check", "run_id": run_id}, reason=error.key)
+        raise
     _audit(workbench, actor, project_id=project_id, outcome="succeeded", resource_id=f"run:{run_id}",
            details={"step": "check", "run_id": run_id, "errors": len(examined.columns.errors),
                     "warnings": len(examined.columns.warnings)})
@@ -205,16 +213,20 @@ def check_cohort(workbench: Workbench, actor: Actor, *, run_id: int, data: bytes
 
 def start_validation(workbench: Workbench, actor: Actor, *, run_id: int, data: bytes, filename: str, keep: bool = False,
                      renames: Mapping[str, str] | None = None, subgroups: Sequence[str] = (),
-                     accept_warnings: bool = False) -> int:
+                     accept_warnings: bool = False, resamples: int | None = None) -> int:
     """Stage the file and start the ``validate`` job; returns the validation's id.
 
     ``keep`` False (the default) discards the file once the report exists; True keeps it, with
-    the rows and their predicted risks, where only the uploader can read or delete it."""
+    the rows and their predicted risks, where only the uploader can read or delete it.
+    ``resamples``: bootstrap resamples of the CIs (default: the ``bootstrap_resamples`` setting)."""
     from workbench.jobs import create_job
 
     inputs = _model_inputs(workbench, actor, run_id)
     run = inputs.context.run
     chosen = check_subgroups(subgroups, inputs)
+    resamples = int(workbench.settings.bootstrap_resamples) if resamples is None else resamples
+    if not isinstance(resamples, int) or not 0 < resamples <= MAX_RESAMPLES:
+        raise InputError("validation.bad_resamples", value=str(resamples)[:20], limit=MAX_RESAMPLES)
     examined = examine(workbench, inputs, data=data, filename=filename, renames=renames)
     _refuse(examined.columns, inputs.outcome_column, accept_warnings=accept_warnings)
     key = new_key()
@@ -222,7 +234,8 @@ def start_validation(workbench: Workbench, actor: Actor, *, run_id: int, data: b
     with session_scope(workbench.engine) as session:
         record = ExternalValidation(project_id=run.project_id, run_id=run.id, model_id=inputs.context.model.id,
                                     uploaded_by=actor.user_id, keep=bool(keep), file_kind=_file_kind(filename),
-                                    options={"renames": dict(renames or {}), "subgroups": list(chosen), "key": key},
+                                    options={"renames": dict(renames or {}), "subgroups": list(chosen), "resamples": resamples,
+                                             "key": key},
                                     upload_sha256=digest, state="queued", data_state="staged")
         session.add(record)
         session.flush()

@@ -56,7 +56,8 @@ def run_validation_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
                            filename=f"cohort{record.file_kind}", renames=record.options.get("renames") or {})
         if examined.y is None:
             raise EvaluationError("validation.columns_changed")
-        report = _report(ctx, inputs, examined, record, n_resamples=int(workbench.settings.bootstrap_resamples))
+        resamples = int(record.options.get("resamples") or workbench.settings.bootstrap_resamples)
+        report = _report(ctx, inputs, examined, record, n_resamples=resamples)
         ctx.progress(0.95, "storing")
         _finish(workbench, record, report, examined, actor_id=record.uploaded_by, actor_name=name)
     except JobCancelled:
