@@ -44,6 +44,8 @@ __all__ = [
     "change_password",
 ]
 
+_LAST_SEEN_STEP = timedelta(seconds=30)  # how stale a session's last-seen time may get before it is written
+
 
 @dataclass(frozen=True)
 class SignedIn:
@@ -181,14 +183,27 @@ def resolve_session(workbench: Workbench, token: str | None, *, now: datetime | 
         return None
     now = now or utcnow()
     settings = workbench.settings
+    idle = timedelta(minutes=settings.session_idle_minutes)
+    absolute = timedelta(hours=settings.session_absolute_hours)
+    # Every rerun of every page asks this; a session seen moments ago needs no write (and so no
+    # write lock), at the cost of an idle timeout up to _LAST_SEEN_STEP early.
+    with session_scope(workbench.engine, read_only=True) as session:
+        row = session.scalar(select(SessionRow).where(SessionRow.token_sha256 == token_digest(token)))
+        if row is None:
+            return None
+        if row.revoked_at is None and timedelta(0) <= now - row.last_seen_at < _LAST_SEEN_STEP:
+            state = SessionState(user_id=row.user_id, created_at=row.created_at, last_seen_at=row.last_seen_at,
+                                 revoked_at=row.revoked_at)
+            if session_valid(state, now=now, idle_timeout=idle, absolute_timeout=absolute).allowed:
+                actor = load_actor(session, row.user_id)
+                if actor is not None and actor.active:
+                    return actor
     with session_scope(workbench.engine) as session:
         row = session.scalar(select(SessionRow).where(SessionRow.token_sha256 == token_digest(token)))
         if row is None:
             return None
         state = SessionState(user_id=row.user_id, created_at=row.created_at, last_seen_at=row.last_seen_at, revoked_at=row.revoked_at)
-        decision = session_valid(state, now=now,
-                                 idle_timeout=timedelta(minutes=settings.session_idle_minutes),
-                                 absolute_timeout=timedelta(hours=settings.session_absolute_hours))
+        decision = session_valid(state, now=now, idle_timeout=idle, absolute_timeout=absolute)
         if not decision.allowed:
             if row.revoked_at is None:
                 row.revoked_at = now
