@@ -73,8 +73,9 @@ def _detail(figure: str) -> export.FigureDetail | None:
     if figure == "shap_dependence":
         left, right = st.columns(2)
         feature = left.selectbox(ctx.t("export.page.feature"), list(choices.features), key="exp_dep_feature")
-        colour = right.selectbox(ctx.t("export.page.colour_by"), [""] + [f for f in choices.features if f != feature],
-                                 key="exp_dep_colour", format_func=lambda f: f or ctx.t("export.page.colour_auto"))
+        # every feature stays an option, so a choice survives picking another feature on the left
+        colour = right.selectbox(ctx.t("export.page.colour_by"), ["", *choices.features], key="exp_dep_colour",
+                                 format_func=lambda f: f or ctx.t("export.page.colour_auto"))
         return export.FigureDetail(feature=feature, colour_by=colour or None)
     part = ctx.t(_k("export.part.", choices.part))
     number = st.number_input(ctx.t("export.page.patient", n=choices.patients, part=part), min_value=1,
