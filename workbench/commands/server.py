@@ -10,11 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["register", "lower_worker_priority", "WORKER_NICENESS"]
+__all__ = ["register"]
 
 APP = Path(__file__).resolve().parents[1] / "asgi.py"  # st.App around app.py, with the session-cookie routes
 _SWEEP_SECONDS = 30
-WORKER_NICENESS = 10
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -91,6 +90,8 @@ def _serve(*, port: int | None, address: str | None) -> int:
         cluster = LocalCluster(n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker,
                                processes=True, dashboard_address=None, host="127.0.0.1")
         scheduler = cluster.scheduler_address
+        from workbench.jobs.priority import WORKER_NICENESS, lower_worker_priority
+
         lower_worker_priority(scheduler)
         print(f"Started a local Dask cluster at {scheduler} ({settings.dask_workers} worker process(es), "
               f"niceness +{WORKER_NICENESS}).")
@@ -138,43 +139,3 @@ def _serve(*, port: int | None, address: str | None) -> int:
         if cluster is not None:
             cluster.close()
     return server.returncode or 0
-
-
-def lower_worker_priority(scheduler: str, increment: int = WORKER_NICENESS) -> None:
-    """Run the cluster's workers (now and after a restart) below the web server's CPU priority.
-
-    Training takes every core it is given; at equal priority the people clicking through pages
-    wait behind it. With the workers niced, pages go first and jobs still get every idle cycle.
-    """
-    from distributed import Client
-
-    with Client(scheduler, set_as_default=False, timeout="30s") as client:
-        client.register_plugin(_Niceness(increment), name="workbench-niceness")
-
-
-try:
-    from distributed.diagnostics.plugin import WorkerPlugin
-except ImportError:  # pragma: no cover - distributed is a dependency
-    WorkerPlugin = object  # type: ignore[misc,assignment]
-
-
-class _Niceness(WorkerPlugin):
-    """Raises the niceness of every thread of a worker process (threads started later inherit it).
-
-    Linux sets niceness per thread, so the threads that exist when the worker starts are reniced
-    one by one; elsewhere ``os.nice`` applies to the whole process.
-    """
-
-    def __init__(self, increment: int) -> None:
-        self.increment = increment
-
-    def setup(self, worker) -> None:
-        tasks = Path("/proc/self/task")
-        if not tasks.is_dir():
-            os.nice(self.increment)
-            return
-        for tid in (int(name) for name in os.listdir(tasks)):
-            try:
-                os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + self.increment))
-            except (ProcessLookupError, PermissionError):  # a thread that ended meanwhile
-                continue
