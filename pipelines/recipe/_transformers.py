@@ -351,29 +351,50 @@ class CategoryEncoder(_FrameStep):
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         keep = [c for c in X.columns if c not in set(self.columns_)]
         added: dict[str, np.ndarray] = {}
+        n = len(X)
         for c in self.columns_:
-            values = X[c].astype(object)
-            labels = np.array([None if pd.isna(v) else str(v) for v in values], dtype=object)
             cats = self.categories_[c]
             if self.method == "onehot":
-                for cat in cats:
-                    added[f"{c}={cat}"] = (labels == cat).astype("float64")
+                codes = _codes(X[c], cats)
+                block = np.zeros((n, len(cats)), dtype="float64", order="F")  # column-contiguous
+                hit = np.flatnonzero(codes >= 0)
+                block[hit, codes[hit]] = 1.0
+                for j, cat in enumerate(cats):
+                    added[f"{c}={cat}"] = block[:, j]
             elif self.method == "ordinal":
-                lookup = {cat: float(i) for i, cat in enumerate(cats)}
-                added[c] = np.array([np.nan if v is None else lookup.get(v, -1.0) for v in labels], dtype="float64")
+                codes = _codes(X[c], cats)
+                values = np.where(codes >= 0, codes, -1).astype("float64")
+                values[X[c].isna().to_numpy()] = np.nan
+                added[c] = values
             else:
                 for name in self.target_classes_:
                     means = self.means_[f"{c}\x1f{name}"]
                     prior = self.prior_[str(name)]
                     col = c if name is None else f"{c}~{name}"
-                    added[col] = np.array([means.get(v, prior) if v is not None else prior for v in labels],
-                                          dtype="float64")
+                    labels = list(means)
+                    codes = _codes(X[c], labels)
+                    lookup = np.append(np.array([means[k] for k in labels], dtype="float64"), prior)
+                    added[col] = lookup[np.where(codes >= 0, codes, len(labels))]
         return pd.concat([X[keep], pd.DataFrame(added, index=X.index)], axis=1)
 
 
+def _codes(series: pd.Series, labels: list[str]) -> np.ndarray:
+    """Position of each value's text in ``labels`` (-1: missing or not seen in fit), vectorised.
+
+    The text is what ``fit`` compared (``astype(str)``), so a value matches exactly when its label
+    was learnt; a hash lookup instead of comparing every row with every label (readmission's
+    diagnosis codes have ~600 labels each).
+    """
+    missing = series.isna().to_numpy()
+    text = series.astype(object).astype(str).to_numpy(dtype=object)
+    codes = pd.Categorical(text, categories=pd.Index(labels, dtype=object)).codes.astype(np.int64)
+    codes[missing] = -1
+    return codes
+
+
 def _smoothed_means(col: pd.Series, y: np.ndarray, prior: float, m: float) -> dict[str, float]:
-    labels = col.astype(object)
-    frame = pd.DataFrame({"x": [None if pd.isna(v) else str(v) for v in labels], "y": y}).dropna(subset=["x"])
+    text = col.astype(object).astype(str).to_numpy(dtype=object)
+    frame = pd.DataFrame({"x": text, "y": y})[col.notna().to_numpy()]
     stats = frame.groupby("x")["y"].agg(["sum", "count"])
     return {str(k): float((row["sum"] + m * prior) / (row["count"] + m)) for k, row in stats.iterrows()}
 
