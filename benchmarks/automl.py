@@ -148,7 +148,7 @@ class RarePooledOneHot(TransformerMixin, BaseEstimator):
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         blocks = []
         for col, levels, pooled in zip(X.columns, self.levels_, self.pooled_):
-            codes = pd.Categorical(_as_levels(X[col]), categories=levels).codes.astype(np.int64)
+            codes = pd.Index(levels, dtype=object).get_indexer(_as_levels(X[col]).astype(object))
             width = len(levels) + 1  # the last column takes the pooled (and, when nothing was pooled, unseen) values
             block = np.zeros((len(codes), width))
             block[np.arange(len(codes)), np.where(codes < 0, width - 1, codes)] = 1.0
