@@ -27,11 +27,13 @@ def _k(prefix: str, name: str) -> str:
 def _needs(ctx: PageContext, inputs: validation.InputsView) -> None:
     rows = []
     for field in inputs.fields:
-        if field.kind == "numeric":
+        if field.kind == "numeric" and field.train_min is not None:
             values = ctx.t("validation.needs_range", low=f"{field.train_min:g}", high=f"{field.train_max:g}",
                            unit=field.unit or "")
         elif field.kind == "binary":
             values = "0 / 1"
+        elif field.kind == "numeric":
+            values = ctx.t("validation.needs_numbers")
         else:
             values = ", ".join(map(str, field.categories[:12]))
         rows.append({ctx.t("validation.col.column"): field.name, ctx.t("validation.col.values"): values})

@@ -73,6 +73,7 @@ def test_a_collaborator_validates_the_shared_model_and_the_owner_reads_the_repor
     slider.focus()
     other.keyboard.press("Home")  # 200 resamples: enough for a journey
     assert other.get_by_text("Discarded (nothing of my file stays on the server)").count() == 1
+    shot(other, "60b-validation-ready")
     other.get_by_role("button", name="Start the validation").click()
     other.get_by_text("Your data were discarded").first.wait_for()  # (also on the Reports tab)
     other.get_by_text("Development and external results").first.wait_for()
