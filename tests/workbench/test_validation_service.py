@@ -303,9 +303,10 @@ def test_outsiders_and_unshared_collaborators_are_refused(trained, holdout):
 
 def test_a_job_that_ends_without_a_report_discards_the_data(trained, holdout):
     """A validation whose worker vanished (here: never started, then the server restarted) is ended
-    and its staged file deleted as soon as anyone looks at it."""
+    and its staged file deleted at the next server start."""
     from workbench.jobs import fail_interrupted_jobs
     from workbench.services import validation
+    from workbench.services._validation_store import settle_orphans
 
     class Stalled:
         def submit(self, job_id: int) -> None:
@@ -322,6 +323,8 @@ def test_a_job_that_ends_without_a_report_discards_the_data(trained, holdout):
         staged = session.get(ExternalValidation, validation_id).upload_sha256
     assert trained.workbench.store.exists(staged)
     fail_interrupted_jobs(trained.workbench)
+    assert settle_orphans(trained.workbench) == [validation_id]  # what `workbench serve` does at start
+    assert not trained.workbench.store.exists(staged)  # gone before anyone opened the validation
     status = validation.validation_status(trained.workbench, owner, validation_id)
     assert status.state == "failed" and status.data_state == "discarded"
     assert status.error_key == "jobs.interrupted_by_restart"

@@ -85,6 +85,9 @@ def _serve(*, port: int | None, address: str | None) -> int:
         failed = fail_interrupted_jobs(workbench)
         if failed:
             print(f"Marked {len(failed)} job(s) interrupted by the last shutdown as failed: {failed}")
+        from workbench.services._validation_store import settle_orphans
+
+        settle_orphans(workbench)  # their staged cohorts are discarded now, not when someone looks
         from distributed import LocalCluster
 
         cluster = LocalCluster(n_workers=settings.dask_workers, threads_per_worker=settings.dask_threads_per_worker,

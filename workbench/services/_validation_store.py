@@ -14,6 +14,7 @@ import hashlib
 import secrets
 
 import numpy as np
+from sqlalchemy import select
 
 from pipelines.errors import NotFound
 from workbench.context import Workbench
@@ -22,7 +23,7 @@ from workbench.db.models import ExternalValidation, Job, utcnow
 from workbench.jobs import TERMINAL_STATES
 from workbench.services import audit
 
-__all__ = ["get_record", "new_key", "seal", "unseal", "discard_data", "settle", "settle_orphan", "ACTION"]
+__all__ = ["get_record", "new_key", "seal", "unseal", "discard_data", "settle", "settle_orphan", "settle_orphans", "ACTION"]
 
 ACTION = "model.validate_external"  # every step of a validation is audited under this action
 
@@ -105,3 +106,16 @@ def settle_orphan(workbench: Workbench, record: ExternalValidation) -> ExternalV
     settle(workbench, record.id, state="failed" if state == "succeeded" else state, error_key=key or "jobs.worker_lost",
            actor_id=None, actor_name="")
     return get_record(workbench, record.id)
+
+
+def settle_orphans(workbench: Workbench) -> list[int]:
+    """At server start, after interrupted jobs were failed: end every validation whose job is over
+    and discard its staged data, so no collaborator's file waits for someone to open its status."""
+    with session_scope(workbench.engine) as session:
+        open_ids = list(session.scalars(select(ExternalValidation.id).where(
+            ExternalValidation.state.not_in(TERMINAL_STATES), ExternalValidation.job_id.is_not(None))))
+    settled = []
+    for validation_id in open_ids:
+        if settle_orphan(workbench, get_record(workbench, validation_id)).state in TERMINAL_STATES:
+            settled.append(validation_id)
+    return settled
