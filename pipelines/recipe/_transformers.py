@@ -382,12 +382,12 @@ def _codes(series: pd.Series, labels: list[str]) -> np.ndarray:
     """Position of each value's text in ``labels`` (-1: missing or not seen in fit), vectorised.
 
     The text is what ``fit`` compared (``astype(str)``), so a value matches exactly when its label
-    was learnt; a hash lookup instead of comparing every row with every label (readmission's
+    was learnt; one hash lookup instead of comparing every row with every label (readmission's
     diagnosis codes have ~600 labels each).
     """
     missing = series.isna().to_numpy()
     text = series.astype(object).astype(str).to_numpy(dtype=object)
-    codes = pd.Categorical(text, categories=pd.Index(labels, dtype=object)).codes.astype(np.int64)
+    codes = pd.Index(labels, dtype=object).get_indexer(text).astype(np.int64)  # labels are unique
     codes[missing] = -1
     return codes
 
