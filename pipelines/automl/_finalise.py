@@ -99,7 +99,7 @@ def finalise(*, ranked: list[Done], settings: SearchSettings, metric: Metric, ta
             pred = predict_matrix(estimator, X_test, task)
         else:
             pred = predict(estimator, X_test, task, n_classes)
-        return pred, _value(metric, y_test, pred)
+        return pred, metric.value_or_none(y_test, pred)
 
     started = time.perf_counter()
     if kind == "single":
@@ -131,7 +131,7 @@ def finalise(*, ranked: list[Done], settings: SearchSettings, metric: Metric, ta
         own = FittedModel(
             name=family_name, family=family_name, model=Pipeline([("preprocess", prep), ("to_matrix", ToMatrix()),
                                                                   ("model", estimator)]),
-            oof_predictions=d.oof, test_predictions=pred, oof_score=_value(metric, y_train[covered], d.oof[covered]),
+            oof_predictions=d.oof, test_predictions=pred, oof_score=metric.value_or_none(y_train[covered], d.oof[covered]),
             test_score=score, calibration=plain_calibration, final=False,
         )
         rows.append((row, _named(final_model, family_name) if selected else own))
@@ -220,12 +220,3 @@ def _named(model: FittedModel, name: str) -> FittedModel:
     return FittedModel(name=name, family=name, model=model.model, oof_predictions=model.oof_predictions,
                        test_predictions=model.test_predictions, oof_score=model.oof_score,
                        test_score=model.test_score, calibration=model.calibration, final=True)
-
-
-def _value(metric: Metric, y: np.ndarray, pred: np.ndarray) -> float | None:
-    if len(y) == 0:
-        return None
-    try:
-        return float(metric.value(y, pred))
-    except ValueError:  # a part with one class has no AUROC
-        return None

@@ -34,6 +34,15 @@ class Metric:
         """The metric as a reader knows it (AUROC 0.83, RMSE 12.1)."""
         return float(self.function(np.asarray(y), np.asarray(pred)))
 
+    def value_or_none(self, y: np.ndarray, pred: np.ndarray) -> float | None:
+        """``value``, or None for an empty part or one where the metric is undefined (one class: no AUROC)."""
+        if len(y) == 0:
+            return None
+        try:
+            return self.value(y, pred)
+        except ValueError:
+            return None
+
     def score(self, y: np.ndarray, pred: np.ndarray) -> float:
         """The metric turned so that higher is always better (what the search maximises)."""
         value = self.value(y, pred)

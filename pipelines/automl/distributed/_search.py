@@ -41,7 +41,7 @@ from pipelines.automl.distributed._partitions import (
     read_prepared,
 )
 from pipelines.automl.distributed._study import TrialOutcome, create_studies, run_trials
-from pipelines.automl.metrics import Metric, check_task, get_metric
+from pipelines.automl.metrics import check_task, get_metric
 from pipelines.automl.models import BuildContext
 from pipelines.automl.search import (
     FinalModelInfo,
@@ -189,7 +189,7 @@ def run_distributed_search(client: Any, *, recipe: Recipe, source: Path, scratch
             oof[val_pos] = cal.oof
             test = apply_calibration(test, cal.method, params) if len(test) else test
     y_test = data.y[plan.test_index]
-    final_test = _score(metric, y_test, test)
+    final_test = metric.value_or_none(y_test, test)
     rows: list[LeaderboardRow] = []
     others: list[FamilyFit] = []
     for family, outcome in best_per_family.items():
@@ -197,12 +197,12 @@ def run_distributed_search(client: Any, *, recipe: Recipe, source: Path, scratch
         local, f_oof, f_test = fits[family]
         selected = family == best.record.family
         row = LeaderboardRow(name=family, family=family, params=r.params, cv_mean=float(r.cv_mean), cv_sd=0.0,
-                             test_score=final_test if selected else _score(metric, y_test, f_test),
+                             test_score=final_test if selected else metric.value_or_none(y_test, f_test),
                              device=r.device, fit_seconds=r.fit_seconds, trial_number=r.number, selected=selected)
         rows.append(row)
         if not selected:
             others.append(FamilyFit(row=row, model=_pipeline(final_prep, local), oof=f_oof, test=f_test,
-                                    oof_score=_score(metric, y_val, f_oof[val_pos])))
+                                    oof_score=metric.value_or_none(y_val, f_oof[val_pos])))
     sign = 1 if metric.greater_is_better else -1
     rows.sort(key=lambda r: (-sign * r.cv_mean, r.name))
     info = FinalModelInfo(kind="single", members=((best.record.number, best.record.family, 1.0),),
@@ -284,14 +284,6 @@ def _empty(task: str, n_classes: int) -> np.ndarray:
     return np.empty((0,) if task == "regression" else (0, n_classes))
 
 
-def _score(metric: Metric, y: np.ndarray, pred: np.ndarray) -> float | None:
-    if len(y) == 0:
-        return None
-    try:
-        return float(metric.value(y, pred))
-    except ValueError:  # a part with one class has no AUROC
-        return None
-
 
 def _reserve(done: list[TrialOutcome]) -> float:
     """Seconds kept for the end: refitting each family's best on the whole training part (a
@@ -305,4 +297,3 @@ def _reserve(done: list[TrialOutcome]) -> float:
 
 def _workers(client: Any) -> int:
     return max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-
