@@ -292,3 +292,25 @@ class ExternalValidation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column()
     discarded_at: Mapped[datetime | None] = mapped_column()
+
+
+class Invitation(Base):
+    """A project role offered to an e-mail address, redeemed at that person's first single sign-on.
+
+    ``email`` is normalised (``permissions.sso.normalise_email``); ``valid_until`` ends the offer,
+    ``membership_expires_at`` is the expiry the membership gets. Rows are never deleted: a redeemed
+    or revoked invitation keeps who and when."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    membership_expires_at: Mapped[datetime | None] = mapped_column()
+    invited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_until: Mapped[datetime] = mapped_column()
+    redeemed_at: Mapped[datetime | None] = mapped_column()
+    redeemed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column()
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
