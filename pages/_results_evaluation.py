@@ -12,11 +12,11 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from pages._results_parts import _k
 from pages._shell import PageContext, attempt, succeeded
 from permissions.actions import Action
 from pipelines.figures import PALETTE
 from workbench.i18n import t
+from workbench.jobs.status import status_line
 from workbench.services import evaluation_job, results
 from workbench.services.job_control import cancel_job
 
@@ -66,13 +66,11 @@ def _progress(ctx: PageContext, view: results.RunResults, first: evaluation_job.
         if not status.running or len(status.pending) < len(first.pending):
             st.rerun()  # new numbers to show (or the job ended): redraw the page around them
         live = status.live
-        step = str(live.get("step", "start"))
-        part, _, what = step.rpartition(":")
-        text = ctx.t("results.evaluation_progress", number=int(live.get("models_done", 0)) + 1,
-                     total=live.get("models_total", len(status.pending)),
-                     model=view.label(int(live["model_id"])) if live.get("model_id") else "",
-                     step=ctx.t(_k("results.eval_step.", what if what in _STEPS else "start"))
-                     + (f" ({ctx.t(_k('results.part_', part))})" if part in ("test", "train") else ""))
+        # the job's own line names the model by its number; here it is named as in the results table
+        text = status_line("results.evaluation_progress", {
+            "number": int(live.get("models_done", 0)) + 1, "total": live.get("models_total", len(status.pending)),
+            "model": view.label(int(live["model_id"])) if live.get("model_id") else "",
+            "step": str(live.get("step", "start"))}, ctx.lang)
         st.progress(status.fraction, text=text)
         st.caption(ctx.t("results.evaluation_background", n=status.options.n_resamples))
         if ctx.can(Action.TRAINING_CANCEL) and st.button(ctx.t("results.evaluation_cancel"), icon=":material/stop_circle:",
@@ -80,9 +78,6 @@ def _progress(ctx: PageContext, view: results.RunResults, first: evaluation_job.
             succeeded(ctx.lang, cancel_job, ctx.workbench, ctx.actor, status.job_id)
 
     _live()
-
-
-_STEPS = ("start", "metrics", "roc", "pr", "calibration", "subgroups", "table_one", "importance", "shap")
 
 
 def _bars(names: list[str], values: list[float], *, title: str, color: str,

@@ -16,6 +16,7 @@ from pages._validate_charts import calibration_chart, decision_chart
 from pipelines.evaluation.external import ColumnIssue
 from workbench.i18n import t
 from workbench.jobs import TERMINAL_STATES
+from workbench.jobs.status import status_line
 from workbench.services import validation
 
 __all__ = ["follow", "history", "show", "describe_issue"]
@@ -69,7 +70,7 @@ def follow(ctx: PageContext, validation_id: int) -> None:
             return
         if now.state in TERMINAL_STATES:
             st.rerun()
-        stage = ctx.t(_k("validation.stage.", now.status_text)) if now.status_text else ctx.t("validation.queued")
+        stage = status_line(now.status_text, None, ctx.lang) or ctx.t("validation.queued")
         st.progress(now.progress, text=stage)
         if now.mine and st.button(ctx.t("validation.cancel"), key=f"val_cancel_{validation_id}",
                                   icon=":material/stop_circle:"):

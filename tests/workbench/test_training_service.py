@@ -340,7 +340,8 @@ def test_live_progress_and_cancel_on_a_dask_cluster(workbench, owner, approved):
                 progress = training.run_progress(workbench, owner, job_id)
             assert progress.state == "running" and progress.trials_done >= 3, progress
             assert progress.leaderboard and progress.best_score is not None and progress.device == "cpu"
-            assert " · roc_auc " in get_job(workbench, job_id).status_text
+            job = get_job(workbench, job_id)
+            assert job.status_text == "jobs.status.search" and job.status_params["best"]["metric"] == "roc_auc"
             asked = time.monotonic()
             request_cancel(workbench, job_id)
             while get_job(workbench, job_id).state == "running" and time.monotonic() - asked < 30:

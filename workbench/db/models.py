@@ -164,6 +164,7 @@ class Job(Base):
     state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     status_text: Mapped[str] = mapped_column(Text, default="")
+    status_params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # of the status_text key
     log: Mapped[str] = mapped_column(Text, default="")
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error_key: Mapped[str | None] = mapped_column(String(120))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
@@ -38,7 +40,7 @@ class JobContext:
         self._stop = threading.Event()
         self._last_cancel_poll = 0.0
         self._last_progress_write = 0.0
-        self._pending: tuple[float, str] | None = None
+        self._pending: tuple[float, str, dict[str, Any]] | None = None
         self._heartbeat = threading.Thread(target=self._beat, name=f"job-{job_id}-heartbeat", daemon=True)
 
     # -- lifecycle (used by the runner) -------------------------------------------------------
@@ -88,9 +90,11 @@ class JobContext:
         if self.cancel_requested:
             raise JobCancelled("jobs.cancelled")
 
-    def progress(self, fraction: float, text: str = "") -> None:
-        """Report progress (0..1) and a short status line; written at most twice a second."""
-        self._pending = (max(0.0, min(1.0, float(fraction))), text)
+    def progress(self, fraction: float, key: str = "", /, **params: Any) -> None:
+        """Report progress (0..1) and the status line as a message key with its parameters
+        (``jobs.status.*``; see ``workbench.jobs.status``), put into words in the reader's language
+        when shown. Written at most twice a second."""
+        self._pending = (max(0.0, min(1.0, float(fraction))), key, _plain(params))
         now = time.monotonic()
         if now - self._last_progress_write >= _PROGRESS_WRITE_SECONDS:
             self._flush_progress()
@@ -99,15 +103,16 @@ class JobContext:
     def _flush_progress(self) -> None:
         if self._pending is None:
             return
-        fraction, text = self._pending
+        fraction, key, params = pending = self._pending
         self._last_progress_write = time.monotonic()
         try:
             with session_scope(self.workbench.engine) as session:
-                session.execute(update(Job).where(Job.id == self.job_id).values(progress=fraction, status_text=text[:500]))
+                session.execute(update(Job).where(Job.id == self.job_id)
+                                .values(progress=fraction, status_text=key[:500], status_params=params))
         except OperationalError as error:  # progress is a courtesy: a busy database must not fail the job
             log.warning("job %s: progress not written (%s); kept for the next report", self.job_id, error.orig)
             return
-        if self._pending == (fraction, text):
+        if self._pending == pending:
             self._pending = None
 
     def log(self, line: str) -> None:
@@ -116,3 +121,19 @@ class JobContext:
             job = session.get(Job, self.job_id)
             if job is not None:
                 job.log = (job.log + f"[{stamp}] {line}\n")[-200_000:]
+
+
+def _plain(value: Any) -> Any:
+    """Parameters as JSON values: NumPy numbers as Python numbers, NaN as null (PostgreSQL's JSON
+    has no NaN), anything else unknown as its text."""
+    if hasattr(value, "item") and not isinstance(value, (dict, list, tuple)):
+        value = value.item()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)

@@ -51,7 +51,7 @@ def execute_job(job_id: int, settings_values: dict[str, Any]) -> str:
                 return job.state
             job.log += (f"{_RESTART_NOTE} The worker {job.worker} stopped while running this job; "
                         f"attempt {attempt} of {MAX_ATTEMPTS} starts from the beginning.\n")
-            job.progress, job.status_text, job.result = 0.0, "", {}
+            job.progress, job.status_text, job.status_params, job.result = 0.0, "", {}, {}
         job.state = "running"
         job.started_at = job.heartbeat_at = utcnow()
         job.worker = f"{socket.gethostname()}:{os.getpid()}"

@@ -80,7 +80,7 @@ def run_distributed_job(ctx: JobContext, params: dict[str, Any], *, approved: Ap
 
     def progress(update: Any) -> None:
         if live.metric is None:  # the task (and so the default metric) is known once the table is read
-            ctx.progress(0.0, "preparing")
+            ctx.progress(0.0, "jobs.status.preparing")
         else:
             live(update)
 
@@ -95,7 +95,7 @@ def run_distributed_job(ctx: JobContext, params: dict[str, Any], *, approved: Ap
             should_stop=lambda: ctx.cancel_requested)
     result = run.result
     live.notices = [*notices, *[n.to_dict() for n in result.notices if n.to_dict() not in notices]]
-    ctx.progress(_SEARCH_SHARE, "storing the models")
+    ctx.progress(_SEARCH_SHARE, "jobs.status.storing_models")
     ctx.check_cancel()
     models = stored_models(run)
     run_id = store_run(workbench, job_id=ctx.job_id, approved=approved, prepared=run.prepared, result=result,
@@ -106,8 +106,8 @@ def run_distributed_job(ctx: JobContext, params: dict[str, Any], *, approved: Ap
                         .values(settings={**result.settings.to_dict(), "distributed": plain(run.info)}))
     live.write(stage="done", run_id=run_id)
     best = models[0]
-    ctx.progress(1.0, f"{len(result.trials)} · {result.metric} {best.cv_mean:.3f} ({best.name}) · "
-                      f"{result.elapsed_s:.0f} s · {result.device} · dask")
+    ctx.progress(1.0, "jobs.status.trained_dask", count=len(result.trials), metric=result.metric, score=best.cv_mean,
+                 family=best.name, seconds=result.elapsed_s, device=result.device)
     board = [{"family": m.name, "cv_mean": m.cv_mean, "cv_sd": m.cv_sd, "test_score": m.test_score, "device": m.device}
              for m in models]
     return {"run_id": run_id, "live": {**live.state, "stage": "done", "leaderboard": board, "trials": live.trials,

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from permissions.actions import Action
 from permissions.policy import Actor
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
@@ -60,11 +61,12 @@ def _model_ids(workbench: Workbench, run_id: int) -> list[int]:
 
 
 def evaluation_status(workbench: Workbench, actor: Actor, *, run_id: int, options: EvalOptions,
-                      model_ids: Sequence[int] | None = None, read: bool = True) -> EvaluationStatus:
+                      model_ids: Sequence[int] | None = None, read: bool = True, action: Action = Action.RESULTS_VIEW,
+                      part: str = "metrics") -> EvaluationStatus:
     """Stored evaluations of the run's models for ``options`` and the state of the job computing
     the others. Reads only: never computes, never starts a job. ``read=False`` (a progress bar
     polling every few seconds) leaves ``evaluations`` empty: ``pending`` says what is done."""
-    stored = results.stored_evaluations(workbench, actor, run_id=run_id, options=options,
+    stored = results.stored_evaluations(workbench, actor, run_id=run_id, options=options, action=action, part=part,
                                         model_ids=model_ids if read else ())  # () : the check, nothing read
     wanted = list(model_ids) if model_ids is not None else _model_ids(workbench, run_id)
     done = set(stored) if read else stored_model_ids(workbench, run_id, results.options_digest(options))
@@ -83,16 +85,18 @@ def evaluation_status(workbench: Workbench, actor: Actor, *, run_id: int, option
 
 
 def request_evaluation(workbench: Workbench, actor: Actor, *, run_id: int, options: EvalOptions,
-                       model_ids: Sequence[int] | None = None) -> int | None:
+                       model_ids: Sequence[int] | None = None, action: Action = Action.RESULTS_VIEW,
+                       part: str = "metrics") -> int | None:
     """Start the job computing what is not stored yet for ``options``; the id of the job that will
     compute it (an already queued or running one when there is one), None when all is stored."""
-    stored = results.stored_evaluations(workbench, actor, run_id=run_id, options=options, model_ids=model_ids)
+    stored = results.stored_evaluations(workbench, actor, run_id=run_id, options=options, model_ids=model_ids,
+                                        action=action, part=part)
     wanted = list(model_ids) if model_ids is not None else _model_ids(workbench, run_id)
     missing = [m for m in wanted if m not in stored]
     if not missing:
         return None
     return _enqueue(workbench, run_id=run_id, model_ids=missing, options=options, user_id=actor.user_id,
-                    actor_name=getattr(actor, "name", "") or "", submit=_submitter(workbench))
+                    actor_name=getattr(actor, "name", "") or "", submit=_submitter(workbench), access=(action.value, part))
 
 
 def evaluate_after_training(workbench: Workbench, *, run_id: int, user_id: int | None, actor_name: str = "") -> int | None:
@@ -110,7 +114,9 @@ def evaluate_after_training(workbench: Workbench, *, run_id: int, user_id: int |
 
 
 def _enqueue(workbench: Workbench, *, run_id: int, model_ids: list[int], options: EvalOptions, user_id: int | None,
-             actor_name: str, submit: Any) -> int:
+             actor_name: str, submit: Any, access: tuple[str, str] = (Action.RESULTS_VIEW.value, "metrics")) -> int:
+    """``access``: the action and shared part the requester reached the run through (an export by a
+    collaborator with only the paper pack shared); the job computes under the same check."""
     digest = results.options_digest(options)
     with session_scope(workbench.engine) as session:
         # the run row, locked: two requests for the same evaluation at once queue here and the
@@ -126,7 +132,7 @@ def _enqueue(workbench: Workbench, *, run_id: int, model_ids: list[int], options
                         if j.state in ACTIVE and set(model_ids) & set(j.params.get("model_ids", [])))
         job = Job(kind=JOB_KIND, project_id=run.project_id, created_by=user_id, state="queued",
                   params={"run_id": run_id, "model_ids": todo, "options": options.to_dict(), "options_sha256": digest,
-                          "user_id": user_id, "actor_name": actor_name})
+                          "user_id": user_id, "actor_name": actor_name, "access": list(access)})
         session.add(job)
         session.flush()
         job_id = job.id
@@ -165,12 +171,14 @@ def run_evaluation_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
         actor = load_actor(session, params["user_id"])
     options = EvalOptions(**{**params["options"], "subgroup_columns": tuple(params["options"]["subgroup_columns"])})
     model_ids = [int(m) for m in params["model_ids"]]
+    action, part = params.get("access") or (Action.RESULTS_VIEW.value, "metrics")
     total = len(model_ids)
     last_write = 0.0
 
     def live(done: int, model_id: int, fraction: float, step: str) -> None:
         nonlocal last_write
-        ctx.progress((done + fraction) / total, f"{done}/{total} · model {model_id} · {step}")
+        ctx.progress((done + fraction) / total, "jobs.status.evaluating", number=done + 1, total=total,
+                     model_id=model_id, step=step)
         now = time.monotonic()
         if now - last_write >= _LIVE_WRITE_SECONDS:
             last_write = now
@@ -181,8 +189,9 @@ def run_evaluation_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
     for done, model_id in enumerate(model_ids):
         live(done, model_id, 0.0, "start")
         results.evaluate(workbench, actor, run_id=params["run_id"], model_id=model_id, options=options, wait=False,
+                         action=Action(action), part=part,
                          on_progress=lambda fraction, step, d=done, m=model_id: live(d, m, fraction, step))
-    ctx.progress(1.0, f"{total}/{total}")
+    ctx.progress(1.0, "jobs.status.evaluated", total=total)
     return {"run_id": params["run_id"], "model_ids": model_ids, "options_sha256": params["options_sha256"],
             "live": {"models_done": total, "models_total": total, "step": "done"}}
 

@@ -21,6 +21,7 @@ from workbench.context import Workbench
 from workbench.db.engine import session_scope
 from workbench.db.models import Job, ModelRow, Run
 from workbench.jobs import JobContext
+from workbench.jobs.status import part
 from workbench.services import audit
 from workbench.services._access import load_actor
 from workbench.services.evaluation_job import evaluate_after_training
@@ -77,10 +78,12 @@ class _Live:
             "elapsed_s": round(progress.elapsed_s, 2), "time_budget_s": progress.time_budget_s,
             "device": progress.device,
         }
-        best = f"{progress.best_score:.3f} ({progress.best_family})" if progress.best_score is not None else "-"
-        total = f"/{progress.trials_total}" if progress.trials_total else ""
-        self.ctx.progress(fraction * _SEARCH_SHARE,
-                          f"{progress.trials_done}{total} · {self.metric} {best} · {progress.elapsed_s:.0f} s · {progress.device}")
+        trials = (part("jobs.status.trials_of", done=progress.trials_done, total=progress.trials_total)
+                  if progress.trials_total else part("jobs.status.trials", done=progress.trials_done))
+        best = (part("jobs.status.best", metric=self.metric, score=progress.best_score, family=progress.best_family)
+                if progress.best_score is not None else part("jobs.status.no_best"))
+        self.ctx.progress(fraction * _SEARCH_SHARE, "jobs.status.search", trials=trials, best=best,
+                          seconds=progress.elapsed_s, device=progress.device)
         now = time.monotonic()
         if progress.stage in ("final", "done") or now - self.last_write >= _LIVE_WRITE_SECONDS:
             self.write()
@@ -124,7 +127,7 @@ def run_training_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     approved = require_approved(workbench, actor, params["recipe_version_id"])
     settings = SearchSettings.from_dict(params["settings"])
     notices = [*params.get("reasons", []), *params.get("notices", [])]
-    ctx.progress(0.0, "preparing")
+    ctx.progress(0.0, "jobs.status.preparing")
     if params.get("distributed"):  # large tables: xgboost.dask / lightgbm.dask on the cluster
         from workbench.services._training_dask import run_distributed_job
 
@@ -149,7 +152,7 @@ def run_training_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
                         settings=settings, groups=groups, on_progress=live, should_stop=lambda: ctx.cancel_requested,
                         positive_label=prepared.positive_label)
     live.notices = [*notices, *[n.to_dict() for n in result.notices if n.to_dict() not in notices]]
-    ctx.progress(_SEARCH_SHARE, "storing the models")
+    ctx.progress(_SEARCH_SHARE, "jobs.status.storing_models")
     models = leaderboard_models(result=result)
     ctx.check_cancel()
     run_id = store_run(workbench, job_id=ctx.job_id, approved=approved, prepared=prepared, result=result,
@@ -158,8 +161,8 @@ def run_training_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
     live.write(stage="done", run_id=run_id)
     evaluate_after_training(workbench, run_id=run_id, user_id=params["user_id"], actor_name=params.get("actor_name", ""))
     best = models[0]
-    ctx.progress(1.0, f"{len(result.trials)} · {result.metric} {best.cv_mean:.3f} ({best.name}) · "
-                      f"{result.elapsed_s:.0f} s · {result.device}")
+    ctx.progress(1.0, "jobs.status.trained", count=len(result.trials), metric=result.metric, score=best.cv_mean,
+                 family=best.name, seconds=result.elapsed_s, device=result.device)
     return {"run_id": run_id, "live": {**live.state, "stage": "done", "leaderboard": [
         {"family": m.name, "cv_mean": m.cv_mean, "cv_sd": m.cv_sd, "test_score": m.test_score, "device": m.device}
         for m in models], "trials": live.trials, "notices": live.notices}}

@@ -49,7 +49,7 @@ def run_validation_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
         row.state = "running"
     name = getattr(actor, "name", "")
     try:
-        ctx.progress(0.02, "reading")
+        ctx.progress(0.02, "validation.stage.reading")
         inputs = validation._model_inputs(workbench, actor, record.run_id)
         data = unseal(workbench, record.upload_sha256, key=record.options["key"], purpose="upload")
         examined = examine(workbench, inputs, data=data,
@@ -58,7 +58,7 @@ def run_validation_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any
             raise EvaluationError("validation.columns_changed")
         resamples = int(record.options.get("resamples") or workbench.settings.bootstrap_resamples)
         report = _report(ctx, inputs, examined, record, n_resamples=resamples)
-        ctx.progress(0.95, "storing")
+        ctx.progress(0.95, "validation.stage.storing")
         _finish(workbench, record, report, examined, actor_id=record.uploaded_by, actor_name=name)
     except JobCancelled:
         settle(workbench, validation_id, state="cancelled", error_key=None, actor_id=record.uploaded_by, actor_name=name)
@@ -88,14 +88,14 @@ def _report(ctx: JobContext, inputs: Any, examined: Any, record: ExternalValidat
     threshold = ev.choose_threshold(basis["y_true"].to_numpy().astype(int), basis["probability"].to_numpy())
     columns = tuple(record.options.get("subgroups") or ())
     seed = 0
-    ctx.progress(0.1, "development")
+    ctx.progress(0.1, "validation.stage.development")
     rows = test["row"].to_numpy(dtype=np.int64)
     raw_test = context.raw.loc[context.prepared.index[rows]]
     development = cohort_result("development", test["y_true"].to_numpy().astype(int), test["probability"].to_numpy(),
                                 label=inputs.model_label, threshold=threshold,
                                 subgroups=subgroup_frame(raw_test, columns, inputs.fields) if columns else None,
                                 n_resamples=n_resamples, seed=seed)
-    ctx.progress(0.5, "external")
+    ctx.progress(0.5, "validation.stage.external")
     external = cohort_result("external", examined.y, examined.p, label=inputs.model_label, threshold=threshold,
                              subgroups=subgroup_frame(examined.frame, columns, inputs.fields) if columns else None,
                              n_resamples=n_resamples, seed=seed)
