@@ -38,6 +38,7 @@ class Action(StrEnum):
     PROJECT_READ_AUDIT = "project.read_audit"
     MEMBERS_VIEW = "members.view"
     MEMBERS_MANAGE = "members.manage"
+    MEMBERS_INVITE = "members.invite"
     SHARING_MANAGE = "sharing.manage"
     # -- project: data ------------------------------------------------------------------------
     DATASET_UPLOAD = "dataset.upload"
@@ -111,6 +112,7 @@ ACTION_INFO: dict[Action, ActionInfo] = {
     Action.PROJECT_READ_AUDIT: ActionInfo(_P, False, "Read the audit events of this project (who saw and did what)."),
     Action.MEMBERS_VIEW: ActionInfo(_P, False, "See who is a member of the project and with which role."),
     Action.MEMBERS_MANAGE: ActionInfo(_P, False, "Invite members, change their role or expiry, revoke them."),
+    Action.MEMBERS_INVITE: ActionInfo(_P, False, "Invite an e-mail address (single sign-on) with a role; see and revoke pending invitations."),
     Action.SHARING_MANAGE: ActionInfo(_P, False, "Choose which results collaborators see and whether they may validate the model."),
     Action.DATASET_UPLOAD: ActionInfo(_P, False, "Upload a table as a new dataset version."),
     Action.DATASET_VIEW_ROWS: ActionInfo(_P, True, "Page, sort and filter patient rows in the data viewer."),

@@ -5,22 +5,46 @@ and its memberships. The mapping is strict because a wrong match hands one perso
 patients: the e-mail must be verified by the identity provider, must belong to exactly one local
 account, and once an account is linked to a provider subject (``iss`` + ``sub``) it is matched by
 that subject only, so an e-mail address re-assigned at the hospital cannot take over an account.
+
+The one way a claim leads to a new account is an owner's invitation of that verified e-mail
+address (:func:`choose_invitations`): the rights still come from the owner, never from the claims.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pipelines.errors import PermissionDenied
 
-__all__ = ["SsoIdentity", "SsoAccount", "SsoMatch", "identity_from_claims", "match_sso_account", "normalise_email"]
+__all__ = [
+    "SsoIdentity",
+    "SsoAccount",
+    "SsoMatch",
+    "InvitationState",
+    "identity_from_claims",
+    "match_sso_account",
+    "normalise_email",
+    "valid_email",
+    "choose_invitations",
+    "username_for_email",
+]
 
 
 def normalise_email(email: str) -> str:
     """Trimmed and case-folded: providers and people disagree about case, never about meaning."""
     return email.strip().casefold()
+
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def valid_email(email: str) -> bool:
+    """A plausible address (one @, a dot in the domain, no spaces), already normalised, at most 320 characters."""
+    return len(email) <= 320 and _EMAIL.fullmatch(email) is not None
 
 
 @dataclass(frozen=True)
@@ -98,3 +122,60 @@ def match_sso_account(identity: SsoIdentity, accounts: Iterable[SsoAccount]) -> 
     if not account.active:
         raise PermissionDenied("auth.denied.deactivated")
     return SsoMatch(account.user_id, link)
+
+
+@dataclass(frozen=True)
+class InvitationState:
+    """One not yet redeemed invitation of an e-mail address, as the chooser needs it.
+
+    ``inviter_may_invite`` is whether the inviting account may still invite into that project now
+    (active, still its owner, project not archived): an invitation is only as good as its inviter.
+    """
+
+    id: int
+    valid_until: datetime
+    membership_expires_at: datetime | None = None
+    revoked: bool = False
+    inviter_may_invite: bool = True
+
+
+def choose_invitations(invitations: Iterable[InvitationState], *, now: datetime) -> tuple[frozenset[int], str]:
+    """The invitations that may be redeemed now, and the refusal key to give when there are none.
+
+    The key says what happened to the best candidate, so the person knows whom to ask: an expired
+    invitation before a revoked one before one whose inviter lost the right, else no account.
+    """
+    expired = revoked = void = False
+    usable: set[int] = set()
+    for item in invitations:
+        if item.revoked:
+            revoked = True
+        elif now >= item.valid_until or (item.membership_expires_at is not None and now >= item.membership_expires_at):
+            expired = True
+        elif not item.inviter_may_invite:
+            void = True
+        else:
+            usable.add(item.id)
+    if expired:
+        key = "auth.sso.invitation_expired"
+    elif revoked:
+        key = "auth.sso.invitation_revoked"
+    elif void:
+        key = "auth.sso.invitation_void"
+    else:
+        key = "auth.sso.no_account"
+    return frozenset(usable), key
+
+
+def username_for_email(email: str, taken: Callable[[str], bool]) -> str:
+    """A user name for an account made from an invitation: the address's local part, made unique.
+
+    Letters, digits, ``.``, ``_`` and ``-`` only (no spaces, as local user names), at most 100
+    characters, then ``-2``, ``-3``... while ``taken`` says the name is in use.
+    """
+    base = re.sub(r"[^a-z0-9._-]+", "-", email.split("@", 1)[0].casefold()).strip("-.")[:100] or "user"
+    name, number = base, 1
+    while taken(name):
+        number += 1
+        name = f"{base}-{number}"
+    return name

@@ -94,6 +94,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sso_redirect_uri", _text, "", "Address the provider sends people back to; must end in `/oauth2callback` and be registered with the provider. Empty: `http://localhost:<port>/oauth2callback`.", "url"),
     Setting("sso_cookie_secret", _text, "", "Key that signs Streamlit's short-lived identity cookie. Empty: a random key at each start.", "secret", secret=True),
     Setting("sso_label", _text, "", "Name of the provider on the sign-in button (`Sign in with <label>`). Empty: `Sign in with single sign-on`.", "text"),
+    Setting("invitation_days", _positive_int, 14, "Days an owner's e-mail invitation (single sign-on) can be redeemed; after that the owner invites again. The membership's own expiry is set separately.", "int"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -5,9 +5,11 @@ A session ends after the idle or absolute timeout (settings) and on sign-out; a 
 nothing because every page resolves it here first.
 
 Single sign-on opens the same kind of session for an existing local account, found by the
-provider's verified e-mail (``permissions.sso``). It never creates an account and never changes a
-role: an admin creates the account (with the person's e-mail) and owners add it to projects, so
-nothing a provider claims can grant rights.
+provider's verified e-mail (``permissions.sso``). Nothing a provider claims grants a right: an admin
+creates accounts and owners add them to projects. The one exception is an owner's e-mail invitation
+(``workbench.services.invitations``): a verified address with a pending invitation and no account
+gets a plain account without a password (it signs in through single sign-on only) and the invited
+memberships; the rights are the owner's decision, not the provider's.
 """
 
 from __future__ import annotations
@@ -24,12 +26,20 @@ from permissions.lockout import login_throttle
 from permissions.passwords import hash_password, validate_new_password, verify_password, verify_unknown_user
 from permissions.policy import Actor
 from permissions.sessions import SessionState, new_session_token, session_valid, token_digest
-from permissions.sso import SsoAccount, identity_from_claims, match_sso_account, normalise_email
+from permissions.sso import (
+    SsoAccount,
+    SsoIdentity,
+    SsoMatch,
+    identity_from_claims,
+    match_sso_account,
+    normalise_email,
+    username_for_email,
+)
 from pipelines.errors import Conflict, InputError, NotFound, PermissionDenied
 from workbench.context import Workbench
 from workbench.db.engine import read_all, session_scope
 from workbench.db.models import LoginFailure, SessionRow, User, utcnow
-from workbench.services import audit
+from workbench.services import audit, invitations
 from workbench.services._access import NamedActor, authorize, load_actor
 
 __all__ = [
@@ -142,24 +152,39 @@ def _open_session(session, user: User, *, now: datetime, details: dict | None = 
 def sign_in_sso(workbench: Workbench, *, claims: Mapping[str, Any], now: datetime | None = None) -> SignedIn:
     """Open a session for the local account the provider's claims (``st.user``) identify.
 
-    Refusals (unverified or unknown e-mail, an account linked to another identity, a deactivated
-    account) are audited in a committed transaction before ``PermissionDenied`` is raised. The
-    first successful sign-in links the account to the provider's issuer and subject; from then on
-    only that identity matches it, so an e-mail address later given to someone else cannot take it
-    over.
+    Refusals (single sign-on off, unverified or unknown e-mail, an expired or revoked invitation, an
+    account linked to another identity, a deactivated account) are audited in a committed
+    transaction before ``PermissionDenied`` is raised, and create nothing. The first successful
+    sign-in links the account to the provider's issuer and subject; from then on only that identity
+    matches it, so an e-mail address later given to someone else cannot take it over. Pending
+    invitations of the verified address are redeemed into the account that signs in (created from
+    them when there is none), unless another account holds that address.
     """
     now = now or utcnow()
-    if not workbench.settings.sso_enabled:
-        raise PermissionDenied("auth.sso.off")
     claimed = normalise_email(str(claims.get("email") or ""))
     refusal: PermissionDenied | None = None
     with session_scope(workbench.engine) as session:
         try:
+            if not workbench.settings.sso_enabled:
+                raise PermissionDenied("auth.sso.off")
             identity = identity_from_claims(claims)
             users = list(session.scalars(select(User).where(
                 (func.lower(User.email) == identity.email) | (User.sso_key == identity.key))))
-            match = match_sso_account(identity, [SsoAccount(u.id, u.email, u.active, u.sso_key) for u in users])
+            offered: list = []
+            try:
+                match = match_sso_account(identity, [SsoAccount(u.id, u.email, u.active, u.sso_key) for u in users])
+            except PermissionDenied as error:
+                if error.key != "auth.sso.no_account":
+                    raise
+                offered, refusal_key = invitations.open_invitations(session, identity.email, now=now)
+                if not offered:
+                    raise PermissionDenied(refusal_key, email=identity.email) from None
+                match = SsoMatch(_account_from_invitations(session, identity, claims, offered, now=now).id, link=False)
+            else:
+                if not [u for u in users if u.id != match.user_id and u.email and normalise_email(u.email) == identity.email]:
+                    offered = invitations.open_invitations(session, identity.email, now=now)[0]
         except PermissionDenied as error:
+            session.rollback()  # a refusal creates nothing, whatever was under way
             audit.record(session, actor_id=None, actor_name=claimed, action="auth.sign_in", outcome="denied",
                          reason=error.key, details={"method": "sso", "issuer": str(claims.get("iss") or "")})
             refusal = error
@@ -171,10 +196,35 @@ def sign_in_sso(workbench: Workbench, *, claims: Mapping[str, Any], now: datetim
                 audit.record(session, actor_id=user.id, actor_name=user.username, action="accounts.sso_link",
                              outcome="succeeded", resource_type="user", resource_id=user.id,
                              details={"issuer": identity.issuer, "email": identity.email})
+            invitations.redeem(session, user, offered, now=now)
             signed = _open_session(session, user, now=now, details={"method": "sso", "issuer": identity.issuer})
     if refusal is not None:
         raise refusal
     return signed
+
+
+def _account_from_invitations(session, identity: SsoIdentity, claims: Mapping[str, Any], offered: list, *,
+                              now: datetime) -> User:
+    """A plain account (site role user, no password: single sign-on only) for an invited address,
+    linked to the provider identity at once; audited with the inviters."""
+    def taken(name: str) -> bool:
+        return bool(session.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == name)))
+
+    username = username_for_email(identity.email, taken)
+    display = str(claims.get("name") or "").strip()[:200] or username
+    user = User(username=username, email=identity.email, display_name=display, password_hash=None, site_role="user",
+                sso_key=identity.key, created_at=now)
+    session.add(user)
+    session.flush()
+    inviters = sorted({row.invited_by for row in offered})
+    names = list(session.scalars(select(User.username).where(User.id.in_(inviters)).order_by(User.username)))
+    audit.record(session, actor_id=None, actor_name=identity.email, action="accounts.create", outcome="succeeded",
+                 resource_type="user", resource_id=user.id,
+                 details={"username": username, "site_role": "user", "source": "invitation", "invited_by": names,
+                          "invitations": [row.id for row in offered]})
+    audit.record(session, actor_id=user.id, actor_name=username, action="accounts.sso_link", outcome="succeeded",
+                 resource_type="user", resource_id=user.id, details={"issuer": identity.issuer, "email": identity.email})
+    return user
 
 
 def resolve_session(workbench: Workbench, token: str | None, *, now: datetime | None = None) -> NamedActor | None:
