@@ -44,6 +44,7 @@ MANIFEST = "manifest.json"
 # ``skops.io.get_untrusted_types`` on every family's fitted estimator; anything else is refused.
 TRUSTED_TYPES: tuple[str, ...] = (
     "pipelines.automl.wrappers.ToMatrix",
+    "pipelines.automl.models._impute.MedianImputer",
     "sklearn.tree._tree.Tree",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.compose._column_transformer.make_column_selector",

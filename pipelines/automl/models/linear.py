@@ -1,21 +1,22 @@
 """Penalised logistic / linear regression: the interpretable baseline clinicians ask for.
 
 On small clinical tables it often beats boosted trees, so it is always tried first with sensible
-defaults. Missing values are imputed (median plus a missingness indicator) and features scaled
-inside the estimator, because the recipe's preprocessor may leave NaN and unscaled columns for the
-tree families that handle them natively.
+defaults. Missing values are imputed (median plus a missingness indicator, :class:`MedianImputer`:
+scikit-learn's ``SimpleImputer`` output at a fraction of its time) and features scaled inside the
+estimator, because the recipe's preprocessor may leave NaN and unscaled columns for the tree
+families that handle them natively.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sklearn.impute import SimpleImputer
 from sklearn.linear_model import Lasso, LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from pipelines.automl.models._base import BuildContext, Space, class_weight_choice
+from pipelines.automl.models._impute import MedianImputer
 
 name = "linear"
 tasks = ("binary", "multiclass", "regression")
@@ -53,7 +54,7 @@ def build(params: dict[str, Any], ctx: BuildContext) -> Pipeline:
         model = LogisticRegression(**{**base, **params})
     return Pipeline(
         [
-            ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True)),
+            ("impute", MedianImputer()),
             ("scale", StandardScaler()),
             ("model", model),
         ]
