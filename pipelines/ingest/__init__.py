@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from ._formats import FORMATS
 from ._identifiers import PHI_CATEGORIES, IdentifierFlag, detect_identifiers
-from ._options import COLUMN_TYPES, DEFAULT_MAX_BYTES, DEFAULT_MISSING_CODES, ColumnType, ReadOptions
-from ._pseudonymise import pseudonymise
+from ._options import (
+    COLUMN_TYPES,
+    DEFAULT_MAX_BYTES,
+    DEFAULT_MISSING_CODES,
+    ColumnType,
+    ReadOptions,
+)
 from ._profile import ColumnProfile, DatasetProfile, Histogram, RangeCheck, profile
+from ._pseudonymise import pseudonymise
 from ._ranges import ClinicalRange, clinical_ranges, range_for_column
 from ._read import (
     ColumnInfo,
@@ -22,6 +28,7 @@ from ._read import (
     override_types,
     read_table,
 )
+from ._store import profile_and_write
 
 __all__ = [
     "COLUMN_TYPES",
@@ -46,6 +53,7 @@ __all__ = [
     "infer_frame_types",
     "override_types",
     "profile",
+    "profile_and_write",
     "pseudonymise",
     "range_for_column",
     "read_table",

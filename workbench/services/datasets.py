@@ -7,14 +7,11 @@ give the same version. Nothing is overwritten: a corrected file is a new version
 
 from __future__ import annotations
 
-import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 from sqlalchemy import func, select
 
 from permissions.actions import Action
@@ -25,15 +22,15 @@ from pipelines.ingest import (
     ReadOptions,
     apply_missing_codes,
     override_types,
-    profile,
+    profile_and_write,
     pseudonymise,
     read_table,
 )
 from workbench.context import Workbench
 from workbench.db.engine import read_all, session_scope
 from workbench.db.models import DatasetVersion
-from workbench.services import audit
 from workbench.keys import project_pseudonym_key
+from workbench.services import audit
 from workbench.services._access import authorize
 from workbench.services._versions import next_version
 
@@ -194,11 +191,10 @@ def _materialise(
         column_flags[column] = record
     step(0.7, "profiling")
     kept_flags = tuple(f for c, f in flags.items() if c in frame.columns)
-    summary = profile(frame, types={c: t for c, t in types.items() if c in frame.columns}, flags=kept_flags)
-    step(0.85, "writing parquet")
-    buffer = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer, compression="zstd")
-    parquet_digest = workbench.store.put_bytes(buffer.getvalue())
+    with workbench.store.writer() as (handle, finish):
+        summary = profile_and_write(frame, types={c: t for c, t in types.items() if c in frame.columns},
+                                    flags=kept_flags, sink=handle)
+    parquet_digest = finish.digest
     with session_scope(workbench.engine) as session:
         version = next_version(session, DatasetVersion, project_id)
         row = DatasetVersion(
