@@ -159,11 +159,11 @@ def _materialise(
     workbench: Workbench, *, user_id: int | None, actor_name: str, project_id: int, raw_digest: str, filename: str,
     choices: UploadChoices, on_progress=None,
 ) -> int:
-    step = on_progress or (lambda fraction, text: None)
-    step(0.05, "reading")
+    step = on_progress or (lambda fraction, key: None)
+    step(0.05, "jobs.status.reading")
     result = read_table(workbench.store.verified_path(raw_digest), filename=filename,
                         options=choices.read_options(_max_bytes(workbench)))
-    step(0.5, "applying choices")
+    step(0.5, "jobs.status.applying_choices")
     if choices.type_overrides:
         result = override_types(result, choices.type_overrides)
     frame = result.frame
@@ -189,7 +189,7 @@ def _materialise(
             frame = pseudonymise(frame, column, secret=project_pseudonym_key(workbench, project_id))
             types[column] = "identifier"
         column_flags[column] = record
-    step(0.7, "profiling")
+    step(0.7, "jobs.status.profiling")
     kept_flags = tuple(f for c, f in flags.items() if c in frame.columns)
     with workbench.store.writer() as (handle, finish):
         summary = profile_and_write(frame, types={c: t for c, t in types.items() if c in frame.columns},
@@ -211,7 +211,7 @@ def _materialise(
                      details={"version": version, "rows": len(frame), "columns": frame.shape[1],
                               "dropped_identifiers": [c for c, r in column_flags.items() if r["decision"] == "drop"]})
         version_id = row.id
-    step(1.0, "done")  # after the commit: a job's progress write waits for this transaction's lock on SQLite
+    step(1.0, "jobs.status.ingested")  # after the commit: a job's progress write waits for this transaction's lock on SQLite
     return version_id
 
 

@@ -1,0 +1,27 @@
+"""In a real browser, a Korean physician's Jobs page: a finished training job's summary line in Korean."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import nav, shot, sign_in, trained_demo
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+TIMEOUT = 60_000
+
+
+def test_korean_jobs_page_reads_the_training_summary_in_korean(server, browser, datasets_dir):
+    trained_demo(server, datasets_dir)
+    context = browser.new_context(locale="ko-KR", viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    sign_in(page, server.url, button="로그인")
+    nav(page, "작업").click()
+    page.get_by_text("모델 학습").first.wait_for()  # the job's kind
+    summary = page.get_by_text("시행 3회 · 최고 AUROC ")
+    summary.wait_for()
+    assert summary.inner_text().endswith("초 · CPU")
+    assert page.get_by_text("trials").count() == 0 and page.get_by_text("roc_auc").count() == 0
+    shot(page, "90-jobs-korean")
+    context.close()
