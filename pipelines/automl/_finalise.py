@@ -127,6 +127,7 @@ def finalise(*, ranked: list[Done], settings: SearchSettings, metric: Metric, ta
             name=family_name, family=family_name, params=d.record.params, cv_mean=float(d.record.cv_mean),
             cv_sd=float(d.record.cv_sd or 0.0), test_score=score, device=d.record.device,
             fit_seconds=d.record.fit_seconds, trial_number=d.record.number, selected=selected,
+            time_cut=d.record.time_cut,
         )
         own = FittedModel(
             name=family_name, family=family_name, model=Pipeline([("preprocess", prep), ("to_matrix", ToMatrix()),

@@ -35,6 +35,9 @@ class TrialRecord:
     device: str
     fit_seconds: float
     error: str = ""
+    # What the time budget shortened, ``{param: [asked, used]}`` (``params`` holds the used values):
+    # only the first trial of a run, when it alone would overrun the budget (see ``_schedule``).
+    time_cut: dict[str, list[Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class LeaderboardRow:
     fit_seconds: float
     trial_number: int | None
     selected: bool
+    time_cut: dict[str, list[Any]] | None = None  # the trial's, when the time budget shortened it
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any
 
@@ -21,7 +21,14 @@ import pandas as pd
 from sklearn.base import TransformerMixin
 
 from pipelines.automl._results import TrialRecord
-from pipelines.automl._schedule import Clock, OutOfTime
+from pipelines.automl._schedule import (
+    MIN_ROUNDS,
+    Clock,
+    OutOfTime,
+    Recap,
+    RoundCap,
+    shortened,
+)
 from pipelines.automl.ensemble import mix_scorer
 from pipelines.automl.metrics import Metric
 from pipelines.automl.models import BuildContext, Space, fit_estimator, get_family
@@ -109,6 +116,11 @@ def run_trial(*, family: ModuleType, study: optuna.Study, ctx: BuildContext, set
     oof = np.full((n_train,) if ctx.task == "regression" else (n_train, n_classes), np.nan)
     fold_scores: list[float] = []
     callback_pruning = family.name in _BOOSTED_WITH_CALLBACK and ctx.task != "regression"
+    # The first trial of a run under a time budget: its boosting rounds are capped by time, and it
+    # is not watched for pruning (it cannot be pruned, and evaluating every round costs time).
+    timed = must_finish and clock.budget is not None
+    cap = _round_cap(family, params, clock) if timed else None
+    time_cut: dict[str, list[Any]] | None = None
     started = time.perf_counter()
     state, error = "complete", ""
     # Boosted fits poll the clock between rounds: past this point they stop, and the trial is cut.
@@ -121,12 +133,15 @@ def run_trial(*, family: ModuleType, study: optuna.Study, ctx: BuildContext, set
             per_fold = (time.perf_counter() - started) / i if i else 0.0
             if i > 0 and not must_finish and clock.left() - reserve < per_fold * (len(fold_data) - i):
                 raise OutOfTime()
-            estimator = build(family, params, ctx)
-            watch = trial if (callback_pruning and i == 0) else None
+            watch = trial if (callback_pruning and i == 0 and not timed) else None
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fit_estimator(family, estimator, fd.X_train, fd.y_train, ctx=ctx, trial=watch,
-                              X_val=fd.X_val, y_val=fd.y_val, metric=metric.name)
+                try:
+                    estimator = _fit(family, params, ctx if cap is None or i else replace(ctx, on_round=cap), fd, watch, metric)
+                except Recap as recap:  # the pace of the first rounds says: fewer rounds, or overrun the budget
+                    params, time_cut = shortened(params, recap.rounds, pins)
+                    started = time.perf_counter()
+                    estimator = _fit(family, params, ctx, fd, watch, metric)
                 pred = predict(estimator, fd.X_val, ctx.task, n_classes)
             oof[fd.val_pos] = pred
             fold_scores.append(metric.value(fd.y_val, pred))
@@ -155,7 +170,7 @@ def run_trial(*, family: ModuleType, study: optuna.Study, ctx: BuildContext, set
         scoring = time.perf_counter()  # what one score of ensemble selection costs, for the reserve
         mix_scorer(metric, y_covered, oof[covered])(y_covered, oof[covered])
         clock.score_times.append(time.perf_counter() - scoring)
-        study.tell(trial, score)
+        _tell(study, trial, score, params if time_cut else None)
     else:
         study.tell(trial, state=optuna.trial.TrialState.PRUNED if state == "pruned" else optuna.trial.TrialState.FAIL)
     record = TrialRecord(
@@ -163,10 +178,41 @@ def run_trial(*, family: ModuleType, study: optuna.Study, ctx: BuildContext, set
         cv_mean=float(np.mean(fold_scores)) if state == "complete" else None,
         cv_sd=float(np.std(fold_scores, ddof=1)) if state == "complete" and len(fold_scores) > 1 else None,
         fold_scores=tuple(float(s) for s in fold_scores), device=device, fit_seconds=round(seconds, 4), error=error,
+        time_cut=_jsonable(time_cut) if time_cut else None,
     )
     if state != "complete":
         return record
     return Done(record, oof, score, fold_seconds=seconds / len(fold_data))
+
+
+def _round_cap(family: ModuleType, params: dict[str, Any], clock: Clock) -> RoundCap | None:
+    """The time cap of a boosted family's rounds (the families that call ``on_round``)."""
+    rounds = params.get("n_estimators")
+    if family.name not in _BOOSTED_WITH_CALLBACK or not isinstance(rounds, (int, np.integer)) or rounds <= MIN_ROUNDS:
+        return None
+    return RoundCap.for_first_trial(clock, int(rounds))
+
+
+def _fit(family: ModuleType, params: dict[str, Any], ctx: BuildContext, fd: FoldData, watch: Any, metric: Metric) -> Any:
+    estimator = build(family, params, ctx)
+    fit_estimator(family, estimator, fd.X_train, fd.y_train, ctx=ctx, trial=watch, X_val=fd.X_val, y_val=fd.y_val,
+                  metric=metric.name)
+    return estimator
+
+
+def _tell(study: optuna.Study, trial: optuna.Trial, score: float, used: dict[str, Any] | None) -> None:
+    """Tell the study the score; for a time-shortened trial, of the parameters really used (as a
+    trial of their own, when the search space holds them), so TPE learns nothing false."""
+    if used is None:
+        study.tell(trial, score)
+        return
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
+    distributions = trial.distributions
+    values = {k: v for k, v in used.items() if k in distributions}
+    try:
+        study.add_trial(optuna.trial.create_trial(params=values, distributions=distributions, value=score))
+    except ValueError:  # a value outside the space (fewer rounds than it allows): the study does without
+        pass
 
 
 def build(family: ModuleType, params: dict[str, Any], ctx: BuildContext) -> Any:

@@ -32,6 +32,9 @@ class BuildContext:
     n_rows: int = 0
     n_features: int = 0
     should_stop: Callable[[], bool] | None = None
+    # Called after every boosting round with its 0-based number (the time cap of a run's first
+    # trial, ``pipelines.automl._schedule.RoundCap``); it may raise to end the fit.
+    on_round: Callable[[int], None] | None = None
 
     @property
     def imbalance_ratio(self) -> float:

@@ -72,6 +72,9 @@ def fit(estimator: Any, X: np.ndarray, y: np.ndarray, *, ctx: BuildContext, tria
     callbacks: list[Any] = []
     if ctx.should_stop is not None:
         callbacks.append(_cancel_callback(ctx))
+    if ctx.on_round is not None:
+        on_round = ctx.on_round
+        callbacks.append(lambda env: on_round(env.iteration))
     if trial is None or X_val is None or ctx.task == "regression":
         return estimator.fit(X, y, callbacks=callbacks or None)
     watched = "average_precision" if metric == "average_precision" else "auc"

@@ -7,6 +7,7 @@ Imbalance is a choice: ``balanced`` sets ``scale_pos_weight`` to negatives/posit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,18 @@ class CancelCallback(xgboost.callback.TrainingCallback):
     def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
         if epoch % self.every == 0:
             check_should_stop(self.ctx)
+        return False
+
+
+class RoundCallback(xgboost.callback.TrainingCallback):
+    """Hands every finished boosting round to the run (``BuildContext.on_round``: the time cap)."""
+
+    def __init__(self, on_round: Callable[[int], None]) -> None:
+        super().__init__()
+        self.on_round = on_round
+
+    def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+        self.on_round(epoch)
         return False
 
 
@@ -67,8 +80,13 @@ def build(params: dict[str, Any], ctx: BuildContext) -> Any:
     cls = xgboost.XGBRegressor if ctx.task == "regression" else xgboost.XGBClassifier
     base: dict[str, Any] = {"tree_method": "hist", "device": ctx.device, "n_jobs": 1,
                             "random_state": ctx.seed, "verbosity": 0}
+    callbacks: list[xgboost.callback.TrainingCallback] = []
     if ctx.should_stop is not None:
-        base["callbacks"] = [CancelCallback(ctx)]
+        callbacks.append(CancelCallback(ctx))
+    if ctx.on_round is not None:
+        callbacks.append(RoundCallback(ctx.on_round))
+    if callbacks:
+        base["callbacks"] = callbacks
     return cls(**{**base, **params})
 
 
