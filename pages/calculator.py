@@ -10,6 +10,7 @@ import streamlit as st
 
 from pages import _calculator_form as form_part
 from pages import _calculator_result as result_part
+from pages._run_picker import pick_run
 from pages._shell import attempt, page_context
 from permissions.actions import Action
 from workbench.services import calculator, results
@@ -22,15 +23,7 @@ if not results.can(ctx.workbench, ctx.actor, Action.MODEL_PREDICT, project_id=ct
     st.info(ctx.t("calculator.not_allowed"), icon=":material/lock:")
     st.stop()
 
-runs = attempt(ctx.lang, results.project_runs, ctx.workbench, ctx.actor, ctx.project_id) or []
-if not runs:
-    st.info(ctx.t("calculator.no_runs"), icon=":material/model_training:")
-    st.stop()
-
-by_id = {r.run_id: r for r in runs}
-run_id = st.selectbox(ctx.t("calculator.run"), list(by_id), key="calc_run",
-                      format_func=lambda rid: ctx.t("calculator.run_label", run=rid,
-                                                    when=f"{by_id[rid].created_at:%Y-%m-%d %H:%M}"))
+run_id, _ = pick_run(ctx, key="calc_run", label_key="calculator.run", empty_key="calculator.no_runs")
 form = attempt(ctx.lang, calculator.calculator_form, ctx.workbench, ctx.actor, run_id)
 if form is None:
     st.stop()

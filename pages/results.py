@@ -12,6 +12,7 @@ import streamlit as st
 from pages import _comments
 from pages import _results_evaluation as evaluation
 from pages import _results_parts as parts
+from pages._run_picker import pick_models, pick_run
 from pages._shell import attempt, page_context
 from permissions.actions import Action
 from workbench.services import results
@@ -26,16 +27,7 @@ if not results.can(ctx.workbench, ctx.actor, Action.RESULTS_VIEW, project_id=ctx
     st.stop()
 
 parts.sharing(ctx)
-runs = attempt(ctx.lang, results.project_runs, ctx.workbench, ctx.actor, ctx.project_id) or []
-if not runs:
-    st.info(ctx.t("results.no_runs"), icon=":material/model_training:")
-    st.stop()
-
-by_id = {r.run_id: r for r in runs}
-run_id = st.selectbox(ctx.t("results.run"), list(by_id), key="res_run",
-                      format_func=lambda rid: ctx.t("results.run_label", run=rid, when=f"{by_id[rid].created_at:%Y-%m-%d %H:%M}",
-                                                    best=by_id[rid].best, metric=by_id[rid].metric,
-                                                    score=f"{by_id[rid].best_cv or 0:.3f}"))
+run_id, runs = pick_run(ctx, key="res_run", label_key="results.run", empty_key="results.no_runs")
 view = attempt(ctx.lang, results.run_results, ctx.workbench, ctx.actor, run_id)
 if view is None:
     st.stop()
@@ -67,8 +59,7 @@ parts.choose(ctx, view)
 
 if view.task in ("binary", "multiclass") and evaluations:
     st.subheader(ctx.t("results.curves"))
-    shown = st.multiselect(ctx.t("results.curves_models"), ids, default=ids[:3], format_func=view.label,
-                           key=f"res_curves_{run_id}")
+    shown = pick_models(ctx, view, key=f"res_curves_{run_id}", label_key="results.curves_models", default=ids[:3])
     parts.curves(ctx, view, {m: evaluations[m] for m in shown if m in evaluations})
 if view.task == "binary" and evaluations:
     st.subheader(ctx.t("results.delong"))

@@ -12,6 +12,7 @@ import streamlit as st
 
 from pages import _validate_report as report_part
 from pages import _validate_upload as upload_part
+from pages._run_picker import pick_run
 from pages._shell import attempt, page_context
 from permissions.actions import Action
 from workbench.services import results, validation
@@ -25,16 +26,8 @@ if not results.can(ctx.workbench, ctx.actor, Action.MODEL_VALIDATE_EXTERNAL, pro
     st.info(ctx.t("validation.not_shared"), icon=":material/lock:")
     st.stop()
 
-runs = attempt(ctx.lang, results.project_runs, ctx.workbench, ctx.actor, ctx.project_id,
-               action=Action.MODEL_VALIDATE_EXTERNAL, part="validation") or []
-if not runs:
-    st.info(ctx.t("validation.no_runs"), icon=":material/model_training:")
-    st.stop()
-
-by_id = {r.run_id: r for r in runs}
-run_id = st.selectbox(ctx.t("validation.run"), list(by_id), key="val_run",
-                      format_func=lambda rid: ctx.t("validation.run_label", run=rid,
-                                                    when=f"{by_id[rid].created_at:%Y-%m-%d %H:%M}"))
+run_id, _ = pick_run(ctx, key="val_run", label_key="validation.run", empty_key="validation.no_runs",
+                     action=Action.MODEL_VALIDATE_EXTERNAL, part="validation")
 inputs = attempt(ctx.lang, validation.validation_inputs, ctx.workbench, ctx.actor, run_id)
 if inputs is None:
     st.stop()

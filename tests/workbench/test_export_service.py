@@ -253,3 +253,57 @@ def test_dependence_plot_and_waterfall_show_the_values_of_the_table(trained):
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "figures.download")
                                 .order_by(AuditEvent.id.desc())).all()[1]
     assert event.details["figure"] == "waterfall" and event.details["patient"] == 6
+
+
+def test_an_export_starts_or_joins_the_evaluate_job_and_never_computes_in_the_request(trained):
+    """Numbers not stored yet: the export service hands them to the ``evaluate`` job (one job,
+    however often it is asked) and refuses the export, naming the job, instead of bootstrapping
+    in the web request or waiting there; once the job stored them, the export is made from them."""
+    from sqlalchemy import func
+
+    from pipelines.errors import EvaluationError
+    from tests.workbench.test_evaluation_job import HeldQueue
+    from workbench.db.models import Evaluation
+    from workbench.jobs import request_cancel
+    from workbench.services import export, results
+
+    owner, workbench = trained.actor(), trained.workbench
+    options = results.default_options(workbench, seed=29, n_resamples=20)  # nothing stored for these yet
+    reported = results.run_results(workbench, owner, trained.run_id).reported_model_id
+
+    def computed() -> tuple[int, int]:
+        with session_scope(workbench.engine) as session:
+            return (session.scalar(select(func.count()).select_from(Evaluation)),
+                    session.scalar(select(func.count()).select_from(AuditEvent).where(
+                        AuditEvent.action == "results.evaluate", AuditEvent.outcome == "succeeded")))
+
+    inline, workbench.jobs = workbench.jobs, HeldQueue(workbench.settings)  # submitted jobs wait for the test
+    try:
+        before = computed()
+        status = export.export_evaluation(workbench, owner, run_id=trained.run_id, options=options)
+        assert status.pending == (reported,) and status.running and workbench.jobs.submitted == [status.job_id]
+        for ask in (lambda: export.figure_file(workbench, owner, run_id=trained.run_id, figure="roc", fmt="png",
+                                               options=options),
+                    lambda: export.table_file(workbench, owner, run_id=trained.run_id, table="performance", fmt="csv",
+                                              options=options),
+                    lambda: export.paper_pack(workbench, owner, run_id=trained.run_id, options=options)):
+            with pytest.raises(EvaluationError) as pending:
+                ask()
+            assert pending.value.key == "export.evaluation_pending" and pending.value.params["job"] == status.job_id
+        assert export.export_evaluation(workbench, owner, run_id=trained.run_id, options=options).job_id == status.job_id
+        assert workbench.jobs.submitted == [status.job_id] and computed() == before  # joined; nothing computed here
+
+        # a stopped job is not restarted behind the user's back; asking again starts a new one
+        request_cancel(workbench, status.job_id)
+        assert workbench.jobs.run(status.job_id) == "cancelled"
+        stopped = export.export_evaluation(workbench, owner, run_id=trained.run_id, options=options)
+        assert stopped.state == "cancelled" and stopped.pending and workbench.jobs.submitted == [status.job_id]
+        again = export.export_evaluation(workbench, owner, run_id=trained.run_id, options=options, again=True)
+        assert again.running and again.job_id != status.job_id and computed() == before
+        assert workbench.jobs.run(again.job_id) == "succeeded"
+        assert computed() == (before[0] + 1, before[1] + 1)  # by the job
+        assert export.export_evaluation(workbench, owner, run_id=trained.run_id, options=options).pending == ()
+        png = export.figure_file(workbench, owner, run_id=trained.run_id, figure="roc", fmt="png", options=options)
+        assert png.data.startswith(b"\x89PNG") and workbench.jobs.submitted == [status.job_id, again.job_id]
+    finally:
+        workbench.jobs = inline

@@ -1,5 +1,9 @@
 """Publication export: figures in every format, tables, and the paper pack, each download audited.
 
+Exports draw from stored evaluations only: what is not stored yet is computed by the ``evaluate``
+job (:func:`export_evaluation` starts it, or joins the one already computing it), never in the
+request; an export asked for before the numbers are stored says so and names the job.
+
 The preview a page shows is :func:`preview_figure`, the very PNG bytes a PNG download at the same
 dpi gives. Whoever may not see patient rows here (a collaborator) gets the collaborator-safe
 variant automatically: no per-patient figures (SHAP summary and dependence, waterfall), counts
@@ -18,13 +22,13 @@ import pandas as pd
 
 from permissions.actions import Action
 from pipelines import figures as fg
-from pipelines.errors import InputError, PermissionDenied
+from pipelines.errors import EvaluationError, InputError, PermissionDenied
 from pipelines.evaluation import Contributions, in_input_units, ranked_features
 from pipelines.tables import TABLE_FORMATS
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
 from workbench.db.models import Project, RecipeVersion, Run
-from workbench.services import audit, results, training
+from workbench.services import audit, evaluation_job, results, training
 from workbench.services._access import authorize
 from workbench.services._paper import MIME, ExportFile, PackInput, build_pack
 from workbench.services._paper_figures import (
@@ -38,8 +42,8 @@ from workbench.services._paper_figures import (
 from workbench.services._paper_tables import TABLES, available_tables, make_table, table_bytes
 
 __all__ = ["ExportFile", "ExportChoice", "FigureDetail", "FigureChoices", "MIME", "figure_name", "table_name", "pack_name",
-           "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "figure_menu", "figure_choices", "table_menu", "preview_figure",
-           "figure_file", "table_file", "paper_pack"]
+           "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "export_evaluation", "figure_menu", "figure_choices", "table_menu",
+           "preview_figure", "figure_file", "table_file", "paper_pack"]
 
 
 @dataclass(frozen=True)
@@ -104,10 +108,40 @@ def _models(view: results.RunResults, model_ids: Sequence[int] | None) -> list[i
 _PART = {"figures": Action.RESULTS_VIEW, "tables": Action.TABLES_DOWNLOAD, "paper_pack": Action.PAPER_PACK_DOWNLOAD}
 
 
+def _options(workbench: Workbench, view: results.RunResults, options: results.EvalOptions | None) -> results.EvalOptions:
+    """None: what the evaluate job computed after training (the results page's opening options)."""
+    return options or results.run_default_options(workbench, view.summary)
+
+
+def export_evaluation(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[int] | None = None,
+                      options: results.EvalOptions | None = None, part: str = "figures",
+                      again: bool = False) -> evaluation_job.EvaluationStatus:
+    """The stored evaluations an export of these models needs, and the ``evaluate`` job computing
+    the missing ones: started here when none is queued or running (joined when one is), not started
+    again after a job failed or was cancelled unless ``again``. Nothing is computed in this call."""
+    view = _view(workbench, actor, run_id, part)
+    ids, chosen = _models(view, model_ids), _options(workbench, view, options)
+    kwargs = dict(run_id=run_id, options=chosen, model_ids=ids, action=_PART[part], part=part)
+    status = evaluation_job.evaluation_status(workbench, actor, **kwargs)
+    if status.pending and not status.running and (again or status.state not in ("failed", "cancelled")):
+        evaluation_job.request_evaluation(workbench, actor, **kwargs)
+        status = evaluation_job.evaluation_status(workbench, actor, **kwargs)
+    return status
+
+
 def _evaluations(workbench: Workbench, actor, view: results.RunResults, model_ids: Sequence[int] | None,
                  options: results.EvalOptions | None, part: str = "figures"):
-    return results.evaluate_many(workbench, actor, run_id=view.run_id, model_ids=_models(view, model_ids),
-                                 options=options, action=_PART[part], part=part)
+    """The stored evaluations, in the order asked for. A missing one is left to the evaluate job
+    (started or joined here) and the export is refused until it is stored."""
+    ids, chosen = _models(view, model_ids), _options(workbench, view, options)
+    kwargs = dict(run_id=view.run_id, options=chosen, model_ids=ids, action=_PART[part], part=part)
+    stored = results.stored_evaluations(workbench, actor, **kwargs)
+    if len(stored) < len(ids):
+        job_id = evaluation_job.request_evaluation(workbench, actor, **kwargs)
+        stored = results.stored_evaluations(workbench, actor, **kwargs)  # an inline queue has run it already
+        if len(stored) < len(ids):
+            raise EvaluationError("export.evaluation_pending", job=job_id or "", done=len(stored), total=len(ids))
+    return [stored[m] for m in ids]
 
 
 def _view(workbench: Workbench, actor, run_id: int, part: str) -> results.RunResults:
@@ -121,7 +155,7 @@ def _contributions(workbench: Workbench, actor, view: results.RunResults, evalua
     if safe:
         return None
     found = results.patient_contributions(workbench, actor, run_id=view.run_id, model_id=evaluation.model_id,
-                                          options=options)
+                                          options=_options(workbench, view, options))
     if found is None or not in_units:
         return found
     predictions = training.load_run_predictions(workbench, actor, view.run_id)
@@ -162,7 +196,8 @@ def figure_choices(workbench: Workbench, actor, *, run_id: int, model_ids: Seque
     see patients); None when the model has no SHAP values."""
     view = _view(workbench, actor, run_id, "figures")
     evaluation = _evaluations(workbench, actor, view, model_ids, options)[0]
-    found = results.patient_contributions(workbench, actor, run_id=run_id, model_id=evaluation.model_id, options=options)
+    found = results.patient_contributions(workbench, actor, run_id=run_id, model_id=evaluation.model_id,
+                                          options=_options(workbench, view, options))
     if found is None:
         return None
     return FigureChoices(ranked_features(found), int(found.values.shape[0]), evaluation.main.part)

@@ -297,11 +297,12 @@ _WAIT_FOR_JOB_SECONDS = 600.0
 
 
 def stored_evaluations(workbench: Workbench, actor: Actor, *, run_id: int, options: EvalOptions,
-                       model_ids: Sequence[int] | None = None) -> dict[int, ModelEvaluation]:
+                       model_ids: Sequence[int] | None = None, action: Action = Action.RESULTS_VIEW,
+                       part: str = "metrics") -> dict[int, ModelEvaluation]:
     """The evaluations already stored for these options, by model; never computes (a page calls
-    this on every rerun)."""
+    this on every rerun). Exports pass their own action and shared part."""
     run, models = _run(workbench, run_id)
-    authorize_part(workbench, actor, Action.RESULTS_VIEW, run.project_id, "metrics")
+    authorize_part(workbench, actor, action, run.project_id, part)
     digest = options_digest(options)
     wanted = [m.id for m in models] if model_ids is None else list(model_ids)
     with session_scope(workbench.engine, read_only=True) as session:
