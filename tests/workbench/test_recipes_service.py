@@ -11,6 +11,7 @@ from workbench.bootstrap import projects_actor
 from workbench.db.engine import session_scope
 from workbench.db.models import AuditEvent, DatasetVersion
 from workbench.services import accounts, datasets, projects, recipes, review
+from workbench.services._recipe_meta import recall
 
 
 @pytest.fixture
@@ -77,6 +78,10 @@ def test_training_refuses_an_unapproved_version_and_accepts_it_after_approval(hf
     assert record.recipe_sha256 == RECIPE.content_hash()
     with session_scope(workbench.engine) as session:
         assert record.dataset_sha256 == session.get(DatasetVersion, dataset_id).parquet_sha256
+    # the approval keeps the table's meta-features, so the training page does not prepare it again
+    stored = recall(workbench, recipe_sha256=record.recipe_sha256, dataset_sha256=record.dataset_sha256)
+    assert stored is not None and stored.prepared_rows == 299
+    assert (stored.meta.n_rows, stored.meta.n_features, stored.meta.task) == (239, 11, "binary")
 
 
 def test_an_edit_needs_its_own_approval_and_four_eyes_refuses_self_approval(hf_project):

@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from pipelines.automl import SearchSettings
 from pipelines.errors import InputError, PermissionDenied, TrainingError
-from pipelines.recipe import DropColumns, suggest_recipe
+from pipelines.recipe import DropColumns, prepare, suggest_recipe
 from workbench.db.engine import session_scope
-from workbench.db.models import AuditEvent, Job, ModelRow, Run
+from workbench.db.models import AuditEvent, Job, ModelRow, RecipeMeta, Run
 from workbench.jobs import JobQueue, execute_job, get_job, request_cancel
 from workbench.jobs._queue import job_settings
 from workbench.services import datasets, projects, recipes, training
 from workbench.services._access import load_actor
+from workbench.services._recipe_meta import training_meta
 
 TINY = SearchSettings(families=("linear", "xgboost"), n_trials=4, time_budget_s=None, seed=3)
 
@@ -34,6 +35,16 @@ class InlineQueue:
     def submit(self, job_id: int) -> None:
         self.submitted.append(job_id)
         execute_job(job_id, self.values)
+
+
+class HeldQueue:
+    """Keeps submitted job ids without running them."""
+
+    def __init__(self) -> None:
+        self.submitted: list[int] = []
+
+    def submit(self, job_id: int) -> None:
+        self.submitted.append(job_id)
 
 
 def _actor(workbench, user_id):
@@ -128,6 +139,27 @@ def test_recommended_settings_say_why(workbench, owner, approved):
     assert all({"name", "n", "prevalence"} <= set(p) for p in similar)
     assert settings.enqueue == enqueue and len(enqueue) >= 1
     assert settings.device == workbench.settings.compute
+
+
+def test_meta_features_are_computed_once_then_the_table_is_not_prepared_again(workbench, owner, approved, heart,
+                                                                             monkeypatch):
+    first = training.recommended_settings(workbench, owner, recipe_version_id=approved)  # approved before: computed now
+    with session_scope(workbench.engine) as session:
+        assert session.scalars(select(RecipeMeta)).all().__len__() == 1
+    recipe = recipes.get_version(workbench, owner, approved)[1]
+    assert first.meta == training_meta(recipe, prepare(recipe, heart)).meta
+    assert first.meta.n_rows == 239 and first.meta.prevalence == pytest.approx(0.3214, abs=0.002)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the dataset was read again")
+
+    monkeypatch.setattr(training, "read_dataset_frame", refuse)
+    again = training.recommended_settings(workbench, owner, recipe_version_id=approved)
+    assert again.meta == first.meta and again.settings == first.settings
+    workbench.settings = workbench.settings.replace(dask_train_rows=299)  # the stored row count picks the path
+    workbench.jobs = HeldQueue()  # the job is created, not run: only its path is looked at
+    job_id = training.start_training(workbench, owner, recipe_version_id=approved, settings=None, overrides_text=None)
+    assert get_job(workbench, job_id).params["distributed"] is True
 
 
 def test_the_server_limit_lowers_the_recommended_budget_and_refuses_a_larger_one(workbench, owner, approved, inline):

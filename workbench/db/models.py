@@ -153,6 +153,22 @@ class RecipeApproval(Base):
     approved_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class RecipeMeta(Base):
+    """Meta-features of an approved recipe on its dataset (rows, predictors, prevalence, missing and
+    categorical shares of the training part), computed once per pair of hashes: the training page's
+    recommendations and the start of a run read them here instead of preparing the whole table in
+    the web server again. Aggregates only, no patient value."""
+
+    __tablename__ = "recipe_meta"
+    __table_args__ = (UniqueConstraint("recipe_sha256", "dataset_sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipe_sha256: Mapped[str] = mapped_column(String(64))
+    dataset_sha256: Mapped[str] = mapped_column(String(64))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prepared_rows: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Job(Base):
     """Long work on Dask. State, progress and cancellation live here, not in a browser tab."""
 

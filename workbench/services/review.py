@@ -61,6 +61,7 @@ from workbench.i18n import t
 from workbench.services import recipes
 from workbench.services._access import authorize
 from workbench.services._frames import read_dataset_frame
+from workbench.services._recipe_meta import remember, training_meta
 
 __all__ = [
     "Distribution",
@@ -350,8 +351,15 @@ def approve_version(workbench: Workbench, actor: Actor, *, recipe_version_id: in
     shown = preview_version(workbench, actor, recipe_version_id)
     if shown.model_problem is not None:
         raise shown.model_problem
-    return recipes.approve(workbench, actor, recipe_version_id=recipe_version_id, acknowledged=list(acknowledged),
-                           required_acknowledgements=list(shown.warning_ids))
+    approval_id = recipes.approve(workbench, actor, recipe_version_id=recipe_version_id, acknowledged=list(acknowledged),
+                                  required_acknowledgements=list(shown.warning_ids))
+    try:  # the table was just prepared for the review: training's page will not prepare it again
+        computed = training_meta(shown.recipe, shown.prepared)
+    except WorkbenchError:  # a split the data cannot make: training reports it when it is asked for
+        return approval_id
+    dataset = _dataset(workbench, row.dataset_version_id)
+    remember(workbench, recipe_sha256=row.content_sha256, dataset_sha256=dataset.parquet_sha256, computed=computed)
+    return approval_id
 
 
 def prepared_rows(shown: Preview, *, offset: int = 0, limit: int = 50, sort_by: str | None = None,

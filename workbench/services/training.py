@@ -20,12 +20,18 @@ from sqlalchemy import select
 
 from permissions.actions import Action
 from permissions.policy import Actor, Resource, check
-from pipelines.automl import Notice, Overrides, SearchSettings, meta_features, parse_overrides, resolve_device
+from pipelines.automl import (
+    Notice,
+    Overrides,
+    SearchSettings,
+    parse_overrides,
+    resolve_device,
+)
+from pipelines.automl.meta import MetaFeatures
 from pipelines.automl.persist import LoadedModel
 from pipelines.automl.recommend import PastRun, recommend
-from pipelines.automl.meta import MetaFeatures
 from pipelines.errors import InputError, NotFound
-from pipelines.recipe import Prepared, Recipe, make_split_plan, prepare
+from pipelines.recipe import Recipe, prepare
 from workbench.context import Workbench
 from workbench.db.engine import read_all, session_scope
 from workbench.db.models import (
@@ -41,8 +47,14 @@ from workbench.db.models import (
 from workbench.services import audit
 from workbench.services._access import authorize
 from workbench.services._frames import read_dataset_frame
+from workbench.services._recipe_meta import (
+    TrainingMeta,
+    recall,
+    remember,
+    training_meta,
+)
 from workbench.services._run_store import load_model_zip
-from workbench.services.recipes import require_approved
+from workbench.services.recipes import ApprovedRecipe, require_approved
 from workbench.services.review import load_tables
 
 __all__ = [
@@ -144,11 +156,18 @@ def trainable_recipes(workbench: Workbench, actor: Actor, project_id: int) -> li
     return out
 
 
-def _prepared(workbench: Workbench, actor: Actor, recipe_version_id: int) -> tuple[Any, Prepared]:
+def _approved_meta(workbench: Workbench, actor: Actor, recipe_version_id: int) -> tuple[ApprovedRecipe, TrainingMeta]:
+    """The approved recipe and its meta-features: stored at approval, or computed here once."""
     approved = require_approved(workbench, actor, recipe_version_id)
-    frame = read_dataset_frame(workbench, approved.dataset_version)
-    tables, _ = load_tables(workbench, actor, project_id=approved.recipe_version.project_id, recipe=approved.recipe)
-    return approved, prepare(approved.recipe, frame, tables=tables)
+    authorize(workbench, actor, Action.TRAINING_START, project_id=approved.recipe_version.project_id)
+    hashes = {"recipe_sha256": approved.approval.recipe_sha256, "dataset_sha256": approved.approval.dataset_sha256}
+    stored = recall(workbench, **hashes)
+    if stored is None:  # approved before meta-features were stored with the approval
+        frame = read_dataset_frame(workbench, approved.dataset_version)
+        tables, _ = load_tables(workbench, actor, project_id=approved.recipe_version.project_id, recipe=approved.recipe)
+        stored = training_meta(approved.recipe, prepare(approved.recipe, frame, tables=tables))
+        remember(workbench, **hashes, computed=stored)
+    return approved, stored
 
 
 def _past_runs(workbench: Workbench) -> list[PastRun]:
@@ -171,16 +190,11 @@ def _past_runs(workbench: Workbench) -> list[PastRun]:
 
 def recommended_settings(workbench: Workbench, actor: Actor, *, recipe_version_id: int) -> Recommended:
     """Recommended settings for an approved recipe; unpacks as ``(settings, reasons, enqueue)``."""
-    approved, prepared = _prepared(workbench, actor, recipe_version_id)
-    authorize(workbench, actor, Action.TRAINING_START, project_id=approved.recipe_version.project_id)
-    return _recommend(workbench, approved.recipe, prepared)
+    approved, stored = _approved_meta(workbench, actor, recipe_version_id)
+    return _recommend(workbench, approved.recipe, stored.meta)
 
 
-def _recommend(workbench: Workbench, recipe: Recipe, prepared: Prepared) -> Recommended:
-    plan = make_split_plan(recipe.split, prepared, seed=0)
-    X_train = prepared.X.iloc[plan.train_index]
-    y_train = prepared.y.iloc[plan.train_index]
-    meta = meta_features(X_train, y_train, prepared.task)
+def _recommend(workbench: Workbench, recipe: Recipe, meta: MetaFeatures) -> Recommended:
     rec = recommend(meta, past_runs=_past_runs(workbench))
     device = resolve_device(workbench.settings.compute)
     settings = dataclasses.replace(rec.settings, device=workbench.settings.compute)
@@ -237,10 +251,9 @@ def start_training(workbench: Workbench, actor: Actor, *, recipe_version_id: int
     or a different number of folds needs the matching override permission. ``distributed`` asks
     for the Dask path (``xgboost.dask`` / ``lightgbm.dask``) below the ``dask_train_rows`` threshold.
     """
-    approved, prepared = _prepared(workbench, actor, recipe_version_id)
+    approved, stored = _approved_meta(workbench, actor, recipe_version_id)
     project_id = approved.recipe_version.project_id
-    authorize(workbench, actor, Action.TRAINING_START, project_id=project_id)
-    recommended = _recommend(workbench, approved.recipe, prepared)
+    recommended = _recommend(workbench, approved.recipe, stored.meta)
     chosen = settings or recommended.settings
     notices: tuple[Notice, ...] = ()
     if overrides_text and overrides_text.strip():
@@ -265,7 +278,7 @@ def start_training(workbench: Workbench, actor: Actor, *, recipe_version_id: int
         "actor_name": getattr(actor, "name", ""), "settings": chosen.to_dict(), "n_folds": folds,
         "notices": [n.to_dict() for n in notices],
         "reasons": [n.to_dict() for n in (*recommended.reasons, *recommended.device_notices)],
-        "distributed": bool(distributed) or len(prepared.frame) >= workbench.settings.dask_train_rows,
+        "distributed": bool(distributed) or stored.prepared_rows >= workbench.settings.dask_train_rows,
     }
     job_id = create_job(workbench, kind=JOB_KIND, params=params, project_id=project_id, user_id=actor.user_id)
     with session_scope(workbench.engine) as session:
