@@ -42,9 +42,8 @@ def _reports(tree: ast.AST) -> list[tuple[ast.Call, ast.expr | None]]:
             continue
         func = node.func
         receiver = ast.unparse(func.value) if isinstance(func, ast.Attribute) else ""
-        if isinstance(func, ast.Attribute) and func.attr == "progress" and receiver.endswith("ctx"):
-            found.append((node, node.args[1] if len(node.args) > 1 else None))
-        elif isinstance(func, ast.Name) and func.id == "step":
+        if (isinstance(func, ast.Attribute) and func.attr == "progress" and receiver.endswith("ctx")
+                or isinstance(func, ast.Name) and func.id == "step"):
             found.append((node, node.args[1] if len(node.args) > 1 else None))
         elif isinstance(func, ast.Name) and func.id == "part":
             found.append((node, node.args[0] if node.args else None))

@@ -18,7 +18,7 @@ from typing import Any
 
 from workbench.i18n import catalogue, t
 
-__all__ = ["part", "status_line", "job_status_line"]
+__all__ = ["job_status_line", "part", "status_line"]
 
 _PART = "__key__"  # marks a parameter that is a message of its own
 
