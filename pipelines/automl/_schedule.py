@@ -70,7 +70,8 @@ _MARGIN = 1.15  # refits and the final preprocessing run on more rows than the f
 # the heart failure and readmission tables); only used before a family has run in this search.
 _RELATIVE_COST = {"linear": 1.0, "lightgbm": 1.0, "xgboost": 2.0, "hist_gb": 6.0, "forest": 15.0}
 MIN_ROUNDS = 10  # a time-capped trial keeps at least these boosting rounds
-_PROBE_ROUNDS = 10  # rounds of the first fold timed before a cap is decided
+_PROBE_ROUNDS = 10  # rounds of the first fold timed before a cap is decided, at least
+_PROBE_SHARE = 0.1  # ... and at least this share of a fold's seconds
 _PREDICT_SHARE = 0.15  # predicting a fold and the test part, relative to the rounds' fitting time (LightGBM)
 _FIRST_SHARE = 0.9  # of what the end leaves, what the capped first trial and its refit may take: the rest is slack
 _MAX_LEARNING_RATE = 0.3  # the top of the boosted families' search spaces
@@ -132,9 +133,11 @@ class Recap(Exception):
 class RoundCap:
     """Watches the first fold of the first (must-finish) boosted trial, round by round.
 
-    After :data:`_PROBE_ROUNDS` rounds it knows the seconds before the first round (building the
-    library's data set) and per round; a fold of ``k`` rounds is then expected to cost
-    ``before + k * per_round * (1 + predicting)``, and the trial ``fits`` such folds (its folds
+    Once it has timed at least :data:`_PROBE_ROUNDS` rounds and a tenth of a fold's share of
+    ``seconds`` (on a small table the first rounds are quicker than the rest: a longer probe
+    extrapolates better, and restarting loses little), it knows the seconds before the first round
+    (building the library's data set) and per round. A fold of ``k`` rounds is then expected to
+    cost ``before + k * per_round * (1 + predicting)``, and the trial ``fits`` such folds (its folds
     plus its refit on the whole training part). When ``rounds`` would not fit in ``seconds`` it
     raises :class:`Recap` with the rounds that do (at least :data:`MIN_ROUNDS`).
     """
@@ -142,8 +145,14 @@ class RoundCap:
     seconds: float
     fits: float
     rounds: int
-    started: float = field(default_factory=time.perf_counter)
+    now: Callable[[], float] = time.perf_counter
+    started: float | None = None  # set on creation, from ``now``
     first: float | None = None
+    decided: bool = False
+
+    def __post_init__(self) -> None:
+        if self.started is None:
+            self.started = self.now()
 
     @classmethod
     def for_first_trial(cls, clock: Clock, rounds: int) -> RoundCap:
@@ -153,15 +162,23 @@ class RoundCap:
         return cls(seconds=_FIRST_SHARE * max(0.0, free), fits=clock.n_folds + clock.scale(), rounds=rounds)
 
     def __call__(self, iteration: int) -> None:
-        now = time.perf_counter()
+        if self.decided:
+            return
+        now = self.now()
         if iteration == 0:
             self.first = now
-        elif iteration == _PROBE_ROUNDS - 1 and self.first is not None:
-            per_round = (now - self.first) / (_PROBE_ROUNDS - 1) * (1 + _PREDICT_SHARE)
-            before = self.first - self.started
-            fitting = self.rounds if per_round <= 0 else int((self.seconds / self.fits - before) / per_round)
-            if fitting < self.rounds:
-                raise Recap(max(MIN_ROUNDS, fitting))
+            return
+        if self.first is None or iteration < _PROBE_ROUNDS - 1:
+            return
+        per_fold = self.seconds / self.fits
+        if now - self.first < _PROBE_SHARE * per_fold:
+            return
+        self.decided = True
+        per_round = (now - self.first) / iteration * (1 + _PREDICT_SHARE)
+        before = self.first - (self.started or 0.0)
+        fitting = self.rounds if per_round <= 0 else int((per_fold - before) / per_round)
+        if fitting < self.rounds:
+            raise Recap(max(MIN_ROUNDS, fitting))
 
 
 def shortened(params: dict[str, Any], rounds: int, pins: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
