@@ -36,8 +36,8 @@ from pipelines.recipe._model_steps import (
     ModelStep,
     Scale,
 )
-from pipelines.recipe._prepare import FlowStep, Prepared, build_preprocessor, prepare
-from pipelines.recipe._recipe import STEP_KINDS, Recipe, StepChange, diff
+from pipelines.recipe._prepare import FlowStep, Prepared, build_preprocessor, decide_task, prepare
+from pipelines.recipe._recipe import STEP_KINDS, Recipe, StepChange, at_step, diff
 from pipelines.recipe._review import ReviewWarning, review, single_column_auroc
 from pipelines.recipe._suggest import suggest_recipe
 from pipelines.recipe._time_series_step import (
@@ -65,7 +65,7 @@ __all__ = [
     "DefineOutcome", "FilterRows", "DropColumns", "DeriveColumn", "RecodeCategories", "MergeCategories",
     "OrderCategories", "ConvertUnits", "PlausibleRange", "EditCell", "RenameColumn", "AggregateTimeSeries",
     "TIME_SERIES_STATISTICS", "Impute", "ClipOutliers", "Scale", "LogTransform", "Encode",
-    "GroupRareCategories", "Prepared", "FlowStep", "prepare", "build_preprocessor", "SplitSpec",
-    "SplitPlan", "make_split_plan", "suggest_recipe", "review", "ReviewWarning", "single_column_auroc",
+    "GroupRareCategories", "Prepared", "FlowStep", "prepare", "decide_task", "at_step", "build_preprocessor",
+    "SplitSpec", "SplitPlan", "make_split_plan", "suggest_recipe", "review", "ReviewWarning", "single_column_auroc",
     "Expression", "parse_expression", "TRUSTED_TYPES", "column_kind", "schema_of",
 ]

@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from pipelines.errors import RecipeError
 from pipelines.recipe._base import column_kind, schema_of
 from pipelines.recipe._model_steps import Encode
-from pipelines.recipe._recipe import Recipe, _at_step
+from pipelines.recipe._recipe import Recipe, at_step
 from pipelines.recipe._transformers import FloatMatrix, FrameCoercer
 
 __all__ = ["Prepared", "FlowStep", "prepare", "build_preprocessor", "MAX_CLASSES"]
@@ -80,7 +80,7 @@ def prepare(recipe: Recipe, frame: pd.DataFrame, *, tables: Mapping[str, pd.Data
     for number, step in enumerate(recipe.steps, start=1):
         if not step.enabled or step.level != "data":
             continue
-        with _at_step(number):
+        with at_step(number):
             step.validate(schema_of(current))
             result = step.apply(current, tables=tables)
         flow.append(FlowStep(
@@ -95,7 +95,7 @@ def prepare(recipe: Recipe, frame: pd.DataFrame, *, tables: Mapping[str, pd.Data
         raise RecipeError("recipe.outcome_dropped", column=target)
     if current.empty:
         raise RecipeError("recipe.no_rows_left")
-    task, positive, classes = _task(outcome, current[target])
+    task, positive, classes = decide_task(outcome, current[target])
     reserved = {target, recipe.split.group_column, recipe.split.time_column} - {None}
     features = tuple(str(c) for c in current.columns if c not in reserved)
     if not features:
@@ -107,7 +107,7 @@ def prepare(recipe: Recipe, frame: pd.DataFrame, *, tables: Mapping[str, pd.Data
     )
 
 
-def _task(outcome: Any, y: pd.Series) -> tuple[Task, object | None, tuple[Any, ...]]:
+def decide_task(outcome: Any, y: pd.Series) -> tuple[Task, object | None, tuple[Any, ...]]:
     """Decide the learning task and the positive class; explicit settings win over guesses."""
     values = y.dropna()
     uniques = sorted(values.unique().tolist(), key=lambda v: (str(type(v)), v))
@@ -183,7 +183,7 @@ def build_preprocessor(recipe: Recipe, prepared: Prepared) -> Pipeline:
     for number, step in enumerate(recipe.steps, start=1):
         if not step.enabled or step.level != "model":
             continue
-        with _at_step(number):
+        with at_step(number):
             for col in step.columns:
                 if col in reserved:
                     raise RecipeError("recipe.column_not_feature", kind=step.kind, column=col)

@@ -123,14 +123,14 @@ class Recipe:
         for number, step in enumerate(self.steps, start=1):
             if not step.enabled or not isinstance(step, DataStep):
                 continue
-            with _at_step(number):
+            with at_step(number):
                 step.validate(schema)
                 schema = step.output_schema(schema, tables=tables)
         reserved = {outcome.target, self.split.group_column, self.split.time_column} - {None}
         for number, step in enumerate(self.steps, start=1):
             if not step.enabled or not isinstance(step, ModelStep):
                 continue
-            with _at_step(number):
+            with at_step(number):
                 step.validate(schema)
                 for col in step.columns:
                     if col in reserved:
@@ -167,7 +167,7 @@ class Recipe:
             raise RecipeError("recipe.bad_json", detail="'steps' must be a list")
         steps: list[Step] = []
         for number, raw in enumerate(raw_steps, start=1):
-            with _at_step(number):
+            with at_step(number):
                 if not isinstance(raw, dict) or "kind" not in raw:
                     raise RecipeError("recipe.bad_json", detail=f"step {number} needs a 'kind'")
                 kind = raw["kind"]
@@ -193,7 +193,7 @@ class Recipe:
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-class _at_step:
+class at_step:  # noqa: N801 (used as a block: ``with at_step(n):``)
     """Adds the 1-based step number to a RecipeError raised inside the block."""
 
     def __init__(self, number: int) -> None:

@@ -28,9 +28,17 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipelines.recipe import FlowStep, Prepared, Recipe, SplitPlan, build_preprocessor, make_split_plan, schema_of
-from pipelines.recipe._prepare import _task  # the one rule that decides task and positive class
-from pipelines.recipe._recipe import _at_step
+from pipelines.recipe import (
+    FlowStep,
+    Prepared,
+    Recipe,
+    SplitPlan,
+    at_step,
+    build_preprocessor,
+    decide_task,
+    make_split_plan,
+    schema_of,
+)
 
 __all__ = [
     "LABEL",
@@ -114,7 +122,7 @@ def _data_steps(recipe: Recipe, piece: tuple[str, int], dtypes: dict[str, Any] |
     for number, step in enumerate(recipe.steps, start=1):
         if not step.enabled or step.level != "data":
             continue
-        with _at_step(number):
+        with at_step(number):
             current = step.apply(current)
         counts.append(len(current))
     if dtypes is not None:  # one piece may infer another dtype (a mapped outcome, an empty column)
@@ -187,7 +195,7 @@ def _prepared_meta(recipe: Recipe, sample: pd.DataFrame, reserved: pd.DataFrame,
 
     if not len(reserved):
         raise RecipeError("recipe.no_rows_left")
-    task, positive, classes = _task(outcome, reserved[target])
+    task, positive, classes = decide_task(outcome, reserved[target])
     names = {target, split.group_column, split.time_column} - {None}
     features = tuple(str(c) for c in sample.columns if c not in names)
     if not features:
