@@ -38,7 +38,8 @@ from pipelines.automl.wrappers import (
     CalibratedModel,
     ToMatrix,
     WeightedEnsemble,
-    predict_matrix,
+    apply_calibration,
+    weighted_mean,
 )
 
 __all__ = ["Final", "finalise"]
@@ -92,25 +93,32 @@ def finalise(*, ranked: list[Done], settings: SearchSettings, metric: Metric, ta
             fitted[number] = est
         return fitted[number]
 
-    def on_test(estimator: Any) -> tuple[np.ndarray, float | None]:
-        if X_test is None:
-            return np.empty((0,) if task == "regression" else (0, n_classes)), None
-        if isinstance(estimator, (WeightedEnsemble, CalibratedModel)):
-            pred = predict_matrix(estimator, X_test, task)
-        else:
-            pred = predict(estimator, X_test, task, n_classes)
-        return pred, metric.value_or_none(y_test, pred)
+    raw: dict[int, np.ndarray] = {}
+
+    def on_test(number: int) -> np.ndarray:
+        """A refitted trial's test predictions, computed once (the final model reuses them)."""
+        if number not in raw:
+            raw[number] = (np.empty((0,) if task == "regression" else (0, n_classes)) if X_test is None
+                           else predict(refit(number), X_test, task, n_classes))
+        return raw[number]
+
+    def scored(pred: np.ndarray) -> tuple[np.ndarray, float | None]:
+        return pred, (None if X_test is None else metric.value_or_none(y_test, pred))
 
     started = time.perf_counter()
     if kind == "single":
         head: Any = refit(best.record.number)
+        final_pred = on_test(best.record.number)
     else:
         numbers = list(members)
-        head = WeightedEnsemble([refit(n) for n in numbers], [members[n] for n in numbers], task, n_classes)
+        weights = [members[n] for n in numbers]
+        head = WeightedEnsemble([refit(n) for n in numbers], weights, task, n_classes)
+        final_pred = weighted_mean([on_test(n) for n in numbers], weights)
     if calibrator:  # fitted by choose_calibration on the final model's uncalibrated out-of-fold predictions
         head = CalibratedModel(head, calibration, list(calibrator), task, n_classes)
+        final_pred = apply_calibration(final_pred, calibration, list(calibrator)) if len(final_pred) else final_pred
     model = Pipeline([("preprocess", prep), ("to_matrix", ToMatrix()), ("model", head)])
-    test_pred, final_test = on_test(head)
+    test_pred, final_test = scored(final_pred)
     oof_score = metric.value(y_train[covered], final_oof[covered])
     final_model = FittedModel(
         name="", family="", model=model, oof_predictions=final_oof, test_predictions=test_pred,
@@ -121,7 +129,7 @@ def finalise(*, ranked: list[Done], settings: SearchSettings, metric: Metric, ta
     plain_calibration = "not applicable" if task == "regression" else "none"
     for family_name, d in bests.items():
         estimator = refit(d.record.number)
-        pred, score = on_test(estimator)
+        pred, score = scored(on_test(d.record.number))
         selected = kind == "single" and d.record.number == best.record.number
         row = LeaderboardRow(
             name=family_name, family=family_name, params=d.record.params, cv_mean=float(d.record.cv_mean),

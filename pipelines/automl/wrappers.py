@@ -15,7 +15,8 @@ import numpy as np
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, TransformerMixin
 
-__all__ = ["CalibratedModel", "NativeLightGBM", "ToMatrix", "WeightedEnsemble", "predict_matrix"]
+__all__ = ["CalibratedModel", "NativeLightGBM", "ToMatrix", "WeightedEnsemble", "apply_calibration", "predict_matrix",
+           "weighted_mean"]
 
 
 class ToMatrix(TransformerMixin, BaseEstimator):
@@ -85,11 +86,16 @@ class WeightedEnsemble(_Head):
         return self
 
     def _predict_matrix(self, X: Any) -> np.ndarray:
-        total = None
-        for estimator, weight in zip(self.estimators, self.weights):
-            part = float(weight) * predict_matrix(estimator, X, self.task)
-            total = part if total is None else total + part
-        return total / float(np.sum(self.weights))
+        return weighted_mean([predict_matrix(estimator, X, self.task) for estimator in self.estimators], self.weights)
+
+
+def weighted_mean(predictions: Sequence[np.ndarray], weights: Sequence[float]) -> np.ndarray:
+    """The ensemble's prediction from its members' (what :class:`WeightedEnsemble` predicts)."""
+    total = None
+    for pred, weight in zip(predictions, weights):
+        part = float(weight) * pred
+        total = part if total is None else total + part
+    return total / float(np.sum(weights))
 
 
 class CalibratedModel(_Head):
