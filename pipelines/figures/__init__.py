@@ -12,12 +12,11 @@ from pipelines.figures.explain import importance_figure, shap_dependence_figure,
 from pipelines.figures.export import DPIS, FORMATS, render, save_figure
 from pipelines.figures.flow import FlowStep, cohort_flow_figure
 from pipelines.figures.forest import forest_figure
+from pipelines.figures.multiclass import multiclass_pr_figure, multiclass_roc_figure
 from pipelines.figures.performance import (
     calibration_figure,
     confusion_matrix_figure,
     decision_curve_figure,
-    multiclass_pr_figure,
-    multiclass_roc_figure,
     pr_figure,
     roc_figure,
     threshold_figure,

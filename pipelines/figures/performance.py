@@ -1,6 +1,6 @@
 """Model performance figures: ROC, precision-recall, calibration, decision curve, confusion
-matrix and threshold-performance curves, drawn from ``pipelines.evaluation`` results; for a
-multiclass outcome, one-vs-rest ROC and PR curves per class with their macro average."""
+matrix and threshold-performance curves, drawn from ``pipelines.evaluation`` results (the
+multiclass one-vs-rest curves are in ``multiclass``)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from pipelines.evaluation import (
     ConfusionMatrix,
     DecisionCurve,
     Estimate,
-    MulticlassCurves,
     PrCurve,
     RocCurve,
     ThresholdCurve,
@@ -30,8 +29,6 @@ __all__ = [
     "decision_curve_figure",
     "confusion_matrix_figure",
     "threshold_figure",
-    "multiclass_roc_figure",
-    "multiclass_pr_figure",
 ]
 
 
@@ -262,63 +259,3 @@ def threshold_figure(curve: ThresholdCurve, *, style: FigureStyle | None = None,
         ax.grid(False)
         tidy_axes(ax)
     return fig
-
-
-def _class_name(style: FigureStyle, outcome: str | None, value: str) -> str:
-    return style.text("figures.multiclass.class", outcome=outcome, value=value) if outcome else value
-
-
-def _one_vs_rest(curves: MulticlassCurves, style: FigureStyle, *, kind: str, outcome: str | None) -> Figure:
-    """Each class in its own colour, the macro average in black over its band, areas in the legend."""
-    roc = kind == "roc"
-    # PR curves of rare classes run along the bottom, where a legend would sit: in a single column
-    # it goes under the plot, one line per class
-    below = not roc and style.preset == "single"
-    with style.context():
-        fig = new_figure(style, 1.0 + 0.045 * (len(curves.pr) + 2) if below else style.plot_aspect(1.0))
-        ax = fig.add_subplot()
-        if roc:
-            ax.plot([0, 1], [0, 1], ls=(0, (3, 2)), lw=0.6, color=GREY, label="_nolegend_", zorder=2)
-        macro = curves.macro_roc if roc else curves.macro_pr
-        lower, upper = (macro.tpr_lower, macro.tpr_upper) if roc else (macro.precision_lower, macro.precision_upper)
-        _band(ax, macro.grid, lower, upper, "#000000")
-        for i, c in enumerate(curves.roc if roc else curves.pr):
-            # yellow is too pale for a thin line on white paper; eight classes are already a lot
-            color = [x for x in PALETTE if x != "#F0E442"][i % (len(PALETTE) - 1)]
-            if roc:
-                ax.plot(c.fpr, c.tpr, color=color, lw=0.8, drawstyle="steps-post", zorder=3,
-                        label=f"{_class_name(style, outcome, c.label)}  {_ci_text(c.auroc)}")
-            else:
-                envelope = np.maximum.accumulate(c.precision[::-1])[::-1]
-                ax.plot(c.recall, envelope, color=color, lw=0.8, drawstyle="steps-pre", zorder=3,
-                        label=f"{_class_name(style, outcome, c.label)}  {_ci_text(c.auprc)}")
-        x, y = (macro.fpr, macro.tpr) if roc else (macro.recall, macro.precision)
-        ax.plot(x, y, color="#000000", lw=1.4, drawstyle="steps-post" if roc else "default", zorder=4,
-                label=f"{style.text('figures.multiclass.macro')}  {_ci_text(macro.auroc if roc else macro.auprc)}")
-        ax.set_xlabel(style.text("figures.roc.x" if roc else "figures.pr.x"))
-        ax.set_ylabel(style.text("figures.roc.y" if roc else "figures.pr.y"))
-        _unit_axes(ax)
-        title = f"{style.metric('auroc' if roc else 'auprc')} (95% CI)"
-        if below:
-            legend = fig.legend(*ax.get_legend_handles_labels(), title=title, loc="outside lower left",
-                                alignment="left")
-            legend.get_title().set_fontweight(style.bold)
-        else:
-            _legend(ax, style, title=title, loc="lower right")
-        if curves.absent:
-            ax.text(1.0, 1.02, style.text("figures.multiclass.absent", classes=", ".join(curves.absent)),
-                    transform=ax.transAxes, ha="right", va="bottom", color=GREY, fontsize=style.base_pt - 1)
-    return fig
-
-
-def multiclass_roc_figure(curves: MulticlassCurves, *, style: FigureStyle | None = None,
-                          outcome: str | None = None) -> Figure:
-    """One-vs-rest ROC curve of every class and the macro average (with its bootstrap band);
-    ``outcome`` names the classes in the legend ("num = 2")."""
-    return _one_vs_rest(curves, style or figure_style(), kind="roc", outcome=outcome)
-
-
-def multiclass_pr_figure(curves: MulticlassCurves, *, style: FigureStyle | None = None,
-                         outcome: str | None = None) -> Figure:
-    """One-vs-rest precision-recall curve of every class and the macro average (with its band)."""
-    return _one_vs_rest(curves, style or figure_style(), kind="pr", outcome=outcome)

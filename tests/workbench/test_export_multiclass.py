@@ -1,6 +1,7 @@
-"""A multiclass run end to end (Cleveland heart disease, ``num`` 0-4, a 3-trial training): the
-stored evaluation carries one-vs-rest ROC and PR curves equal to scikit-learn's on the stored
-predictions, the figure menu offers them, they export to every format and into the paper pack."""
+"""A multiclass run end to end (Cleveland heart disease, ``num`` 0-4, a 4-trial training of
+logistic regression and XGBoost): the stored evaluation carries one-vs-rest ROC and PR curves equal
+to scikit-learn's on the stored predictions, the figure menu offers them, they export to every
+format and into the paper pack, and several models are drawn together."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tests.workbench.test_results_service import Trained, train_table
 def cleveland(tmp_path_factory, datasets_dir) -> Trained:
     return train_table(tmp_path_factory, datasets_dir / "heart_cleveland.csv", target="num",
                        name="Cleveland heart disease grade", resamples=100,
-                       settings=[SearchSettings(families=("linear",), n_trials=3, time_budget_s=None, seed=1)])
+                       settings=[SearchSettings(families=("linear", "xgboost"), n_trials=4, time_budget_s=None, seed=1)])
 
 
 def test_stored_multiclass_curves_equal_scikit_learn_on_the_stored_predictions(cleveland):
@@ -67,3 +68,27 @@ def test_multiclass_curves_export_and_go_into_the_paper_pack(cleveland):
     pack = zipfile.ZipFile(io.BytesIO(export.paper_pack(cleveland.workbench, owner, run_id=cleveland.run_id,
                                                         formats=("pdf",)).data))
     assert {"figures/roc.pdf", "figures/pr.pdf", "tables/performance.docx"} <= set(pack.namelist())
+
+
+def test_every_chosen_model_is_drawn_in_the_multiclass_roc_and_pr_exports(cleveland):
+    """Several models of a multiclass run: a panel per class and one for the macro average, every
+    model in each (the exports used to draw the first model only)."""
+    from workbench.services import export, results
+
+    owner = cleveland.actor()
+    view = results.run_results(cleveland.workbench, owner, cleveland.run_id)
+    ids = [r.model_id for r in view.rows]
+    names = [view.label(m) for m in ids]
+    assert len(ids) >= 2 and len(set(names)) == len(names), names
+    for figure in ("roc", "pr"):
+        pdf = export.figure_file(cleveland.workbench, owner, run_id=cleveland.run_id, figure=figure, fmt="pdf",
+                                 model_ids=ids).data
+        stored = results.stored_evaluations(cleveland.workbench, owner, run_id=cleveland.run_id, model_ids=ids,
+                                            options=results.run_default_options(cleveland.workbench, view.summary))
+        text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+        assert all(name in text for name in names), (figure, names, text[:300])
+        assert all(f"num = {c}" in text for c in view.summary["classes"]) and "Macro average" in text
+        for model_id in ids:  # each model's own macro area is in the figure, not the first one's repeated
+            curves = stored[model_id].main.multiclass_curves
+            macro = curves.macro_roc.auroc if figure == "roc" else curves.macro_pr.auprc
+            assert f"{macro.value:.2f} ({macro.lower:.2f}" in text, (figure, model_id)

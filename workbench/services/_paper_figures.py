@@ -133,11 +133,13 @@ def make_figure(name: str, evaluations: Sequence[ModelEvaluation], *, summary: M
     if name in PATIENT_LEVEL_FIGURES:
         return _patient_figure(name, first, contributions, detail or FigureDetail(), summary, style, lang)
     if name in _CURVES and first.task == "multiclass":
-        curves = first.main.multiclass_curves
-        if curves is None:
-            raise InputError("export.no_multiclass_curves", model=first.label)
+        missing = next((e for e in evaluations if e.main.multiclass_curves is None), None)
+        if missing is not None:
+            raise InputError("export.no_multiclass_curves", model=missing.label)
+        # one model: every class in one plot; several: a panel per class with every model in it
         draw = fg.multiclass_roc_figure if name == "roc" else fg.multiclass_pr_figure
-        return draw(curves, style=style, outcome=str(summary.get("target") or "") or None)
+        return draw([e.main.multiclass_curves for e in evaluations], style=style,
+                    outcome=str(summary.get("target") or "") or None)
     _binary(evaluations, name)
     if name == "roc":
         return fg.roc_figure([e.main.roc for e in evaluations], style=style)

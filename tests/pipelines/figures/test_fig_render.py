@@ -74,7 +74,24 @@ def cleveland_curves(datasets_dir):
 
 
 @pytest.fixture(scope="module")
-def builders(hf, heart_failure, cleveland_curves) -> dict[str, Callable]:
+def cleveland_models(datasets_dir, cleveland_curves):
+    """Two models' one-vs-rest curves on the same patients (logistic regression, a random forest)."""
+    import dataclasses
+
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    frame = pd.read_csv(datasets_dir / "heart_cleveland.csv").dropna()
+    y = frame["num"].to_numpy()
+    prob = cross_val_predict(RandomForestClassifier(n_estimators=60, min_samples_leaf=3, random_state=0, n_jobs=1),
+                             frame.drop(columns="num"), y, cv=StratifiedKFold(3, shuffle=True, random_state=0),
+                             method="predict_proba")
+    forest = multiclass_curves(y, prob, classes=[0, 1, 2, 3, 4], label="Random forest", n_resamples=B)
+    return [dataclasses.replace(cleveland_curves, label="Logistic regression"), forest]
+
+
+@pytest.fixture(scope="module")
+def builders(hf, heart_failure, cleveland_curves, cleveland_models) -> dict[str, Callable]:
     y = hf.y
     names = ("Logistic regression", "Gradient boosting")
     preds = (hf.p_lr, hf.p_hgb)
@@ -108,6 +125,8 @@ def builders(hf, heart_failure, cleveland_curves) -> dict[str, Callable]:
         "waterfall": lambda st: waterfall_figure(in_units, 0, style=st, title=st.text("figures.multiclass.macro")),
         "multiclass_roc": lambda st: multiclass_roc_figure(cleveland_curves, style=st, outcome="num"),
         "multiclass_pr": lambda st: multiclass_pr_figure(cleveland_curves, style=st, outcome="num"),
+        "multiclass_roc_models": lambda st: multiclass_roc_figure(cleveland_models, style=st, outcome="num"),
+        "multiclass_pr_models": lambda st: multiclass_pr_figure(cleveland_models, style=st, outcome="num"),
         "importance_permutation": lambda st: importance_figure(importance, style=st),
         "importance_shap": lambda st: importance_figure(contrib, style=st),
         "forest": lambda st: forest_figure(subgroups, style=st),
@@ -116,7 +135,7 @@ def builders(hf, heart_failure, cleveland_curves) -> dict[str, Callable]:
 
 
 FIGURES = ("roc", "pr", "calibration", "decision_curve", "confusion", "threshold", "shap_summary", "shap_dependence",
-           "shap_dependence_coloured", "waterfall", "multiclass_roc", "multiclass_pr", "importance_permutation", "importance_shap", "forest", "cohort_flow")
+           "shap_dependence_coloured", "waterfall", "multiclass_roc", "multiclass_pr", "multiclass_roc_models", "multiclass_pr_models", "importance_permutation", "importance_shap", "forest", "cohort_flow")
 
 
 def _pdf_fonts_embedded(data: bytes) -> list[str]:
@@ -269,3 +288,19 @@ def test_dependence_colour_bar_names_the_interacting_feature(builders):
     # serum creatinine in mg/dL as the table holds it (0.5-9.4), not the learner's z-scores
     low, high = bar.get_ylim()
     assert 0.5 <= low < 1.2 and 2.0 < high <= 9.4
+
+
+@pytest.mark.parametrize("preset", ["single", "double"])
+def test_several_multiclass_models_get_a_panel_per_class_with_every_model(builders, cleveland_models, preset):
+    for name in ("multiclass_roc_models", "multiclass_pr_models"):
+        figure = builders[name](figure_style(preset, "en"))
+        panels = [ax for ax in figure.axes if ax.get_visible()]
+        assert [ax.get_title(loc="left") for ax in panels] == [f"num = {c}" for c in range(5)] + ["Macro average"]
+        for ax in panels:  # one curve per model in every panel, its area and CI in the panel's legend
+            drawn = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
+            assert [line.get_color() for line in drawn] == ["#0072B2", "#D55E00"], (name, ax.get_title(loc="left"))
+            assert len(ax.get_legend().get_texts()) == 2
+        macro = panels[-1].get_legend().get_texts()[1].get_text()
+        metric = "auroc" if "roc" in name else "auprc"
+        assert macro.startswith(f"{getattr(cleveland_models[1].macro_roc if metric == 'auroc' else cleveland_models[1].macro_pr, metric).value:.2f}")
+        assert [t.get_text() for t in figure.legends[0].get_texts()] == ["Logistic regression", "Random forest"]
