@@ -115,7 +115,8 @@ def train_file(*, data: Path, target: str, out: Path, positive: str | None = Non
              "features": list(prepared.features), "task": prepared.task}
     save_model(result.model, out, task=result.task, classes=[plain(c) for c in result.classes], extra=extra)
     leaderboard = [plain({"name": r.name, "family": r.family, "cv_mean": r.cv_mean, "cv_sd": r.cv_sd,
-                          "test_score": r.test_score, "selected": r.selected, "params": r.params, "device": r.device})
+                          "test_score": r.test_score, "selected": r.selected, "params": r.params, "device": r.device,
+                          "time_cut": r.time_cut})
                    for r in result.leaderboard]
     summary = plain({
         "data": data.name, "task": result.task, "metric": result.metric, "target": prepared.target,
@@ -133,6 +134,8 @@ def train_file(*, data: Path, target: str, out: Path, positive: str | None = Non
     for row in leaderboard:
         test = "-" if row["test_score"] is None else f"{row['test_score']:.4f}"
         mark = "  <- final" if row["selected"] else ""
+        if row["time_cut"]:  # the first trial, shortened so that the run keeps its time budget
+            mark += "  (shortened by the time budget: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in row["time_cut"].items()) + ")"
         report(f"{row['name']:<10} {row['cv_mean']:>8.4f} {row['cv_sd']:>7.4f} {test:>7}{mark}")
     final_test = result.final.test_score
     report(f"final model: {result.final.kind}, calibration {result.final.calibration}, holdout "
