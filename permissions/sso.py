@@ -39,11 +39,12 @@ def normalise_email(email: str) -> str:
     return email.strip().casefold()
 
 
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_EMAIL = re.compile(r"[a-z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 
 
 def valid_email(email: str) -> bool:
-    """A plausible address (one @, a dot in the domain, no spaces), already normalised, at most 320 characters."""
+    """A plain address, already normalised: the usual local-part characters, one @, a dotted domain
+    (IDN domains in their ``xn--`` form), at most 320 characters. Nothing that reads as markup."""
     return len(email) <= 320 and _EMAIL.fullmatch(email) is not None
 
 

@@ -55,6 +55,8 @@ def test_user_names_come_from_the_local_part_and_never_collide() -> None:
     ("hospital.example", False),
     ("", False),
     ("x@" + "h" * 320 + ".example", False),
+    ("[click](https://evil.example)@hospital.example", False),
+    ("x@xn--9t4b11yi5a.example", True),
 ])
 def test_addresses_are_checked_before_an_invitation_is_stored(email, ok) -> None:
     assert valid_email(email) is ok
