@@ -35,14 +35,22 @@ class PageContext:
     actor: Actor
     lang: str
     project_id: int | None
+    shared: frozenset[str] | None = None  # the project's shared facets, read once at the start of this rerun
 
     def t(self, key: str, /, **params: Any) -> str:
         return t(key, self.lang, **params)
 
     def can(self, action: Action, *, project: bool = True) -> bool:
-        """Would the service allow this? For a project, what the owner shared with collaborators counts."""
+        """Would the service allow this? For a project, what the owner shared with collaborators counts.
+
+        The shared facets come from this rerun's one read (the sidebar alone asks a dozen times);
+        the next rerun reads them again, and every service call checks against the database itself.
+        """
         if project and self.project_id is not None:
-            return results.can(self.workbench, self.actor, action, project_id=self.project_id)
+            if self.shared is None:
+                return results.can(self.workbench, self.actor, action, project_id=self.project_id)
+            resource = Resource.project(self.project_id, shared=self.shared)
+            return check(self.actor, action, resource, now=utcnow()).allowed
         return check(self.actor, action, Resource.site(), now=utcnow()).allowed
 
 
@@ -167,7 +175,8 @@ def run_app(workbench: Workbench) -> None:
         return
 
     project_id = _current_project(workbench, actor)
-    ctx = PageContext(workbench=workbench, actor=actor, lang=lang, project_id=project_id)
+    shared = results.shared_facets(workbench, project_id) if project_id is not None else None
+    ctx = PageContext(workbench=workbench, actor=actor, lang=lang, project_id=project_id, shared=shared)
     st.session_state["_ctx"] = ctx
 
     visible, refused = [], []

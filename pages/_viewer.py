@@ -22,13 +22,14 @@ def render(ctx: PageContext, version) -> None:
     if flags:
         right.warning(ctx.t("data.view.flags", columns=", ".join(f"{c} ({r['decision']})" for c, r in flags.items())))
 
-    grid, columns_tab, table_tab = st.tabs([ctx.t("data.view.grid"), ctx.t("data.view.columns"), ctx.t("data.view.table")])
-    with grid:
-        _grid(ctx, version)
-    with columns_tab:
-        _column_panel(ctx, version)
-    with table_tab:
-        _table_panel(ctx, version)
+    # Only the open tab runs (a tab change reruns the page): the whole-table panel's duplicates,
+    # missingness and correlation queries and figures were most of every Data page's server CPU.
+    tabs = st.tabs([ctx.t("data.view.grid"), ctx.t("data.view.columns"), ctx.t("data.view.table")],
+                   key=f"viewer_tab_{version.id}", on_change="rerun")
+    for tab, panel in zip(tabs, (_grid, _column_panel, _table_panel)):
+        if tab.open:
+            with tab:
+                panel(ctx, version)
 
 
 def _grid(ctx: PageContext, version) -> None:

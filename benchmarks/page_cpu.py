@@ -1,0 +1,185 @@
+"""CPU the web server spends per page: the Data and Results pages of the trained demo (a script, not a test).
+
+Sets up what ``benchmarks/load.py`` serves (the demo project trained once, evaluations stored, a
+clinician member), then runs the app headless through ``streamlit.testing.v1.AppTest`` as that
+clinician, alternating Data -> Results -> Data ... as the load benchmark's people do, and prints the
+CPU time of the script thread per page (``time.thread_time`` inside Streamlit's script thread: the
+work of one page rerun, insensitive to what else runs on the machine) and of the whole process
+(AppTest's own message parsing included). With ``--profile`` it prints the cProfile entries with
+the most cumulative time, per page, over all measured runs.
+
+    python benchmarks/page_cpu.py [--runs 20] [--profile [--top 30] [--sort cumulative] [--save DIR]]
+
+Not measured: the Tornado/WebSocket side of a served page (protobuf sending, the browser's
+requests for static files); the load benchmark prints the served process's CPU for that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+APP = str(REPO / "workbench" / "app.py")
+PASSWORD = "a quiet tandem rides east at dawn 42"
+PAGES = ("data", "results")
+
+
+class ScriptThreadMeter:
+    """Wraps AppTest's script thread: the CPU seconds of each run, and optionally a profile per page."""
+
+    def __init__(self, *, profile: bool) -> None:
+        from streamlit.testing.v1.local_script_runner import LocalScriptRunner
+
+        self._runner = LocalScriptRunner
+        self._original = LocalScriptRunner._run_script_thread
+        self.profile = profile
+        self.profiles: dict[str, cProfile.Profile] = {}
+        self.page = ""
+        self.last_cpu_s = 0.0
+
+    def __enter__(self) -> ScriptThreadMeter:
+        meter, original = self, self._original
+
+        def measured(runner) -> None:
+            profiler = meter.profiles.setdefault(meter.page, cProfile.Profile()) if meter.profile and meter.page else None
+            started = time.thread_time()
+            if profiler is not None:
+                profiler.enable()
+            try:
+                original(runner)
+            finally:
+                if profiler is not None:
+                    profiler.disable()
+                meter.last_cpu_s = time.thread_time() - started
+
+        self._runner._run_script_thread = measured
+        # AppTest compiles the scripts again on every run (a new ScriptCache each time); a served
+        # app compiles each once per process. Not counted here, as in a served app.
+        from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+        compiled: dict[str, object] = {}
+        self._compile = ScriptCache.get_bytecode
+
+        def cached(cache, script_path: str):
+            key = os.path.abspath(script_path)
+            if key not in compiled:
+                compiled[key] = meter._compile(cache, script_path)
+            return compiled[key]
+
+        ScriptCache.get_bytecode = cached
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+        self._runner._run_script_thread = self._original
+        ScriptCache.get_bytecode = self._compile
+
+
+def prepare(root: Path) -> str:
+    """The load benchmark's setup in this process: demo trained, evaluations stored, one clinician."""
+    from tests.conftest import ADMIN_PASSWORD, SHARED_DATASETS
+    from tests.e2e.conftest import trained_demo
+    from workbench.bootstrap import first_start
+    from workbench.context import open_workbench
+    from workbench.services import accounts, evaluation_job, projects, results
+
+    for name in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
+        os.environ.pop(name)
+    os.environ["WORKBENCH_DATA_DIR"] = str(root / "data")
+    os.environ["WORKBENCH_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+    first_start(open_workbench())
+    workbench, owner, project_id = trained_demo(SimpleNamespace(data_dir=root / "data"), SHARED_DATASETS)
+    run_id = results.project_runs(workbench, owner, project_id)[0].run_id  # evaluated here, as a served job would
+    evaluation_job.evaluate_after_training(workbench, run_id=run_id, user_id=owner.user_id, actor_name=owner.name)
+    accounts.create_user(workbench, owner, username="clinician01", password=PASSWORD)
+    projects.add_member(workbench, owner, project_id=project_id, username="clinician01", role="clinician")
+    workbench.engine.dispose()
+    return "clinician01"
+
+
+def _check(at, page: str) -> None:
+    if at.exception or at.error:
+        raise SystemExit(f"{page}: {[e.value for e in at.exception] or [e.value for e in at.error]}")
+    texts = " ".join(str(c.value) for c in at.caption) + " ".join(h.value for h in at.subheader)
+    expected = "299 rows" if page == "data" else "Leaderboard"
+    if expected not in texts:
+        raise SystemExit(f"{page}: '{expected}' not on the page; the measurement would be of something else")
+
+
+def measure(user: str, runs: int, meter: ScriptThreadMeter) -> dict[str, dict[str, list[float]]]:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.text_input[0].input(user)
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click()
+    at.run()
+    for page in PAGES:  # warm-up: imports, first DuckDB connection, first evaluation read
+        at.switch_page(f"../pages/{page}.py")
+        at.run()
+        _check(at, page)
+    spent: dict[str, dict[str, list[float]]] = {p: {"thread": [], "process": []} for p in PAGES}
+    for _ in range(runs):
+        for page in PAGES:
+            meter.page = page
+            at.switch_page(f"../pages/{page}.py")
+            started = time.process_time()
+            at.run()
+            spent[page]["process"].append(time.process_time() - started)
+            spent[page]["thread"].append(meter.last_cpu_s)
+            meter.page = ""
+            _check(at, page)
+    return spent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="visits per page (default 20)")
+    parser.add_argument("--profile", action="store_true", help="print cProfile's top entries per page")
+    parser.add_argument("--top", type=int, default=30, help="entries per profile (default 30)")
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key (default cumulative)")
+    parser.add_argument("--save", type=Path, help="with --profile: also write <page>.prof files here (for pstats/snakeviz)")
+    args = parser.parse_args()
+
+    import shutil
+
+    root = Path(tempfile.mkdtemp(prefix="wb-pagecpu-"))
+    try:
+        user = prepare(root)
+        with ScriptThreadMeter(profile=args.profile) as meter:
+            spent = measure(user, args.runs, meter)
+        print(f"CPU per page, {args.runs} visits each, as a clinician of the trained demo "
+              f"(load average {os.getloadavg()[0]:.1f}):")
+        for page, values in spent.items():
+            thread, process = (sorted(values[k]) for k in ("thread", "process"))
+            print(f"{page:>8}: script thread median {1000 * statistics.median(thread):6.1f} ms "
+                  f"(min {1000 * thread[0]:6.1f}, max {1000 * thread[-1]:6.1f}); "
+                  f"process median {1000 * statistics.median(process):6.1f} ms")
+        if args.profile:
+            for page, profiler in meter.profiles.items():
+                print(f"\n=== {page}: {args.runs} runs, top {args.top} by {args.sort} ===")
+                pstats.Stats(profiler).strip_dirs().sort_stats(args.sort).print_stats(args.top)
+                if args.save is not None:
+                    args.save.mkdir(parents=True, exist_ok=True)
+                    profiler.dump_stats(str(args.save / f"{page}.prof"))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
