@@ -8,7 +8,7 @@ the label catalogue) and returns a ``matplotlib.figure.Figure`` built at its pri
 from __future__ import annotations
 
 from pipelines.figures._style import LANGUAGES, PALETTE, PRESETS, FigureStyle, figure_style, load_labels
-from pipelines.figures.explain import importance_figure, shap_dependence_figure, shap_summary_figure, waterfall_figure
+from pipelines.figures.explain import importance_figure, shap_dependence_figure, shap_summary_figure
 from pipelines.figures.export import DPIS, FORMATS, render, save_figure
 from pipelines.figures.flow import FlowStep, cohort_flow_figure
 from pipelines.figures.forest import forest_figure
@@ -21,6 +21,7 @@ from pipelines.figures.performance import (
     roc_figure,
     threshold_figure,
 )
+from pipelines.figures.waterfall import waterfall_figure
 
 __all__ = [
     "LANGUAGES", "PALETTE", "PRESETS", "FigureStyle", "figure_style", "load_labels",

@@ -105,6 +105,16 @@ def _font_family(lang: str) -> str:
     return next(name for name in _LATIN_FONTS if name in available or name == "DejaVu Sans")
 
 
+@cache
+def _families(lang: str) -> tuple[str, ...]:
+    try:
+        return _font_family("en"), _font_family("ko")
+    except EvaluationError:  # no Hangul font installed: English figures do without the fallback
+        if lang == "ko":
+            raise
+        return (_font_family("en"),)
+
+
 @dataclass(frozen=True)
 class FigureStyle:
     """Width, language and label text of a figure. ``base_pt`` is the tick-label size in points."""
@@ -145,9 +155,10 @@ class FigureStyle:
     def rc(self) -> dict[str, Any]:
         small = self.base_pt
         return {
-            # Korean: the Latin font first and NanumGothic as per-glyph fallback for Hangul, so digits,
-            # "<", "−" and "–" look the same as in the English figures (NanumGothic lacks U+2212)
-            "font.family": ([_font_family("en")] if self.lang != "en" else []) + [self.font_family],
+            # the Latin font first and NanumGothic as per-glyph fallback for Hangul, so digits, "<",
+            # "−" and "–" look the same in both languages (NanumGothic lacks U+2212), and a Korean
+            # feature name in an English figure is not drawn as empty boxes
+            "font.family": list(_families(self.lang)),
             "font.size": small,
             "axes.titlesize": small + 1,
             "axes.labelsize": small + 0.5,

@@ -1,8 +1,8 @@
-"""Explanation figures: SHAP summary (beeswarm), dependence, single-patient waterfall, and
-feature importance bars.
+"""Explanation figures: SHAP summary (beeswarm), dependence and feature importance bars (the
+single-patient waterfall is in ``waterfall``).
 
-Beeswarm, dependence and waterfall plot one point or bar per patient, so they refuse to draw
-when ``collaborator_safe`` is set: outside collaborators may see aggregate results only.
+Beeswarm and dependence plot one point per patient, so they refuse to draw when
+``collaborator_safe`` is set: outside collaborators may see aggregate results only.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from matplotlib.figure import Figure
 
 from pipelines.errors import EvaluationError
 from pipelines.evaluation import Contributions, FeatureImportance
-from pipelines.figures._base import fmt_num, new_figure, refuse_patient_level, tidy_axes
+from pipelines.figures._base import new_figure, refuse_patient_level, tidy_axes
 from pipelines.figures._style import GREY, LIGHT_GREY, PALETTE, FigureStyle, figure_style
 
-__all__ = ["shap_summary_figure", "shap_dependence_figure", "waterfall_figure", "importance_figure"]
+__all__ = ["shap_summary_figure", "shap_dependence_figure", "importance_figure"]
 
 # low values blue, high values vermillion: the two most distinct Okabe-Ito colours
 _VALUE_CMAP = LinearSegmentedColormap.from_list("okabe_ito_diverging", [PALETTE[0], "#E8E8E8", PALETTE[1]])
@@ -155,81 +155,6 @@ def shap_dependence_figure(
         ax.set_ylabel(style.text("figures.shap.dependence_y", feature=feature))
         tidy_axes(ax)
     return fig
-
-
-def waterfall_figure(
-    contributions: Contributions,
-    index: int,
-    *,
-    style: FigureStyle | None = None,
-    max_features: int = 9,
-    title: str | None = None,
-    collaborator_safe: bool = False,
-) -> Figure:
-    """One patient's prediction, built up from the average by each feature's contribution.
-    ``title`` names the patient without identifiers (for example by their place in the holdout)."""
-    refuse_patient_level(collaborator_safe, "waterfall")
-    style = style or figure_style()
-    n = contributions.values.shape[0]
-    if not 0 <= index < n:
-        raise EvaluationError("figures.bad_patient_index", index=index, n=n, last=n - 1)
-    values = contributions.values[index]
-    order = np.argsort(np.abs(values))[::-1]
-    shown = order[:max_features]
-    rest = order[max_features:]
-    names = [f"{contributions.features[j]} = {_short(contributions.data[index, j])}" for j in shown]
-    deltas = list(values[shown])
-    if len(rest):
-        names.append(style.text("figures.waterfall.other", n=len(rest)))
-        deltas.append(float(values[rest].sum()))
-    with style.context():
-        fig = new_figure(style, height_mm=max(45.0, 6.5 * len(deltas) + 22.0))
-        ax = fig.add_subplot()
-        start = contributions.base_value
-        k = len(deltas)
-        # the smallest contribution at the bottom, the largest just under the final prediction
-        running = start
-        for i, delta in enumerate(deltas[::-1]):
-            y = i
-            color = PALETTE[1] if delta > 0 else PALETTE[0]
-            ax.barh(y, delta, left=running, color=color, height=0.7, lw=0)
-            ax.text(running + delta + (0.02 if delta > 0 else -0.02) * _span(contributions, index), y,
-                    ("+" if delta > 0 else "\u2212") + fmt_num(abs(delta)), va="center",
-                    ha="left" if delta > 0 else "right", fontsize=style.base_pt - 1)
-            running += delta
-        ax.axvline(start, color=GREY, lw=0.5, ls=(0, (3, 2)))
-        ax.axvline(running, color="#000000", lw=0.5)
-        ax.set_yticks(range(k), names[::-1])
-        ax.set_ylim(-0.7, k - 0.3)
-        ax.tick_params(axis="y", length=0)
-        ax.spines["left"].set_visible(False)
-        ax.set_xlabel(style.text("figures.waterfall.x"))
-        top = ax.secondary_xaxis("top")
-        top.set_xticks([start, running], [f"{style.text('figures.waterfall.base')} {fmt_num(start)}",
-                                          f"{style.text('figures.waterfall.final')} {fmt_num(running)}"])
-        top.tick_params(length=0, labelsize=style.base_pt - 1)
-        top.spines["top"].set_visible(False)
-        lo = min(start, running, *(start + np.cumsum(deltas[::-1])))
-        hi = max(start, running, *(start + np.cumsum(deltas[::-1])))
-        pad = (hi - lo) * 0.18 or 0.5
-        # room for the printed contribution beside a bar that ends at the edge
-        ax.set_xlim(lo - pad * (1.8 if min(deltas) < 0 else 1.0), hi + pad * (1.8 if max(deltas) > 0 else 1.0))
-        if title:
-            ax.set_title(title, loc="left", fontsize=style.base_pt, pad=14)
-        tidy_axes(ax)
-    return fig
-
-
-def _span(contributions: Contributions, index: int) -> float:
-    return float(np.abs(contributions.values[index]).sum()) or 1.0
-
-
-def _short(value: float) -> str:
-    if not np.isfinite(value):
-        return "NA"
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{value:.3g}".replace("-", "\u2212")
 
 
 def importance_figure(
