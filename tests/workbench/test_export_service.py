@@ -307,3 +307,33 @@ def test_an_export_starts_or_joins_the_evaluate_job_and_never_computes_in_the_re
         assert png.data.startswith(b"\x89PNG") and workbench.jobs.submitted == [status.job_id, again.job_id]
     finally:
         workbench.jobs = inline
+
+
+def test_the_methods_text_says_how_the_run_was_tuned(trained):
+    """k-fold cross-validation for a run trained in one process; one validation part for a run
+    trained through the Dask path, as its settings record it (the same record
+    ``run_distributed_search`` writes; test_distributed_training checks it on a real Dask run)."""
+    import dataclasses
+
+    from workbench.services import results
+    from workbench.services._paper import PackInput
+    from workbench.services._paper_texts import methods_text
+    from workbench.services._paper_tripod import tripod_table
+
+    owner = trained.actor()
+    view = results.run_results(trained.workbench, owner, trained.run_id)
+    evaluation = results.evaluate(trained.workbench, owner, run_id=trained.run_id, model_id=view.reported_model_id,
+                                  options=_options(trained))
+    pack = PackInput(evaluations=(evaluation,), summary=view.summary, settings=view.settings, recipe={}, params={},
+                     title="t", source="s")
+    text = methods_text(pack)
+    assert "5-fold cross-validation within the development set" in text and "validation part" not in text
+    dask = dataclasses.replace(pack, settings={**view.settings, "distributed": {
+        "path": "dask", "validation": "holdout", "validation_fold": 1, "n_folds": 5, "validation_rows": 48}})
+    for lang, said in (("en", "chosen on one validation part of the development set (part 1 of 5, 48 rows)"),
+                       ("ko", "검증 파트(5개 중 1번째, 48행)에서 선택")):
+        text = methods_text(dataclasses.replace(dask, lang=lang))
+        assert said in text and "cross-validation within" not in text and "교차검증으로 선택" not in text, text
+    assert "maximising" in methods_text(dask) and "in cross-validation" not in methods_text(dask)
+    cells = [" ".join(map(str, row)) for row in tripod_table(dask).rows]
+    assert any("tuned on one validation part of 48 rows" in c for c in cells)

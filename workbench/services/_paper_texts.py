@@ -13,7 +13,24 @@ from workbench.services._paper_tables import SMALL_COUNT, suppress
 if TYPE_CHECKING:
     from workbench.services._paper import PackInput
 
-__all__ = ["methods_text", "model_card", "reproduce_settings"]
+__all__ = ["methods_text", "model_card", "reproduce_settings", "holdout_tuning", "tuning_text"]
+
+
+def holdout_tuning(pack: PackInput) -> dict[str, Any] | None:
+    """How a run trained through the Dask path was tuned (one validation part of the development
+    set instead of k folds, as its settings record); None for k-fold cross-validation."""
+    info = (pack.settings or {}).get("distributed") or {}
+    return dict(info) if info.get("validation") == "holdout" else None
+
+
+def tuning_text(pack: PackInput, prefix: str) -> str:
+    """``<prefix>tuning_cv`` or ``<prefix>tuning_holdout``, filled with the run's folds and part."""
+    holdout, s = holdout_tuning(pack), pack.summary
+    if holdout is None:
+        return t(prefix + "tuning_cv", pack.lang, folds=(pack.recipe.get("split") or {}).get("n_folds", s.get("n_folds", "")))
+    return t(prefix + "tuning_holdout", pack.lang, fold=holdout.get("validation_fold", ""),
+             folds=holdout.get("n_folds", ""), rows=holdout.get("validation_rows", ""))
+
 
 def _est(metrics: Any, name: str) -> str:
     est = metrics.estimates().get(name)
@@ -49,7 +66,11 @@ def methods_text(pack: PackInput) -> str:
     trials = s.get("n_trials", s.get("trials"))
     n_trials = len(trials) if isinstance(trials, list) else trials
     o = first.options
+    holdout = holdout_tuning(pack) is not None  # the Dask path: one validation part, not k folds
+    how = "holdout" if holdout else "cv"
     rule_key, source_key = "export.methods.threshold_" + o.threshold_rule, "export.methods.source_" + first.threshold_source
+    if holdout and first.threshold_source == "train":
+        source_key += "_holdout"
     threshold = t(rule_key, lang, target=o.threshold_target if o.threshold_target is not None else "",
                   source=t(source_key, lang))
     paragraphs = [
@@ -63,10 +84,11 @@ def methods_text(pack: PackInput) -> str:
           model_steps="; ".join(model_steps) or t("export.methods.none", lang)),
         t("export.methods.models", lang, families=", ".join(families), trials=n_trials or "",
           metric=s.get("metric", ""), seed=s.get("seed", ""), device=s.get("device", "cpu"),
+          scored=t(f"export.methods.scored_{how}", lang), chosen=t(f"export.methods.chosen_{how}", lang),
           final=(s.get("final") or {}).get("kind", first.label),
           calibration=(s.get("final") or {}).get("calibration", "none")),
         t("export.methods.validation", lang, split=split.get("kind", s.get("split", "")),
-          folds=split.get("n_folds", s.get("n_folds", "")), test_percent=f"{100 * float(split.get('test_fraction', 0.2)):.0f}",
+          tuning=tuning_text(pack, "export.methods."), test_percent=f"{100 * float(split.get('test_fraction', 0.2)):.0f}",
           n_train=s.get("n_train", ""), n_test=s.get("n_test", ""),
           grouped=t("export.methods.grouped", lang, column=s["group_column"]) if s.get("group_column") else ""),
         t("export.methods.metrics", lang, resamples=o.n_resamples, seed=o.seed, threshold=threshold),

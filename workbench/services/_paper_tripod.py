@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from pipelines import tables as tb
 from workbench.i18n import t
 from workbench.services._paper_tables import suppress
+from workbench.services._paper_texts import tuning_text
 
 if TYPE_CHECKING:
     from workbench.services._paper import PackInput
@@ -55,7 +56,7 @@ def tripod_table(pack: PackInput) -> tb.Table:
                         names=", ".join(map(str, s.get("features", [])))),
         "missing_data": t("export.tripod.fill.missing_data", lang),
         "data_use": t("export.tripod.fill.data_use", lang, n_train=s.get("n_train", ""), n_test=s.get("n_test", ""),
-                      folds=s.get("n_folds", "")),
+                      tuning=tuning_text(pack, "export.tripod.fill.")),
         "predictor_handling": t("export.tripod.fill.predictor_handling", lang),
         "model_type": t("export.tripod.fill.model_type", lang,
                         families=", ".join(sorted({str(m.get("family")) for m in s.get("leaderboard", [])})),
