@@ -138,8 +138,8 @@ class RoundCap:
     extrapolates better, and restarting loses little), it knows the seconds before the first round
     (building the library's data set) and per round. A fold of ``k`` rounds is then expected to
     cost ``before + k * per_round * (1 + predicting)``, and the trial ``fits`` such folds (its folds
-    plus its refit on the whole training part). When ``rounds`` would not fit in ``seconds`` it
-    raises :class:`Recap` with the rounds that do (at least :data:`MIN_ROUNDS`).
+    plus its refit on the whole training part). When ``rounds`` would not fit in what the probe
+    left of ``seconds`` it raises :class:`Recap` with the rounds that do (at least :data:`MIN_ROUNDS`).
     """
 
     seconds: float
@@ -176,6 +176,8 @@ class RoundCap:
         self.decided = True
         per_round = (now - self.first) / iteration * (1 + _PREDICT_SHARE)
         before = self.first - (self.started or 0.0)
+        # a restart loses what the probe took: the folds and the refit share what is left
+        per_fold = (self.seconds - (now - (self.started or 0.0))) / self.fits
         fitting = self.rounds if per_round <= 0 else int((per_fold - before) / per_round)
         if fitting < self.rounds:
             raise Recap(max(MIN_ROUNDS, fitting))
