@@ -79,3 +79,10 @@ def test_a_table_above_the_threshold_trains_on_the_cluster_and_gives_a_normal_ru
     assert evaluation.part("test").n == view.summary["n_test"]
     # out-of-fold predictions exist for the validation part only, and the evaluation uses exactly those
     assert evaluation.part("train").n == view.run.settings["distributed"]["validation_rows"]
+    # the paper pack's methods text says how this run was tuned: one validation part, not k folds
+    from workbench.services._paper import PackInput
+    from workbench.services._paper_texts import methods_text
+
+    text = methods_text(PackInput(evaluations=(evaluation,), summary=view.summary, settings=view.run.settings,
+                                  recipe=approved.recipe.to_dict(), params={}, title="t", source="s"))
+    assert "chosen on one validation part of the development set" in text and "cross-validation within" not in text
