@@ -183,7 +183,7 @@ class RoundCap:
             raise Recap(max(MIN_ROUNDS, fitting))
 
 
-def shortened(params: dict[str, Any], rounds: int, pins: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+def shortened(params: dict[str, Any], *, rounds: int, pins: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """``params`` with ``rounds`` boosting rounds and the learning rate raised in proportion
     (unless pinned), and what changed: ``{name: [asked, used]}``."""
     out = dict(params)

@@ -139,7 +139,7 @@ def run_trial(*, family: ModuleType, study: optuna.Study, ctx: BuildContext, set
                 try:
                     estimator = _fit(family, params, ctx if cap is None or i else replace(ctx, on_round=cap), fd, watch, metric)
                 except Recap as recap:  # the pace of the first rounds says: fewer rounds, or overrun the budget
-                    params, time_cut = shortened(params, recap.rounds, pins)
+                    params, time_cut = shortened(params, rounds=recap.rounds, pins=pins)
                     started = time.perf_counter()
                     estimator = _fit(family, params, ctx, fd, watch, metric)
                 pred = predict(estimator, fd.X_val, ctx.task, n_classes)

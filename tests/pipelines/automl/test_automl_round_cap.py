@@ -49,11 +49,11 @@ def test_no_cap_when_the_rounds_fit_and_a_floor_when_nothing_does():
 
 def test_shortened_keeps_rounds_times_learning_rate_up_to_the_space_and_respects_a_pin():
     params = {"n_estimators": 300, "learning_rate": 0.03, "num_leaves": 8}
-    used, cut = shortened(params, 100, pins={})
+    used, cut = shortened(params, rounds=100, pins={})
     assert used == {"n_estimators": 100, "learning_rate": 0.09, "num_leaves": 8}
     assert cut == {"n_estimators": [300, 100], "learning_rate": [0.03, 0.09]}
-    assert shortened(params, 20, pins={})[0]["learning_rate"] == 0.3  # the top of the search space
-    used, cut = shortened(params, 100, pins={"learning_rate": 0.03})
+    assert shortened(params, rounds=20, pins={})[0]["learning_rate"] == 0.3  # the top of the search space
+    used, cut = shortened(params, rounds=100, pins={"learning_rate": 0.03})
     assert used["learning_rate"] == 0.03 and cut == {"n_estimators": [300, 100]}
 
 
