@@ -238,11 +238,12 @@ def _sidebar(ctx: PageContext, pages: list) -> None:
                 st.markdown(f"{mark} {ctx.t('app.step.' + step)}")
         _language_switch(ctx.lang)
         if st.button(ctx.t("app.sign_out"), icon=":material/logout:"):
-            accounts.sign_out(ctx.workbench, _session_token())
+            token = _session_token()  # a single sign-on session also ends at the provider (its address, if any)
+            browser_session.PROVIDER_LOGOUTS.expect(token, accounts.sign_out(ctx.workbench, token))
             st.session_state.pop("token", None)
             st.session_state["_ctx"] = None
             # Streamlit's sign-out route drops its identity cookie and, through the workbench's
-            # middleware, the session cookie; it then sends the browser home.
+            # middleware, the session cookie; it then sends the browser home (or to the provider's sign-out).
             st.logout()
             st.stop()
 

@@ -8,6 +8,10 @@ that subject only, so an e-mail address re-assigned at the hospital cannot take 
 
 The one way a claim leads to a new account is an owner's invitation of that verified e-mail
 address (:func:`choose_invitations`): the rights still come from the owner, never from the claims.
+
+Signing out of a session opened through the provider also ends the provider's session (OpenID
+Connect RP-Initiated Logout 1.0, :func:`end_session_url`), or the next person at a shared
+workstation would be signed in as the last one without typing a password.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pipelines.errors import PermissionDenied
 
@@ -31,6 +36,8 @@ __all__ = [
     "valid_email",
     "choose_invitations",
     "username_for_email",
+    "app_address",
+    "end_session_url",
 ]
 
 
@@ -180,3 +187,35 @@ def username_for_email(email: str, taken: Callable[[str], bool]) -> str:
         number += 1
         name = f"{base}-{number}"
     return name
+
+
+_CALLBACK = "oauth2callback"
+
+
+def app_address(redirect_uri: str) -> str | None:
+    """The workbench's own address, from the configured redirect URI (``https://host/base/oauth2callback``
+    -> ``https://host/base/``): where the provider sends the browser after its sign-out. Derived from
+    configuration, never from a request header someone else controls; None for anything but an
+    absolute http(s) address ending in ``/oauth2callback``."""
+    parts = urlsplit(redirect_uri.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc or not parts.path.endswith("/" + _CALLBACK):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, parts.path[:-len(_CALLBACK)], "", ""))
+
+
+def end_session_url(endpoint: str, *, client_id: str, post_logout_redirect_uri: str) -> str | None:
+    """The provider's ``end_session_endpoint`` with ``client_id`` and ``post_logout_redirect_uri``.
+
+    No ``id_token_hint``: the ID token is not kept (Streamlit's identity cookie, which holds it, is
+    dropped once the workbench session is open), and the specification accepts ``client_id`` in its
+    place. Parameters already in the endpoint's address are kept. None for an endpoint that is not an
+    absolute http(s) address (a discovery document is trusted for its provider, not for ``javascript:``).
+    """
+    parts = urlsplit(endpoint.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if k not in ("client_id", "post_logout_redirect_uri", "id_token_hint")]
+    query += [("client_id", client_id), ("post_logout_redirect_uri", post_logout_redirect_uri)]
+    address = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    return address if address.isascii() and not any(c in address for c in "\r\n ") else None  # it becomes a header

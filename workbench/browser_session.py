@@ -18,7 +18,12 @@ the database at every rerun, whatever the browser keeps. The same response delet
 own identity cookie (set after single sign-on, valid for 30 days), so a provider identity is used
 once to open a workbench session and cannot quietly open another after that session has ended.
 Sign-out goes through Streamlit's ``/auth/logout``; :class:`ClearOnLogout` deletes the workbench
-cookie on that response too.
+cookie on that response too. For a session opened through single sign-on the page first registers
+the provider's end-session address (:data:`PROVIDER_LOGOUTS`, under the session token's digest,
+60 s, once); that response then sends the browser to the provider instead of home, so the
+provider's session ends with the workbench's (OpenID Connect RP-Initiated Logout). The address
+comes from the server (``accounts.sign_out``), keyed by a cookie only this browser holds: nothing
+in the request chooses where it goes.
 
 Only Starlette is imported here; ``workbench/asgi.py`` mounts the routes.
 """
@@ -33,6 +38,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from permissions.sessions import token_digest
+
 __all__ = [
     "COOKIE",
     "ESTABLISH_PATH",
@@ -40,6 +47,8 @@ __all__ = [
     "IDENTITY_COOKIES",
     "HandoffCodes",
     "HANDOFF",
+    "ProviderLogouts",
+    "PROVIDER_LOGOUTS",
     "ClearOnLogout",
     "enable",
     "enabled",
@@ -71,35 +80,58 @@ def enabled() -> bool:
     return _enabled
 
 
-class HandoffCodes:
-    """One-time codes that stand for a session token between the script and the cookie route."""
+class _Pending:
+    """Values kept in this process's memory for a short while, each taken at most once."""
 
     def __init__(self, *, ttl_seconds: float = HANDOFF_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self._ttl, self._clock = ttl_seconds, clock
         self._pending: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
-    def issue(self, token: str) -> str:
-        code = secrets.token_urlsafe(32)
+    def _put(self, key: str, value: str) -> None:
         with self._lock:
             now = self._clock()
             for stale in [c for c, (_, until) in self._pending.items() if until <= now]:
                 del self._pending[stale]
-            if len(self._pending) >= _MAX_PENDING:  # a flood of sign-ins nobody completes
+            if len(self._pending) >= _MAX_PENDING:  # a flood of requests nobody completes
                 self._pending.pop(next(iter(self._pending)))
-            self._pending[code] = (token, now + self._ttl)
-        return code
+            self._pending[key] = (value, now + self._ttl)
 
-    def redeem(self, code: str) -> str | None:
-        """The token, once; None for an unknown, used or expired code."""
+    def _take(self, key: str) -> str | None:
         with self._lock:
-            found = self._pending.pop(code, None)
+            found = self._pending.pop(key, None)
         if found is None or found[1] <= self._clock():
             return None
         return found[0]
 
 
+class HandoffCodes(_Pending):
+    """One-time codes that stand for a session token between the script and the cookie route."""
+
+    def issue(self, token: str) -> str:
+        code = secrets.token_urlsafe(32)
+        self._put(code, token)
+        return code
+
+    def redeem(self, code: str) -> str | None:
+        """The token, once; None for an unknown, used or expired code."""
+        return self._take(code)
+
+
+class ProviderLogouts(_Pending):
+    """The identity provider's end-session address for a session being signed out, by token digest."""
+
+    def expect(self, token: str | None, address: str | None) -> None:
+        """Before ``st.logout()``: the next ``/auth/logout`` with this session's cookie goes to ``address``."""
+        if token and address:
+            self._put(token_digest(token), address)
+
+    def take(self, token: str | None) -> str | None:
+        return self._take(token_digest(token)) if token else None
+
+
 HANDOFF = HandoffCodes()
+PROVIDER_LOGOUTS = ProviderLogouts()
 
 
 def _same_origin(request: Any) -> bool:
@@ -147,7 +179,8 @@ async def _forget(request: Any) -> Any:
 
 
 class ClearOnLogout:
-    """ASGI middleware: Streamlit's ``/auth/logout`` response also deletes the workbench cookie."""
+    """ASGI middleware: Streamlit's ``/auth/logout`` response also deletes the workbench cookie, and
+    goes to the identity provider's end-session address when the page registered one for this session."""
 
     _HEADER = (b"set-cookie", f"{COOKIE}=\"\"; Max-Age=0; Path=/; HttpOnly; SameSite=strict".encode())
 
@@ -159,9 +192,18 @@ class ClearOnLogout:
             await self.app(scope, receive, send)
             return
 
+        from starlette.requests import HTTPConnection
+
+        provider = PROVIDER_LOGOUTS.take(HTTPConnection(scope).cookies.get(COOKIE))
+
         async def send_clearing(message: dict) -> None:
             if message.get("type") == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), self._HEADER]}
+                headers = [*message.get("headers", []), self._HEADER]
+                if provider is not None:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"location"]
+                    headers.append((b"location", provider.encode("latin-1")))
+                    message = {**message, "status": 302}
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_clearing)

@@ -2,8 +2,10 @@
 
 The workbench is configured only through its settings (``sso_*`` in ``workbench.toml``);
 ``workbench serve`` writes Streamlit's ``[auth]`` secrets from them. A person whose verified
-e-mail belongs to a local account lands on the projects page as that account; an unverified
-e-mail is refused with a clear message, audited, and opens no session.
+e-mail belongs to a local account lands on the projects page as that account; signing out also
+ends the provider's session (RP-Initiated Logout), so the next click on "Sign in with ..." asks the
+provider for credentials instead of signing the previous person in; an unverified e-mail is
+refused with a clear message, audited, and opens no session.
 """
 
 from __future__ import annotations
@@ -70,15 +72,28 @@ def test_sso_signs_in_the_mapped_account_and_refuses_an_unverified_email(sso_ser
         assert session.execute(sa.select(AuditEvent.action, AuditEvent.outcome, AuditEvent.actor_name)
                                .order_by(AuditEvent.id.desc()).limit(1)).one() == ("auth.sign_in", "succeeded", "jlee")
 
+    # Signing out ends the workbench session, then the provider's: the browser went through its
+    # end-session endpoint (our client, our own address to come back to) and is home again.
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in with Test Hospital").wait_for()
     assert "wb_session" not in {c["name"] for c in context.cookies()}
+    assert idp.logouts == [{"client_id": CLIENT_ID, "post_logout_redirect_uri": server.url + "/"}]  # no id_token_hint
+    assert page.url == server.url + "/"
+    with session_scope(workbench.engine) as session:
+        assert session.execute(sa.select(SessionRow.sso_issuer, SessionRow.revoked_at.is_not(None))
+                               .order_by(SessionRow.id.desc()).limit(1)).one() == (idp.issuer, True)
 
-    # An e-mail the provider has not verified: refused, said plainly, audited, no session.
+    # The next person at this workstation is not signed in as jlee: the provider asks who is there.
     with session_scope(workbench.engine) as session:
         sessions_before = session.scalar(sa.select(sa.func.count()).select_from(SessionRow))
-    idp.person = {"sub": "idp-9999", "email": "ji-won.lee@hospital.example", "email_verified": False}
     page.get_by_role("button", name="Sign in with Test Hospital").click()
+    page.get_by_role("heading", name="Test provider: sign in").wait_for()
+    assert idp.login_pages == 1 and idp.token_requests == 1
+    shot(page, "sso_provider_asks_again")
+
+    # An e-mail the provider has not verified (typed in at the provider): refused, said plainly, audited, no session.
+    idp.person = {"sub": "idp-9999", "email": "ji-won.lee@hospital.example", "email_verified": False}
+    page.get_by_role("button", name="Sign in").click()
     page.get_by_text("has not verified the e-mail address ji-won.lee@hospital.example").wait_for()
     shot(page, "sso_refused_unverified")
     page.wait_for_function("true")  # let the page drop Streamlit's identity cookie

@@ -81,6 +81,7 @@ class SessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    sso_issuer: Mapped[str | None] = mapped_column(String(600))  # opened through this identity provider
 
 
 class Project(Base):

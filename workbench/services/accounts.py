@@ -10,6 +10,10 @@ creates accounts and owners add them to projects. The one exception is an owner'
 (``workbench.services.invitations``): a verified address with a pending invitation and no account
 gets a plain account without a password (it signs in through single sign-on only) and the invited
 memberships; the rights are the owner's decision, not the provider's.
+
+A session opened through single sign-on remembers its provider (``sessions.sso_issuer``), so that
+signing out of it can also end the provider's session (:func:`sign_out` returns where to send the
+browser); a session opened with a password is never sent to the provider.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pipelines.errors import Conflict, InputError, NotFound, PermissionDenied
 from workbench.context import Workbench
 from workbench.db.engine import read_all, session_scope
 from workbench.db.models import LoginFailure, SessionRow, User, utcnow
+from workbench import sso_logout
 from workbench.services import audit, invitations
 from workbench.services._access import NamedActor, authorize, load_actor
 
@@ -141,9 +146,11 @@ def sign_in(workbench: Workbench, *, username: str, password: str, now: datetime
     return signed
 
 
-def _open_session(session, user: User, *, now: datetime, details: dict | None = None) -> SignedIn:
+def _open_session(session, user: User, *, now: datetime, details: dict | None = None,
+                  sso_issuer: str | None = None) -> SignedIn:
     issued = new_session_token()
-    session.add(SessionRow(token_sha256=issued.digest, user_id=user.id, created_at=now, last_seen_at=now))
+    session.add(SessionRow(token_sha256=issued.digest, user_id=user.id, created_at=now, last_seen_at=now,
+                           sso_issuer=sso_issuer))
     audit.record(session, actor_id=user.id, actor_name=user.username, action="auth.sign_in", outcome="succeeded",
                  details=details)
     return SignedIn(token=issued.token, user_id=user.id, username=user.username)
@@ -197,7 +204,8 @@ def sign_in_sso(workbench: Workbench, *, claims: Mapping[str, Any], now: datetim
                              outcome="succeeded", resource_type="user", resource_id=user.id,
                              details={"issuer": identity.issuer, "email": identity.email})
             invitations.redeem(session, user, offered, now=now)
-            signed = _open_session(session, user, now=now, details={"method": "sso", "issuer": identity.issuer})
+            signed = _open_session(session, user, now=now, details={"method": "sso", "issuer": identity.issuer},
+                                   sso_issuer=identity.issuer)
     if refusal is not None:
         raise refusal
     return signed
@@ -268,14 +276,24 @@ def resolve_session(workbench: Workbench, token: str | None, *, now: datetime | 
         return actor
 
 
-def sign_out(workbench: Workbench, token: str | None) -> None:
+def sign_out(workbench: Workbench, token: str | None) -> str | None:
+    """End the session; return the identity provider's end-session address when the session was
+    opened through single sign-on and the provider offers one (the browser goes there next), else None.
+
+    The stored session decides, not the browser: only a session row opened through the provider
+    (``sso_issuer``) is sent there. A session already ended (another tab signed out) still is: its
+    provider session may be open.
+    """
     if not token:
-        return
+        return None
     with session_scope(workbench.engine) as session:
         row = session.scalar(select(SessionRow).where(SessionRow.token_sha256 == token_digest(token)))
+        issuer = row.sso_issuer if row is not None else None
         if row is not None and row.revoked_at is None:
             row.revoked_at = utcnow()
-            audit.record(session, actor_id=row.user_id, actor_name="", action="auth.sign_out", outcome="succeeded")
+            audit.record(session, actor_id=row.user_id, actor_name="", action="auth.sign_out", outcome="succeeded",
+                         details={"method": "sso", "issuer": issuer} if issuer else None)
+    return sso_logout.provider_logout_url(workbench.settings, issuer=issuer) if issuer else None
 
 
 def list_users(workbench: Workbench, actor: Actor) -> list[User]:
