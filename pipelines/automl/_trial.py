@@ -91,10 +91,11 @@ def make_studies(families: list[str], settings: SearchSettings, contexts: dict[s
         )
         sampler = optuna.samplers.TPESampler(seed=settings.seed * 1000 + i, n_startup_trials=6)
         study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner, study_name=name)
-        study.enqueue_trial(family.default_params(contexts[name]), user_attrs={"source": "default"})
+        fit = settings.overrides.applied  # the user's bounds hold for the configurations tried first
+        study.enqueue_trial(fit(name, family.default_params(contexts[name])), user_attrs={"source": "default"})
         for item in settings.enqueue:
             if item["family"] == name:
-                study.enqueue_trial(dict(item["params"]), user_attrs={"source": "recommended"}, skip_if_exists=True)
+                study.enqueue_trial(fit(name, item["params"]), user_attrs={"source": "recommended"}, skip_if_exists=True)
         studies[name] = study
     return studies
 

@@ -41,6 +41,25 @@ class Overrides:
     def for_family(self, family: str) -> tuple[dict[str, _JSONScalar], dict[str, tuple[Any, ...]]]:
         return dict(self.pins.get(family, {})), dict(self.bounds.get(family, {}))
 
+    def applied(self, family: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A configuration tried first (a family's default, a recommended one) kept inside the bounds.
+
+        Optuna runs an enqueued value outside the range it is asked for (it only warns), so a number
+        outside a ``(low, high)`` bound is moved to the nearer end, and a value a bound does not list
+        is left out for the search to choose. Pins need nothing here: the space never asks for them.
+        """
+        out = dict(params)
+        for name, bound in self.bounds.get(family, {}).items():
+            if name not in out or out[name] in bound:
+                continue
+            value = out[name]
+            numeric = len(bound) == 2 and all(_is_number(v) for v in (*bound, value))
+            if numeric:
+                out[name] = type(value)(min(max(value, bound[0]), bound[1]))
+            else:
+                del out[name]
+        return out
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "pins": {f: dict(p) for f, p in self.pins.items()},
@@ -136,6 +155,10 @@ class SearchSettings:
     @classmethod
     def from_json(cls, text: str) -> SearchSettings:
         return cls.from_dict(json.loads(text))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_family(name: str) -> None:

@@ -61,10 +61,11 @@ def create_studies(storage: optuna.storages.BaseStorage, *, key: str, families: 
     names = {}
     for name in families:
         study = optuna.create_study(storage=storage, study_name=f"{key}-{name}", direction="maximize")
-        study.enqueue_trial(get_family(name).default_params(contexts[name]), user_attrs={"source": "default"})
+        fit = settings.overrides.applied  # the user's bounds hold for the configurations tried first
+        study.enqueue_trial(fit(name, get_family(name).default_params(contexts[name])), user_attrs={"source": "default"})
         for item in settings.enqueue:
             if item["family"] == name:
-                study.enqueue_trial(dict(item["params"]), user_attrs={"source": "recommended"}, skip_if_exists=True)
+                study.enqueue_trial(fit(name, item["params"]), user_attrs={"source": "recommended"}, skip_if_exists=True)
         names[name] = study.study_name
     return names
 
