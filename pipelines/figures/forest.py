@@ -7,6 +7,9 @@ the intervals on a shared axis with the overall estimate as a dashed reference l
 
 from __future__ import annotations
 
+import textwrap
+from collections.abc import Sequence
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -28,12 +31,23 @@ def forest_figure(
     metric: str = "auroc",
     style: FigureStyle | None = None,
     suppress_below: int = 0,
+    counts: Sequence[tuple[object, object]] | None = None,
+    note: str = "",
 ) -> Figure:
-    """``suppress_below=5`` prints counts under 5 as "<5" (for figures shared with collaborators)."""
+    """``suppress_below=5`` prints counts under 5 as "<5" (for figures shared with collaborators).
+
+    ``counts``: the (n, events) to print for the overall line and then each row, when the caller hid
+    more than the small counts (secondary suppression); ``note`` a footnote that says why.
+    """
     style = style or figure_style()
     lines: list[tuple[str, str, str, object, bool]] = []  # label, n, text, estimate, is_header
+    printed = iter(counts) if counts is not None else None
 
     def count(n: int, events: int) -> str:
+        if printed is not None:
+            shown_n, shown_events = next(printed)
+            return f"{shown_n} ({shown_events})"
+
         def one(v: int) -> str:
             return f"<{suppress_below}" if 0 < v < suppress_below else str(v)
 
@@ -51,8 +65,12 @@ def forest_figure(
         text = _interval(est) if est is not None else style.text("figures.forest.not_estimable")
         lines.append(("   " + row.level, count(row.n, row.n_positive), text, est, False))
     n_lines = len(lines)
+    # about 0.5 em per Latin character, 1 em per Hangul one, at the footnote's size
+    note_lines = textwrap.wrap(note, int(style.width_in * 72 / ((style.base_pt - 1) * (1.0 if style.lang == "ko" else 0.5))))
     with style.context():
-        fig = new_figure(style, height_mm=5.3 * (n_lines + 1) + 12.0)
+        fig = new_figure(style, height_mm=5.3 * (n_lines + 1) + 12.0 + 3.2 * len(note_lines))
+        if note_lines:  # constrained layout keeps room for it below the axis
+            fig.supxlabel("\n".join(note_lines), x=0.0, ha="left", fontsize=style.base_pt - 1)
         grid = fig.add_gridspec(1, 2, width_ratios=(1.9, 1.0), wspace=0.0)
         table = fig.add_subplot(grid[0])
         ax = fig.add_subplot(grid[1], sharey=table)

@@ -58,6 +58,7 @@ def test_owner_invites_an_email_and_its_first_sso_sign_in_joins_the_project(sso_
     shot(page, "invitation_pending")
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("button", name="Sign in with Test Hospital").wait_for()
+    assert idp.logouts == []  # a password session's sign-out is not sent to the identity provider
 
     # Its first single sign-on: an account is made, with the invited role in the project.
     idp.person = {"sub": "idp-x-1", "email": "x@hospital.example", "email_verified": True, "name": "Dr X"}

@@ -22,6 +22,7 @@ from pipelines.evaluation import BinaryMetrics, Contributions, ranked_features, 
 from workbench.i18n import t
 from workbench.services._evaluate import ModelEvaluation
 from workbench.services._paper_tables import SMALL_COUNT
+from workbench.services._table_disclosure import forest_counts
 
 __all__ = ["FIGURES", "PATIENT_LEVEL_FIGURES", "PACK_DEPENDENCE_FEATURES", "FigureDetail", "make_figure",
            "available_figures", "figure_stem"]
@@ -160,7 +161,8 @@ def make_figure(name: str, evaluations: Sequence[ModelEvaluation], *, summary: M
         return fg.threshold_figure(first.main.thresholds, style=style, chosen=first.main.metrics.threshold.value)
     if first.subgroups is None:
         raise InputError("export.no_subgroups")
-    return fg.forest_figure(first.subgroups, style=style, suppress_below=SMALL_COUNT if safe else 0)
+    counts, note = forest_counts(first, limit=SMALL_COUNT if safe else 0, lang=lang)  # small counts and their complements
+    return fg.forest_figure(first.subgroups, style=style, suppress_below=SMALL_COUNT if safe else 0, counts=counts, note=note)
 
 
 def _suppress_histogram(curve: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 from pipelines import tables as tb
 from pipelines.errors import InputError
 from workbench.i18n import t
-from workbench.services._table_disclosure import protect_subgroups, protect_table_one
+from workbench.services._table_disclosure import part_counts, protect_performance, protect_subgroups, protect_table_one
 from workbench.services._evaluate import ModelEvaluation
 
 __all__ = ["TABLES", "SMALL_COUNT", "make_table", "available_tables", "table_bytes", "suppress"]
@@ -30,16 +30,13 @@ def make_table(name: str, evaluations: Sequence[ModelEvaluation], *, params: Map
     limit = SMALL_COUNT if safe else 0
     if name in ("performance", "performance_oof"):
         part = "test" if name == "performance" else "train"
-        chosen = {e.label: e.part(part).metrics for e in evaluations if e.part(part) is not None}
-        if not chosen:
+        shown = [e for e in evaluations if e.part(part) is not None]
+        if not shown:
             raise InputError("export.no_part", part=part)
-        table = tb.performance_table(chosen, lang=lang)
-        title = t(f"export.table.{name}", lang)
-        rows = table.rows
-        if limit:  # the event and patient counts at the bottom of a binary table
-            rows = tuple(tuple(tb.suppress_count(c, limit) if isinstance(c, int) and not isinstance(c, bool) else c
-                               for c in row) for row in rows)
-        return tb.Table(title, table.columns, rows, table.notes, name)
+        table = tb.performance_table({e.label: e.part(part).metrics for e in shown}, lang=lang)
+        # the patient and event counts at the bottom of a binary table, small ones and their complements hidden
+        table = protect_performance(table, shown, part=part, limit=limit, lang=lang)
+        return tb.Table(t(f"export.table.{name}", lang), table.columns, table.rows, table.notes, name)
     if name == "table_one":
         if first.table_one is None:
             raise InputError("export.no_table_one")
@@ -50,7 +47,7 @@ def make_table(name: str, evaluations: Sequence[ModelEvaluation], *, params: Map
     if first.subgroups is None:
         raise InputError("export.no_subgroups")
     table = tb.subgroup_table(first.subgroups, suppress_below=limit, lang=lang)
-    return protect_subgroups(table, first.subgroups, limit=limit, lang=lang)
+    return protect_subgroups(table, first.subgroups, limit=limit, lang=lang, overall=part_counts(first, limit=limit).get(first.main.part))
 
 
 def available_tables(evaluations: Sequence[ModelEvaluation]) -> tuple[str, ...]:

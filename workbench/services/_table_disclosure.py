@@ -1,11 +1,16 @@
-"""Secondary suppression on the tables a results-only viewer gets (Table 1 and subgroups).
+"""Secondary suppression on what a results-only viewer gets: Table 1, subgroups (table and forest
+plot) and the patient and event counts of the performance tables.
 
 The table builders hide counts below 5 (``suppress_below``). Those tables also show totals: Table 1
 has the overall column (the row total of each level) and the group sizes in its header (the column
-totals of a variable's levels); the subgroup table has the overall n and events (the totals of each
-variable's levels). One hidden cell in such a line is the total minus the others, so
+totals of a variable's levels); the subgroup table and the forest plot have the overall n and
+events (the totals of each variable's levels); the training (out-of-fold) and test parts of the
+performance tables add up to the analysed table, whose patients and events Table 1 prints. One
+hidden cell in such a line is the total minus the others, so
 :func:`permissions.disclosure.complementary_suppression` picks complementary cells to hide as well.
-They are shown as ``x`` with a note, since writing ``<5`` for them would be untrue.
+They are shown as ``x`` with a note, since writing ``<5`` for them would be untrue. The subgroup
+table and the forest plot print the same counts (:func:`subgroup_counts`), and their overall line
+is the main part's counts as the performance table prints them (:func:`part_counts`).
 """
 
 from __future__ import annotations
@@ -17,9 +22,12 @@ import numpy as np
 from permissions.disclosure import complementary_suppression
 from pipelines import tables as tb
 from pipelines.evaluation import SubgroupPerformance, TableOne
+from pipelines.tables._table import Cell
 from workbench.i18n import t
+from workbench.services._evaluate import ModelEvaluation
 
-__all__ = ["COMPLEMENT_LABEL", "protect_table_one", "protect_subgroups", "table_one_blocks"]
+__all__ = ["COMPLEMENT_LABEL", "protect_table_one", "protect_subgroups", "protect_performance", "table_one_blocks",
+           "part_counts", "subgroup_counts", "forest_counts", "complement_note"]
 
 COMPLEMENT_LABEL = "x"
 
@@ -57,25 +65,93 @@ def protect_table_one(table: tb.Table, source: TableOne, *, limit: int, lang: st
     return _with_note(table, rows, hidden_any, lang)
 
 
-def protect_subgroups(table: tb.Table, source: SubgroupPerformance, *, limit: int, lang: str = "en") -> tb.Table:
+def _labels(grid: np.ndarray, primary: np.ndarray, mask: np.ndarray, limit: int) -> list[tuple[Cell, Cell]]:
+    def one(value: float, small: bool, hidden: bool) -> Cell:
+        return f"<{limit}" if small else COMPLEMENT_LABEL if hidden else int(value)
+
+    return [(one(grid[i, 0], primary[i, 0], mask[i, 0]), one(grid[i, 1], primary[i, 1], mask[i, 1]))
+            for i in range(grid.shape[0])]
+
+
+def part_counts(evaluation: ModelEvaluation, *, limit: int) -> dict[str, tuple[Cell, Cell]]:
+    """Patients and events of each part (binary models) as a restricted viewer sees them: the number,
+    ``"<limit"``, or ``x`` when the other part's small count would be the total minus this one."""
+    parts = [p for p in evaluation.parts if hasattr(p.metrics, "n_positive")]
+    grid = np.array([[p.metrics.n, p.metrics.n_positive] for p in parts], dtype=float).reshape(-1, 2)
+    primary = _small(grid, limit) if limit else np.zeros(grid.shape, bool)
+    # n and events of one part do not add up to anything printed; each column adds up to Table 1's totals.
+    mask = complementary_suppression(grid, primary, row_totals=np.zeros(len(parts), bool)) if limit else primary
+    return dict(zip((p.part for p in parts), _labels(grid, primary, mask, limit)))
+
+
+def subgroup_counts(source: SubgroupPerformance, *, limit: int,
+                    overall: tuple[Cell, Cell] | None = None) -> list[tuple[Cell, Cell]]:
+    """The (n, events) printed for the overall line, then for each row of ``source``, in the subgroup
+    table and the forest plot alike. ``overall`` is the main part's counts from :func:`part_counts`:
+    when one of them is a complement, the levels of that column would add up to it, so they are hidden too."""
+    if not limit:
+        return [(int(r.n), int(r.n_positive)) for r in (source.overall, *source.rows)]
+    first = np.array([[source.overall.n, source.overall.n_positive]], dtype=float)
+    overall_hidden = np.array([overall is not None and overall[c] == COMPLEMENT_LABEL for c in (0, 1)])
+    labels = _labels(first, _small(first, limit), np.array([overall_hidden]), limit)
+    printed: list[tuple[Cell, Cell]] = [None] * len(source.rows)  # type: ignore[list-item]
+    by_variable: dict[str, list[int]] = {}
+    for i, row in enumerate(source.rows):
+        by_variable.setdefault(row.variable, []).append(i)
+    for lines in by_variable.values():
+        grid = np.array([[source.rows[i].n, source.rows[i].n_positive] for i in lines], dtype=float)
+        primary = _small(grid, limit)
+        mask = complementary_suppression(grid, primary, row_totals=np.zeros(len(lines), bool), column_totals=~overall_hidden)
+        mask[:, overall_hidden] = True
+        for i, cells in zip(lines, _labels(grid, primary, mask, limit)):
+            printed[i] = cells
+    return labels + printed
+
+
+def protect_subgroups(table: tb.Table, source: SubgroupPerformance, *, limit: int, lang: str = "en",
+                      overall: tuple[Cell, Cell] | None = None) -> tb.Table:
     """The subgroup table with complements hidden among each variable's levels (n and events columns)."""
     if not limit:
         return table
-    rows = [list(r) for r in table.rows]
-    by_variable: dict[str, list[int]] = {}
-    for i, row in enumerate(source.rows, start=1):  # row 0 of the table is the overall line
-        by_variable.setdefault(row.variable, []).append(i)
+    rows = [list(r) for r in table.rows]  # row 0 is the overall line, then source.rows in order
     hidden_any = False
-    for lines in by_variable.values():
-        grid = np.array([[source.rows[i - 1].n, source.rows[i - 1].n_positive] for i in lines], dtype=float)
-        primary = _small(grid, limit)
-        mask = complementary_suppression(grid, primary, row_totals=np.zeros(len(lines), bool))
-        for (r, c) in zip(*np.nonzero(mask & ~primary)):
-            rows[lines[r]][2 + c] = COMPLEMENT_LABEL
-            hidden_any = True
+    for row, cells in zip(rows, subgroup_counts(source, limit=limit, overall=overall)):
+        for c, cell in enumerate(cells):
+            if cell == COMPLEMENT_LABEL:
+                row[2 + c] = cell
+                hidden_any = True
     return _with_note(table, rows, hidden_any, lang)
 
 
+def protect_performance(table: tb.Table, evaluations: Sequence[ModelEvaluation], *, part: str, limit: int,
+                        lang: str = "en") -> tb.Table:
+    """A performance table (``evaluations`` are its model columns, in order) with its patient and event
+    counts (the last two rows of a binary table) as :func:`part_counts` prints them."""
+    rows = [list(r) for r in table.rows]
+    counted = len(rows) >= 2 and all(isinstance(c, int) and not isinstance(c, bool) for r in rows[-2:] for c in r[1:])
+    if not limit or not counted:
+        return table
+    hidden_any = False
+    for j, evaluation in enumerate(evaluations, start=1):
+        n, events = part_counts(evaluation, limit=limit).get(part, (rows[-2][j], rows[-1][j]))
+        rows[-2][j], rows[-1][j] = n, events
+        hidden_any |= COMPLEMENT_LABEL in (n, events)
+    return _with_note(table, rows, hidden_any, lang)
+
+
+def forest_counts(evaluation: ModelEvaluation, *, limit: int, lang: str = "en") -> tuple[list[tuple[Cell, Cell]] | None, str]:
+    """The forest plot's (n, events) labels as the subgroup table prints them, and its footnote
+    when a complement is hidden; ``(None, "")`` for the full view."""
+    if not limit or evaluation.subgroups is None:
+        return None, ""
+    counts = subgroup_counts(evaluation.subgroups, limit=limit, overall=part_counts(evaluation, limit=limit).get(evaluation.main.part))
+    return counts, complement_note(lang) if any(COMPLEMENT_LABEL in cells for cells in counts) else ""
+
+
+def complement_note(lang: str) -> str:
+    return t("auth.disclosure.complementary", lang, label=COMPLEMENT_LABEL)
+
+
 def _with_note(table: tb.Table, rows: Sequence[list], hidden_any: bool, lang: str) -> tb.Table:
-    notes = table.notes + ((t("auth.disclosure.complementary", lang, label=COMPLEMENT_LABEL),) if hidden_any else ())
+    notes = table.notes + ((complement_note(lang),) if hidden_any else ())
     return tb.Table(table.title, table.columns, tuple(tuple(r) for r in rows), notes, table.name)
