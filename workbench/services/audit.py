@@ -52,7 +52,7 @@ def query_events(
     project_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    limit: int = 1000,
+    limit: int | None = 1000,
 ) -> list[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if actor_name:
@@ -100,7 +100,7 @@ def export_audit_csv(workbench, actor, **filters) -> str:
     writer.writerow(["id", "utc_time", "actor_id", "actor", "action", "outcome", "resource_type", "resource_id",
                      "project_id", "reason", "details"])
     with session_scope(workbench.engine) as session:
-        events = query_events(session, **filters)
+        events = query_events(session, **{**filters, "limit": None})  # every matching event, not the page's newest
         for e in events:
             writer.writerow([csv_safe_cell(v) for v in (
                 e.id, e.at.isoformat(), e.actor_id, e.actor_name, e.action, e.outcome, e.resource_type, e.resource_id,
