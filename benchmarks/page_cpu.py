@@ -88,20 +88,22 @@ class ScriptThreadMeter:
         ScriptCache.get_bytecode = self._compile
 
 
-def prepare(root: Path) -> str:
-    """The load benchmark's setup in this process: demo trained, evaluations stored, one clinician."""
+def prepare(data_dir: Path, *, served: bool = False) -> str:
+    """The load benchmark's setup: demo trained, evaluations stored, one clinician (``served``: the
+    server made the data folder already)."""
     from tests.conftest import ADMIN_PASSWORD, SHARED_DATASETS
     from tests.e2e.conftest import trained_demo
     from workbench.bootstrap import first_start
     from workbench.context import open_workbench
     from workbench.services import accounts, evaluation_job, projects, results
 
-    for name in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
-        os.environ.pop(name)
-    os.environ["WORKBENCH_DATA_DIR"] = str(root / "data")
-    os.environ["WORKBENCH_ADMIN_PASSWORD"] = ADMIN_PASSWORD
-    first_start(open_workbench())
-    workbench, owner, project_id = trained_demo(SimpleNamespace(data_dir=root / "data"), SHARED_DATASETS)
+    if not served:
+        for name in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
+            os.environ.pop(name)
+        os.environ["WORKBENCH_DATA_DIR"] = str(data_dir)
+        os.environ["WORKBENCH_ADMIN_PASSWORD"] = ADMIN_PASSWORD
+        first_start(open_workbench())
+    workbench, owner, project_id = trained_demo(SimpleNamespace(data_dir=data_dir), SHARED_DATASETS)
     run_id = results.project_runs(workbench, owner, project_id)[0].run_id  # evaluated here, as a served job would
     evaluation_job.evaluate_after_training(workbench, run_id=run_id, user_id=owner.user_id, actor_name=owner.name)
     accounts.create_user(workbench, owner, username="clinician01", password=PASSWORD)
@@ -146,12 +148,74 @@ def measure(user: str, runs: int, meter: ScriptThreadMeter) -> dict[str, dict[st
     return spent
 
 
+def served(root: Path, runs: int) -> int:
+    """``workbench serve`` and one headless Chromium: the Streamlit process's CPU (from /proc) per
+    step, the browser's own CPU not included. Static files and the WebSocket are counted here."""
+    from playwright.sync_api import sync_playwright
+
+    from benchmarks.load import PASSWORD as _unused  # noqa: F401  (same accounts as the load benchmark)
+    from benchmarks.load import _cpu_seconds, _descendants
+    from tests.e2e.conftest import CHROMIUM_ARGS, Server, chromium_path
+
+    server = Server(root / "data", root / "server.log").start()
+    try:
+        user = prepare(root / "data", served=True)
+        web = next(p for p in _descendants(server.process.pid)
+                   if b"streamlit" in Path(f"/proc/{p}/cmdline").read_bytes())
+
+        def cpu() -> float:
+            return _cpu_seconds(web)
+
+        spent: dict[str, list[float]] = {}
+
+        def step(name: str, action, ready) -> None:
+            before = cpu()
+            action()
+            ready()
+            time.sleep(0.3)  # the last messages of the rerun
+            spent.setdefault(name, []).append(cpu() - before)
+
+        idle_before = cpu()
+        time.sleep(3)
+        idle = (cpu() - idle_before) / 3
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+            for visit in range(2):  # a fresh browser (no cached files) each time, as each load pass has
+                context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
+                page = context.new_page()
+                page.set_default_timeout(120_000)
+                sidebar = page.get_by_test_id("stSidebar")
+                step("open", lambda: page.goto(server.url), page.get_by_label("User name").wait_for)
+                page.get_by_label("User name").fill(user)
+                page.get_by_role("textbox", name="Password").fill(PASSWORD)
+                step("sign-in", page.get_by_role("button", name="Sign in").click,
+                     sidebar.get_by_role("link", name="Data", exact=True).wait_for)
+                for _ in range(runs if visit else 1):
+                    step("data", sidebar.get_by_role("link", name="Data", exact=True).click,
+                         lambda: page.get_by_text("299 rows × 13 columns").first.wait_for())
+                    step("results", sidebar.get_by_role("link", name="Results", exact=True).click,
+                         lambda: page.get_by_role("cell", name="linear", exact=True).first.wait_for())
+                context.close()
+            browser.close()
+    finally:
+        server.stop()
+    print(f"Served: the web server process's CPU per step (idle {1000 * idle:.0f} ms/s, 0.3 s of it in each step; "
+          f"load average {os.getloadavg()[0]:.1f}); first browser's visits are warm-up and counted:")
+    for name, values in spent.items():
+        ordered = sorted(values)
+        print(f"{name:>8}: n={len(values):3d}  median {1000 * statistics.median(values):6.0f} ms  "
+              f"min {1000 * ordered[0]:6.0f}  max {1000 * ordered[-1]:6.0f}")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="visits per page (default 20)")
     parser.add_argument("--profile", action="store_true", help="print cProfile's top entries per page")
     parser.add_argument("--top", type=int, default=30, help="entries per profile (default 30)")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (default cumulative)")
+    parser.add_argument("--served", action="store_true",
+                        help="measure the served app instead: the web server process's CPU per step, one browser")
     parser.add_argument("--save", type=Path, help="with --profile: also write <page>.prof files here (for pstats/snakeviz)")
     args = parser.parse_args()
 
@@ -159,7 +223,9 @@ def main() -> int:
 
     root = Path(tempfile.mkdtemp(prefix="wb-pagecpu-"))
     try:
-        user = prepare(root)
+        if args.served:
+            return served(root, args.runs)
+        user = prepare(root / "data")
         with ScriptThreadMeter(profile=args.profile) as meter:
             spent = measure(user, args.runs, meter)
         print(f"CPU per page, {args.runs} visits each, as a clinician of the trained demo "

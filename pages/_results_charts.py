@@ -13,13 +13,14 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from pages._chart_style import simple_white
 from pipelines.figures import PALETTE
 
 __all__ = ["roc_chart", "pr_chart", "trials_chart"]
 
 
 def _layout(fig: go.Figure, x: str, y: str) -> go.Figure:
-    fig.update_layout(template="simple_white", height=420, margin=dict(l=10, r=10, t=30, b=10),
+    simple_white(fig).update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10),
                       xaxis=dict(title=x, range=[0, 1]), yaxis=dict(title=y, range=[0, 1.02]),
                       legend=dict(yanchor="bottom", y=0.02, xanchor="right", x=0.98))
     return fig
@@ -109,6 +110,6 @@ def trials_chart(trials: Sequence[dict[str, Any]], *, x: str, y: str, best: str,
     if ordered:
         fig.add_trace(go.Scatter(x=[t["number"] for t in ordered], y=running, mode="lines", name=best,
                                  line=dict(color="#000000", width=1.5, shape="hv")))
-    fig.update_layout(template="simple_white", height=360, margin=dict(l=10, r=10, t=30, b=10),
+    simple_white(fig).update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10),
                       xaxis=dict(title=x), yaxis=dict(title=y))
     return fig

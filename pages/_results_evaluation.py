@@ -12,6 +12,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from pages._chart_style import simple_white
 from pages._shell import PageContext, attempt, succeeded
 from permissions.actions import Action
 from pipelines.figures import PALETTE
@@ -89,7 +90,7 @@ def _bars(names: list[str], values: list[float], *, title: str, color: str,
         error = dict(type="data", symmetric=False, array=[h - v for h, v in zip(high, values)],
                      arrayminus=[v - lo for v, lo in zip(values, low)], color="#555555", thickness=1)
     fig = go.Figure(go.Bar(x=values, y=names, orientation="h", marker_color=color, error_x=error))
-    fig.update_layout(template="simple_white", height=max(260, 26 * len(names) + 80), margin=dict(l=10, r=10, t=10, b=10),
+    simple_white(fig).update_layout(height=max(260, 26 * len(names) + 80), margin=dict(l=10, r=10, t=10, b=10),
                       xaxis=dict(title=title), yaxis=dict(automargin=True))
     return fig
 
