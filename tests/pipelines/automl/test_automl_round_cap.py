@@ -86,3 +86,24 @@ def test_a_first_trial_too_long_for_the_budget_is_shortened_and_kept(family, hea
     rounds = head.booster_.num_trees() if family == "lightgbm" else head.get_booster().num_boosted_rounds()
     assert MIN_ROUNDS <= rounds <= used
     assert result.final.test_score is not None and result.final.test_score > 0.6
+
+
+def test_the_study_learns_the_parameters_really_used():
+    import optuna
+
+    from pipelines.automl._trial import _tell
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize")
+    study.enqueue_trial({"n_estimators": 300, "learning_rate": 0.03})
+    trial = study.ask()
+    asked = {"n_estimators": trial.suggest_int("n_estimators", 30, 1000, log=True),
+             "learning_rate": trial.suggest_float("learning_rate", 0.005, 0.3, log=True)}
+    used, _ = shortened(asked, rounds=150, pins={})
+    _tell(study, trial, 0.68, used)
+    states = [t.state for t in study.trials]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+    assert study.best_trial.params == {"n_estimators": 150, "learning_rate": 0.06} and study.best_value == 0.68
+    trial = study.ask({"n_estimators": optuna.distributions.IntDistribution(30, 1000, log=True)})
+    _tell(study, trial, 0.6, {"n_estimators": 12})  # fewer rounds than the space holds: not added
+    assert len(study.trials) == 3 and study.trials[-1].state == optuna.trial.TrialState.FAIL
