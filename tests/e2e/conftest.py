@@ -50,7 +50,7 @@ class Server:
 
     def start(self, *, timeout: float = 120) -> Server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WORKBENCH_")}
-        env.update(WORKBENCH_DATA_DIR=str(self.data_dir), WORKBENCH_ADMIN_PASSWORD=ADMIN_PASSWORD, **self.env)
+        env.update({"WORKBENCH_DATA_DIR": str(self.data_dir), "WORKBENCH_ADMIN_PASSWORD": ADMIN_PASSWORD, **self.env})
         handle = open(self.log, "ab")
         self.process = subprocess.Popen([sys.executable, "-m", "workbench.cli", "serve", "--port", str(self.port)],
                                         env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)

@@ -106,6 +106,8 @@ def _serve(*, port: int | None, address: str | None) -> int:
         "--server.maxUploadSize", str(settings.max_upload_mb), "--server.enableXsrfProtection", "true",
         "--server.enableCORS", "true",  # on the command line, so no config.toml can switch either off
         "--client.showErrorDetails", "false", "--client.toolbarMode", "minimal",
+        # no table's own "Download as CSV": exports go through the audited, permission-checked services
+        "--client.disableDataExport", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
         "--theme.base", "light",
         # Streamlit's full gc.collect() after every script run holds the interpreter lock against
