@@ -145,7 +145,7 @@ def compare(ctx: PageContext, runs: list[results.RunOverview]) -> None:
         table[ctx.t("results.run_option", run=v.run_id)] = {k: str(val) for k, val in flat.items()}
     frame = pd.DataFrame(table)
     differs = frame.nunique(axis=1) > 1
-    st.dataframe(frame, width="stretch")
+    st.dataframe(frame, width="stretch", column_config={"_index": st.column_config.TextColumn(width="large")})
     if differs.any():
         st.caption(ctx.t("results.compare_differs", names=", ".join(frame.index[differs][:12])))
 
