@@ -157,6 +157,9 @@ def settings_form(ctx: PageContext, rec: training.Recommended, *, project_id: in
                 _, notices = checked
                 for notice in notices:
                     st.warning(_notice(ctx, notice), icon=":material/info:")
+                if not use_own:  # read and checked, but Start would leave them out
+                    st.warning(ctx.t("train.overrides_unused", switch=ctx.t("train.use_own_settings")),
+                               icon=":material/toggle_off:")
     if not use_own:
         return Choice(None, None, None)
     try:
