@@ -4,14 +4,20 @@ Sets up what ``benchmarks/load.py`` serves (the demo project trained once, evalu
 clinician member), then runs the app headless through ``streamlit.testing.v1.AppTest`` as that
 clinician, alternating Data -> Results -> Data ... as the load benchmark's people do, and prints the
 CPU time of the script thread per page (``time.thread_time`` inside Streamlit's script thread: the
-work of one page rerun, insensitive to what else runs on the machine) and of the whole process
-(AppTest's own message parsing included). With ``--profile`` it prints the cProfile entries with
-the most cumulative time, per page, over all measured runs.
+work of one page rerun, little affected by what else runs on the machine, though a loaded machine
+still inflates it by a fifth or so) and of the whole process (AppTest's own message parsing
+included). With ``--profile`` it prints the cProfile entries with the most cumulative time, per
+page, over all measured runs (``--save DIR`` keeps them for pstats).
+
+``--served`` measures the real thing instead: ``workbench serve`` and one headless Chromium, and
+the Streamlit process's CPU (from /proc) per step: opening the sign-in page (static files, cold
+browser cache), signing in (argon2id, the cookie hand-over), Data, Results. The server's CPU only;
+the browser's is not counted.
 
     python benchmarks/page_cpu.py [--runs 20] [--profile [--top 30] [--sort cumulative] [--save DIR]]
+    python benchmarks/page_cpu.py --served [--runs 10]
 
-Not measured: the Tornado/WebSocket side of a served page (protobuf sending, the browser's
-requests for static files); the load benchmark prints the served process's CPU for that.
+To compare with earlier code, run the script from a checkout of it (it imports the app next to it).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Self
 
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
@@ -49,7 +56,7 @@ class ScriptThreadMeter:
         self.page = ""
         self.last_cpu_s = 0.0
 
-    def __enter__(self) -> ScriptThreadMeter:
+    def __enter__(self) -> Self:
         meter, original = self, self._original
 
         def measured(runner) -> None:
@@ -153,7 +160,6 @@ def served(root: Path, runs: int) -> int:
     step, the browser's own CPU not included. Static files and the WebSocket are counted here."""
     from playwright.sync_api import sync_playwright
 
-    from benchmarks.load import PASSWORD as _unused  # noqa: F401  (same accounts as the load benchmark)
     from benchmarks.load import _cpu_seconds, _descendants
     from tests.e2e.conftest import CHROMIUM_ARGS, Server, chromium_path
 
@@ -185,16 +191,16 @@ def served(root: Path, runs: int) -> int:
                 page = context.new_page()
                 page.set_default_timeout(120_000)
                 sidebar = page.get_by_test_id("stSidebar")
-                step("open", lambda: page.goto(server.url), page.get_by_label("User name").wait_for)
+                step("open", lambda page=page: page.goto(server.url), page.get_by_label("User name").wait_for)
                 page.get_by_label("User name").fill(user)
                 page.get_by_role("textbox", name="Password").fill(PASSWORD)
                 step("sign-in", page.get_by_role("button", name="Sign in").click,
                      sidebar.get_by_role("link", name="Data", exact=True).wait_for)
                 for _ in range(runs if visit else 1):
                     step("data", sidebar.get_by_role("link", name="Data", exact=True).click,
-                         lambda: page.get_by_text("299 rows × 13 columns").first.wait_for())
+                         lambda page=page: page.get_by_text("299 rows × 13 columns").first.wait_for())
                     step("results", sidebar.get_by_role("link", name="Results", exact=True).click,
-                         lambda: page.get_by_role("cell", name="linear", exact=True).first.wait_for())
+                         lambda page=page: page.get_by_role("cell", name="linear", exact=True).first.wait_for())
                 context.close()
             browser.close()
     finally:

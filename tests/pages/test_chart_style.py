@@ -21,18 +21,18 @@ def _figure() -> go.Figure:
 
 
 def test_same_json_as_the_named_template():
-    named = _figure().update_layout(template="simple_white", height=420, xaxis=dict(title="x"))
-    shared = simple_white(_figure()).update_layout(height=420, xaxis=dict(title="x"))
+    named = _figure().update_layout(template="simple_white", height=420, xaxis={"title": "x"})
+    shared = simple_white(_figure()).update_layout(height=420, xaxis={"title": "x"})
     assert json.loads(pio.to_json(shared)) == json.loads(pio.to_json(named))
     assert json.loads(pio.to_json(shared))["layout"]["template"]["layout"]["plot_bgcolor"] == "white"
 
 
 def test_figures_do_not_change_each_other_or_plotly_registry():
     first = simple_white(_figure())
-    second = simple_white(_figure()).update_layout(height=300, yaxis=dict(title="y"))
+    second = simple_white(_figure()).update_layout(height=300, yaxis={"title": "y"})
     assert first.layout.height is None and first.layout.yaxis.title.text is None
     assert second.layout.template.layout.plot_bgcolor == "white"
     assert pio.templates["simple_white"].layout.to_plotly_json() == first.layout.template.layout.to_plotly_json()
-    first.update_layout(xaxis=dict(range=[0, 1]))  # validation is back on after the template
+    first.update_layout(xaxis={"range": [0, 1]})  # validation is back on after the template
     assert first.layout._validate
 
