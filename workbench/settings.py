@@ -72,7 +72,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("dask_scheduler", _text, "", "Address of an existing Dask scheduler (`tcp://host:8786`). Empty: `workbench serve` starts a local cluster.", "address"),
     Setting("dask_workers", _positive_int, 1, "Worker processes of the local cluster started by `workbench serve`.", "int"),
     Setting("dask_threads_per_worker", _positive_int, 2, "Threads per local worker process.", "int"),
-    Setting("max_training_seconds", _positive_int, 3600, "Longest time budget of one training run, in seconds. Recommended budgets above it are lowered to it (the page says so); a larger budget typed by a data scientist is refused. Lets a shared server bound how long one run holds the workers.", "int"),
+    Setting("max_training_seconds", _positive_int, 3600, "Longest time budget of one training run, in seconds. Recommended budgets above it are lowered to it (the page says so); a larger budget typed by a data scientist is refused; a run with a trial budget starts no trial after this many seconds (it keeps the trials done and says so). Lets a shared server bound how long one run holds the workers.", "int"),
     Setting("dask_train_rows", _positive_int, 500_000, "Analysis tables with at least this many rows train on the Dask workers (`xgboost.dask` / `lightgbm.dask`, Optuna trials in parallel, one holdout validation part instead of k folds). A data scientist may ask for it on a smaller table.", "int"),
     Setting("admin_password", _text, "", "Password of the first admin account, used once when the database is created. Empty: a password is generated and printed once on the console.", "secret", secret=True),
     Setting("admin_username", _text, "admin", "User name of the first admin account.", "text"),

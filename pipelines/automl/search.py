@@ -55,7 +55,7 @@ from pipelines.automl._trial import (
     prepare_folds,
     run_trial,
 )
-from pipelines.automl.device import DeviceChoice, resolve_device
+from pipelines.automl.device import DeviceChoice, Notice, resolve_device
 from pipelines.automl.meta import meta_features
 from pipelines.automl.metrics import check_task, get_metric
 from pipelines.automl.models import REGISTRY, BuildContext, get_family
@@ -86,6 +86,7 @@ def run_search(
     should_stop: Callable[[], bool] | None = None,
     positive_label: Any = None,
     device_choice: DeviceChoice | None = None,
+    stop_trials_after_s: float | None = None,
 ) -> SearchResult:
     """Search the families in ``settings`` on the training part of ``plan`` and return the final
     model refitted on the whole training part, scored once on the test part, with every other
@@ -95,20 +96,23 @@ def run_search(
     ``folds`` are ``(train_pos, val_pos)`` positions within the training part. ``positive_label``
     (binary) puts that class last, so ``predict_proba[:, 1]`` is its probability.
     ``device_choice`` lets a caller that already probed (or a test) skip the probe.
+    ``stop_trials_after_s`` is a server's limit for a run with a trial budget: once that many
+    seconds have passed and a trial has finished, no further trial starts, and a notice says so.
     """
     clock = Clock(time.perf_counter(), settings.time_budget_s, should_stop)  # the budget counts from the call
     # One thread for every native library: reproducible sums, and fair on a shared machine.
     with threadpool_limits(limits=1):
         return _run_search(X=X, y=y, plan=plan, task=task, make_preprocessor=make_preprocessor, settings=settings,
                            groups=groups, on_progress=on_progress, should_stop=should_stop,
-                           positive_label=positive_label, device_choice=device_choice, clock=clock)
+                           positive_label=positive_label, device_choice=device_choice, clock=clock,
+                           stop_trials_after_s=stop_trials_after_s)
 
 
 def _run_search(*, X: pd.DataFrame, y: pd.Series, plan: Any, task: str,
                 make_preprocessor: Callable[[], TransformerMixin], settings: SearchSettings,
                 groups: pd.Series | None, on_progress: Callable[[SearchProgress], None] | None,
                 should_stop: Callable[[], bool] | None, positive_label: Any,
-                device_choice: DeviceChoice | None, clock: Clock) -> SearchResult:
+                device_choice: DeviceChoice | None, clock: Clock, stop_trials_after_s: float | None) -> SearchResult:
     check_task(task)
     metric = get_metric(settings.metric, task)
     choice = device_choice or resolve_device(settings.device)
@@ -183,6 +187,10 @@ def _run_search(*, X: pd.DataFrame, y: pd.Series, plan: Any, task: str,
     while True:
         clock.poll()
         if settings.n_trials is not None and len(records) >= settings.n_trials:
+            break
+        if stop_trials_after_s is not None and done and clock.elapsed() >= stop_trials_after_s:
+            notices.append(Notice("training.trials_stopped_at_limit", {
+                "limit": int(stop_trials_after_s), "done": len(records), "asked": settings.n_trials or 0}))
             break
         family_name = next_family(queue, families, done, trial_seconds, clock, settings)
         if family_name is None:

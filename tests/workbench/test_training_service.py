@@ -227,6 +227,18 @@ def test_a_data_scientist_overrides_and_is_told_about_gpu_hist(workbench, member
     assert "training.device_cpu_no_gpu" in keys or "training.device_gpu" in keys
 
 
+def test_a_trial_budget_is_held_to_the_servers_limit(workbench, owner, approved, inline):
+    """A trial budget with no time budget cannot hold the workers past max_training_seconds (the
+    web server's value travels with the job: the worker was started with the default)."""
+    workbench.settings = workbench.settings.replace(max_training_seconds=1)
+    settings = SearchSettings(families=("linear",), n_trials=300, time_budget_s=None, seed=3)
+    job = _train(workbench, owner, approved, settings=settings)
+    run = training.get_run(workbench, owner, job.result["run_id"])
+    assert 1 <= len(run.summary["trials"]) < 300 and run.summary["leaderboard"]
+    stopped = [n["params"] for n in run.summary["notices"] if n["key"] == "training.trials_stopped_at_limit"]
+    assert stopped == [{"limit": 1, "done": len(run.summary["trials"]), "asked": 300}]
+
+
 def get_job_project(workbench, recipe_version_id):
     from workbench.db.models import RecipeVersion
 

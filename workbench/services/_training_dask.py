@@ -64,7 +64,7 @@ def cluster_client(settings: Any) -> Iterator[Any]:
 def run_distributed_job(ctx: JobContext, params: dict[str, Any], *, approved: ApprovedRecipe,
                         settings: SearchSettings, notices: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Train and store the run; ``None`` (with a notice added) when the recipe needs the whole table."""
-    from workbench.services.training_job import _SEARCH_SHARE, _Live, store_run
+    from workbench.services.training_job import _SEARCH_SHARE, _Live, store_run, trial_limit
 
     recipe = approved.recipe
     if not is_row_local(recipe):
@@ -92,7 +92,7 @@ def run_distributed_job(ctx: JobContext, params: dict[str, Any], *, approved: Ap
             storage=storage_for(workbench.data_path), study_key=f"job-{ctx.job_id}-{uuid.uuid4().hex[:8]}",
             settings=settings, rows_per_partition=rows_per_partition(n_rows, workers),
             n_folds=params.get("n_folds"), on_progress=progress, on_prepared=prepared,
-            should_stop=lambda: ctx.cancel_requested)
+            should_stop=lambda: ctx.cancel_requested, stop_trials_after_s=trial_limit(params, settings))
     result = run.result
     live.notices = [*notices, *[n.to_dict() for n in result.notices if n.to_dict() not in notices]]
     ctx.progress(_SEARCH_SHARE, "jobs.status.storing_models")

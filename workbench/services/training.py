@@ -279,6 +279,7 @@ def start_training(workbench: Workbench, actor: Actor, *, recipe_version_id: int
         "notices": [n.to_dict() for n in notices],
         "reasons": [n.to_dict() for n in (*recommended.reasons, *recommended.device_notices)],
         "distributed": bool(distributed) or stored.prepared_rows >= workbench.settings.dask_train_rows,
+        "max_training_seconds": limit,
     }
     job_id = create_job(workbench, kind=JOB_KIND, params=params, project_id=project_id, user_id=actor.user_id)
     with session_scope(workbench.engine) as session:

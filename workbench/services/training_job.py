@@ -100,6 +100,14 @@ class _Live:
             session.execute(update(Job).where(Job.id == self.ctx.job_id).values(result={"live": live}))
 
 
+def trial_limit(params: dict[str, Any], settings: SearchSettings) -> float | None:
+    """The web server's ``max_training_seconds`` (sent with the job: workers may run with other
+    settings) for a run with a trial budget only; a time budget was held to it at the start. No
+    trial starts after it, and the run says so."""
+    limit = params.get("max_training_seconds")
+    return float(limit) if limit is not None and settings.time_budget_s is None else None
+
+
 def _better(a: float | None, b: float | None, greater: bool) -> bool:
     if a is None:
         return False
@@ -150,7 +158,7 @@ def run_training_job(ctx: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 
     result = run_search(X=prepared.X, y=prepared.y, plan=plan, task=prepared.task, make_preprocessor=make_preprocessor,
                         settings=settings, groups=groups, on_progress=live, should_stop=lambda: ctx.cancel_requested,
-                        positive_label=prepared.positive_label)
+                        positive_label=prepared.positive_label, stop_trials_after_s=trial_limit(params, settings))
     live.notices = [*notices, *[n.to_dict() for n in result.notices if n.to_dict() not in notices]]
     ctx.progress(_SEARCH_SHARE, "jobs.status.storing_models")
     models = leaderboard_models(result=result)

@@ -88,10 +88,12 @@ def run_distributed_search(client: Any, *, recipe: Recipe, source: Path, scratch
                            on_progress: Callable[[SearchProgress], None] | None = None,
                            on_prepared: Callable[[Prepared], None] | None = None,
                            should_stop: Callable[[], bool] | None = None,
-                           device_choice: DeviceChoice | None = None) -> DistributedRun:
+                           device_choice: DeviceChoice | None = None,
+                           stop_trials_after_s: float | None = None) -> DistributedRun:
     """Prepare, split, tune and refit on the cluster behind ``client``; see the module docstring.
 
     ``on_prepared`` hears the analysis table's metadata (task, outcome) before the first trial.
+    ``stop_trials_after_s``: as in :func:`pipelines.automl.run_search`.
     """
     started = time.perf_counter()
     choice = device_choice or resolve_device(settings.device)
@@ -149,7 +151,11 @@ def run_distributed_search(client: Any, *, recipe: Recipe, source: Path, scratch
     outcomes = run_trials(storage=storage, names=names, settings=settings, contexts=contexts, metric=metric,
                           y_val=y_val, evaluate=evaluate, n_parallel=n_parallel or _workers(client),
                           started=started, reserve=_reserve, should_stop=should_stop,
-                          on_trial=lambda o, done: progress("search", done, o.record))
+                          on_trial=lambda o, done: progress("search", done, o.record),
+                          stop_launching_after_s=stop_trials_after_s)
+    if settings.n_trials is not None and len(outcomes) < settings.n_trials and stop_trials_after_s is not None:
+        notices.append(Notice("training.trials_stopped_at_limit", {
+            "limit": int(stop_trials_after_s), "done": len(outcomes), "asked": settings.n_trials}))
     complete = [o for o in outcomes if o.record.state == "complete"]
     if not complete:
         failed = [o.record for o in outcomes if o.record.state == "failed"]

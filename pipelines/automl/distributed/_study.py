@@ -102,9 +102,12 @@ def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], s
                contexts: dict[str, BuildContext], metric: Metric, y_val: np.ndarray,
                evaluate: Callable[[str, dict[str, Any]], np.ndarray], n_parallel: int, started: float,
                reserve: Callable[[list[TrialOutcome]], float], should_stop: Callable[[], bool] | None,
-               on_trial: Callable[[TrialOutcome, list[TrialOutcome]], None]) -> list[TrialOutcome]:
+               on_trial: Callable[[TrialOutcome, list[TrialOutcome]], None],
+               stop_launching_after_s: float | None = None) -> list[TrialOutcome]:
     """Trials until the trial budget is used or the next one would not end within the time budget
-    (keeping ``reserve(done)`` seconds for the final refit); at least one trial always runs."""
+    (keeping ``reserve(done)`` seconds for the final refit); at least one trial always runs.
+    ``stop_launching_after_s`` (a server's limit for a trial budget): no trial starts after that
+    many seconds once one has finished."""
     families = list(names)
     scheduler = _Scheduler(families, storage, names)
     outcomes: list[TrialOutcome] = []
@@ -123,6 +126,8 @@ def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], s
 
     def may_launch(launched: int) -> bool:
         if settings.n_trials is not None and launched >= settings.n_trials:
+            return False
+        if stop_launching_after_s is not None and outcomes and time.perf_counter() - started >= stop_launching_after_s:
             return False
         if launched == 0 or settings.time_budget_s is None:
             return True
