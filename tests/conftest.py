@@ -96,3 +96,16 @@ def database_url(request, tmp_path):
         connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
     engine.dispose()
     return server.rsplit("/", 1)[0] + "/" + name
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files with slow tests first (e2e journeys, then other slow ones), each file kept whole.
+
+    The suite runs in pytest-xdist processes, one file at a time per process, in collection order:
+    a journey of two minutes collected last becomes the tail of the whole run. Sorting is stable
+    and the same in every process, so each collects the same order."""
+    weight: dict[str, int] = {}
+    for item in items:
+        rank = 0 if item.get_closest_marker("e2e") else 1 if item.get_closest_marker("slow") else 2
+        weight[item.nodeid.split("::")[0]] = min(rank, weight.get(item.nodeid.split("::")[0], 2))
+    items.sort(key=lambda item: weight[item.nodeid.split("::")[0]])
