@@ -53,6 +53,10 @@ def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[in
         rows.append(record)
     frame = pd.DataFrame(rows).set_index(ctx.t("results.col.rank"))
     st.table(frame)
+    for row in view.rows:
+        if row.time_cut:  # the first trial, shortened so that the run kept its time budget
+            changes = ", ".join(f"{name} {asked} \u2192 {used}" for name, (asked, used) in row.time_cut.items())
+            st.caption(ctx.t("results.time_cut", model=row.name, changes=changes))
     first = next(iter(evaluations.values()), None)
     if first is not None:
         st.caption(ctx.t("results.ci_note", n=first.options.n_resamples, seed=first.options.seed,

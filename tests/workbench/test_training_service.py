@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from pipelines.automl import SearchSettings
+from pipelines.automl.settings import Overrides
 from pipelines.errors import InputError, PermissionDenied, TrainingError
 from pipelines.recipe import DropColumns, prepare, suggest_recipe
 from workbench.db.engine import session_scope
 from workbench.db.models import AuditEvent, Job, ModelRow, RecipeMeta, Run
 from workbench.jobs import JobQueue, execute_job, get_job, request_cancel
 from workbench.jobs._queue import job_settings
-from workbench.services import datasets, projects, recipes, training
+from workbench.services import datasets, projects, recipes, results, training
 from workbench.services._access import load_actor
 from workbench.services._recipe_meta import training_meta
 
@@ -237,6 +238,21 @@ def test_a_trial_budget_is_held_to_the_servers_limit(workbench, owner, approved,
     assert 1 <= len(run.summary["trials"]) < 300 and run.summary["leaderboard"]
     stopped = [n["params"] for n in run.summary["notices"] if n["key"] == "training.trials_stopped_at_limit"]
     assert stopped == [{"limit": 1, "done": len(run.summary["trials"]), "asked": 300}]
+
+
+@pytest.mark.slow
+def test_a_model_shortened_by_the_time_budget_says_so_in_the_stored_run(workbench, owner, approved, inline):
+    pinned = Overrides(pins={"lightgbm": {"n_estimators": 50_000}})
+    settings = SearchSettings(families=("lightgbm",), n_trials=None, time_budget_s=5, seed=0, overrides=pinned,
+                              ensemble=False)
+    job = _train(workbench, owner, approved, settings=settings)
+    run_id = job.result["run_id"]
+    stored = training.get_run(workbench, owner, run_id).summary
+    first = stored["trials"][0]
+    asked, used = first["time_cut"]["n_estimators"]
+    assert asked == 50_000 and used < asked and first["params"]["n_estimators"] == used
+    rows = results.run_results(workbench, owner, run_id).rows
+    assert [r.time_cut for r in rows if r.name == "lightgbm"] == [first["time_cut"]]
 
 
 def get_job_project(workbench, recipe_version_id):

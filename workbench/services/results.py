@@ -58,6 +58,7 @@ class LeaderRow:
     metric: str
     params: dict[str, Any]
     device: str
+    time_cut: dict[str, list[Any]] | None = None  # {param: [asked, used]} when the time budget shortened it
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,8 @@ def _rows(run: Run, models: list[ModelRow]) -> tuple[LeaderRow, ...]:
         out.append(LeaderRow(model_id=m.id, rank=m.rank, name=str(info.get("name", m.family)), family=m.family,
                              cv_mean=metrics.get("cv_mean"), cv_sd=metrics.get("cv_sd"),
                              test_score=metrics.get("test_score"), metric=str(metrics.get("metric", "")),
-                             params=dict(m.params or {}), device=str(info.get("device", run.device or ""))))
+                             params=dict(m.params or {}), device=str(info.get("device", run.device or "")),
+                             time_cut=info.get("time_cut") or None))
     return tuple(out)
 
 

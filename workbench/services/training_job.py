@@ -212,12 +212,13 @@ def store_run(workbench: Workbench, *, job_id: int | None, approved: ApprovedRec
         frame = predictions_frame(models=[(row.id, stored) for row, stored in zip(rows, models)], result=result,
                                   fold_of_row=fold_of_row)
         predictions = workbench.store.put_bytes(predictions_parquet(frame))
+        cut = {t.number: t.time_cut for t in result.trials if t.time_cut}
         leaderboard = [plain({
             "model_id": row.id, "rank": row.rank, "name": stored.name, "family": stored.family, "params": stored.params,
             "cv_mean": stored.cv_mean, "cv_sd": stored.cv_sd, "test_score": stored.test_score,
             "oof_score": stored.oof_score, "metric": result.metric, "device": stored.device,
             "fit_seconds": stored.fit_seconds, "trial_number": stored.trial_number, "final": stored.final,
-            "calibration": stored.calibration,
+            "calibration": stored.calibration, "time_cut": cut.get(stored.trial_number),
         }) for row, stored in zip(rows, models)]
         run.summary = plain({
             "task": result.task, "target": prepared.target, "positive_label": prepared.positive_label,
@@ -228,7 +229,8 @@ def store_run(workbench: Workbench, *, job_id: int | None, approved: ApprovedRec
             "leaderboard": leaderboard,
             "trials": [{"number": t.number, "family": t.family, "value": t.cv_mean, "cv_sd": t.cv_sd,
                         "state": t.state, "source": t.source, "params": t.params, "seconds": t.fit_seconds,
-                        "device": t.device, "fold_scores": list(t.fold_scores), "error": t.error}
+                        "device": t.device, "fold_scores": list(t.fold_scores), "error": t.error,
+                        "time_cut": t.time_cut}
                        for t in result.trials],
             "final": {"kind": result.final.kind, "members": [list(m) for m in result.final.members],
                       "calibration": result.final.calibration,
