@@ -7,7 +7,7 @@ the same curves are drawn by ``pipelines.figures`` on the export page.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,24 +31,32 @@ def _band(fig: go.Figure, grid: Any, lower: Any, upper: Any, color: str) -> None
                              fillcolor=color, opacity=0.15, line=dict(width=0), showlegend=False, hoverinfo="skip"))
 
 
-def _one_vs_rest(evaluations: Sequence[Any], kind: str, macro: str) -> list[tuple[str, Any, str, bool]]:
+def _name(e: Any, names: Mapping[int, str] | None) -> str:
+    """The model's name for people (the page's), else the label stored with its evaluation."""
+    return names.get(e.model_id, e.label) if names else e.label
+
+
+def _one_vs_rest(evaluations: Sequence[Any], kind: str, macro: str,
+                 names: Mapping[int, str] | None) -> list[tuple[str, Any, str, bool]]:
     """(name, curve, colour, with band) to draw: every class of one model, or each model's macro average."""
     shown = [e for e in evaluations if e.main.multiclass_curves is not None]
     if len(shown) == 1:
         curves = shown[0].main.multiclass_curves
         per_class = curves.roc if kind == "roc" else curves.pr
         out = [(c.label, c, PALETTE[i % len(PALETTE)], False) for i, c in enumerate(per_class)]
-        return out + [(f"{shown[0].label} {macro}", curves.macro_roc if kind == "roc" else curves.macro_pr, "#000000", True)]
-    return [(f"{e.label} {macro}", getattr(e.main.multiclass_curves, f"macro_{kind}"), PALETTE[i % len(PALETTE)], True)
-            for i, e in enumerate(shown)]
+        return out + [(f"{_name(shown[0], names)} {macro}", curves.macro_roc if kind == "roc" else curves.macro_pr,
+                       "#000000", True)]
+    return [(f"{_name(e, names)} {macro}", getattr(e.main.multiclass_curves, f"macro_{kind}"), PALETTE[i % len(PALETTE)],
+             True) for i, e in enumerate(shown)]
 
 
-def roc_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro") -> go.Figure:
+def roc_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro",
+              names: Mapping[int, str] | None = None) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="#999999", width=1),
                              showlegend=False, hoverinfo="skip"))
     if evaluations and evaluations[0].task == "multiclass":
-        for name, roc, color, band in _one_vs_rest(evaluations, "roc", macro):
+        for name, roc, color, band in _one_vs_rest(evaluations, "roc", macro, names):
             if band:
                 _band(fig, roc.grid, roc.tpr_lower, roc.tpr_upper, color)
             fig.add_trace(go.Scatter(x=roc.fpr, y=roc.tpr, mode="lines", name=f"{name}  {roc.auroc.format(2)}",
@@ -61,14 +69,15 @@ def roc_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro
                                  fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), showlegend=False,
                                  hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=roc.fpr, y=roc.tpr, mode="lines", line=dict(shape="hv", color=color, width=2),
-                                 name=f"{e.label}  {roc.auroc.format(2)}"))
+                                 name=f"{_name(e, names)}  {roc.auroc.format(2)}"))
     return _layout(fig, x, y)
 
 
-def pr_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro") -> go.Figure:
+def pr_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro",
+             names: Mapping[int, str] | None = None) -> go.Figure:
     fig = go.Figure()
     if evaluations and evaluations[0].task == "multiclass":
-        for name, pr, color, band in _one_vs_rest(evaluations, "pr", macro):
+        for name, pr, color, band in _one_vs_rest(evaluations, "pr", macro, names):
             if band:
                 _band(fig, pr.grid, pr.precision_lower, pr.precision_upper, color)
             precision = np.maximum.accumulate(np.asarray(pr.precision)[::-1])[::-1]
@@ -83,21 +92,22 @@ def pr_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro"
                                  y=list(pr.precision_upper) + list(pr.precision_lower[::-1]), fill="toself",
                                  fillcolor=color, opacity=0.15, line=dict(width=0), showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=pr.recall, y=pr.precision, mode="lines", line=dict(shape="vh", color=color, width=2),
-                                 name=f"{e.label}  {pr.auprc.format(2)}"))
+                                 name=f"{_name(e, names)}  {pr.auprc.format(2)}"))
     if evaluations:
         fig.add_hline(y=evaluations[0].main.pr.prevalence, line=dict(dash="dash", color="#999999", width=1))
     return _layout(fig, x, y)
 
 
-def trials_chart(trials: Sequence[dict[str, Any]], *, x: str, y: str, best: str, greater: bool = True) -> go.Figure:
+def trials_chart(trials: Sequence[dict[str, Any]], *, x: str, y: str, best: str, greater: bool = True,
+                 family: Callable[[str], str] = str) -> go.Figure:
     """Each trial's cross-validated score by trial number, per family, with the running best."""
     fig = go.Figure()
     done = [t for t in trials if t.get("value") is not None and t.get("state", "complete") == "complete"]
     families = sorted({str(t.get("family")) for t in done})
-    for i, family in enumerate(families):
-        rows = [t for t in done if str(t.get("family")) == family]
+    for i, name in enumerate(families):
+        rows = [t for t in done if str(t.get("family")) == name]
         fig.add_trace(go.Scatter(
-            x=[t["number"] for t in rows], y=[t["value"] for t in rows], mode="markers", name=family,
+            x=[t["number"] for t in rows], y=[t["value"] for t in rows], mode="markers", name=family(name),
             marker=dict(color=PALETTE[i % len(PALETTE)], size=8),
             text=[", ".join(f"{k}={v}" for k, v in (t.get("params") or {}).items()) for t in rows],
             hovertemplate="#%{x}: %{y:.4f}<br>%{text}<extra></extra>"))

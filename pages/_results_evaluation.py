@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from pages._chart_style import simple_white
+from pages._run_picker import metric_name, model_namer
 from pages._shell import PageContext, attempt, succeeded
 from permissions.actions import Action
 from pipelines.figures import PALETTE
@@ -70,7 +71,7 @@ def _progress(ctx: PageContext, view: results.RunResults, first: evaluation_job.
         # the job's own line names the model by its number; here it is named as in the results table
         text = status_line("results.evaluation_progress", {
             "number": int(live.get("models_done", 0)) + 1, "total": live.get("models_total", len(status.pending)),
-            "model": view.label(int(live["model_id"])) if live.get("model_id") else "",
+            "model": model_namer(ctx, view)(int(live["model_id"])) if live.get("model_id") else "",
             "step": str(live.get("step", "start"))}, ctx.lang)
         st.progress(status.fraction, text=text)
         st.caption(ctx.t("results.evaluation_background", n=status.options.n_resamples))
@@ -102,7 +103,7 @@ def explanations(ctx: PageContext, view: results.RunResults, evaluated: dict[int
         return
     st.subheader(ctx.t("results.explain"))
     default = ids.index(view.reported_model_id) if view.reported_model_id in ids else 0
-    model_id = st.selectbox(ctx.t("results.explain_model"), ids, index=default, format_func=view.label,
+    model_id = st.selectbox(ctx.t("results.explain_model"), ids, index=default, format_func=model_namer(ctx, view),
                             key=f"res_explain_{view.run_id}")
     e = evaluated[model_id]
     left, right = st.columns(2)
@@ -111,7 +112,7 @@ def explanations(ctx: PageContext, view: results.RunResults, evaluated: dict[int
     left.markdown("**" + ctx.t("results.explain_permutation") + "**")
     left.plotly_chart(_bars([imp.features[i] for i in order], [float(imp.mean[i]) for i in order],
                             low=[float(imp.lower[i]) for i in order], high=[float(imp.upper[i]) for i in order],
-                            title=ctx.t("results.explain_permutation_x", metric=imp.metric), color=PALETTE[0]),
+                            title=ctx.t("results.explain_permutation_x", metric=metric_name(ctx, imp.metric)), color=PALETTE[0]),
                       width="stretch", key=f"res_perm_{view.run_id}_{model_id}")
     right.markdown("**" + ctx.t("results.explain_shap") + "**")
     if e.shap_importance:

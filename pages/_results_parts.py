@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._results_charts import pr_chart, roc_chart, trials_chart
+from pages._run_picker import family_name, metric_name, model_namer
 from pages._shell import PageContext, attempt, succeeded
 from permissions.actions import Action
 from permissions.roles import FACETS
@@ -39,8 +40,8 @@ def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[in
         e = evaluations.get(row.model_id)
         record = {
             ctx.t("results.col.rank"): row.rank,
-            ctx.t("results.col.model"): row.name + (" \u2605" if row.model_id == view.reported_model_id else ""),
-            ctx.t("results.col.cv", metric=row.metric): f"{_num(row.cv_mean)} \u00b1 {_num(row.cv_sd)}",
+            ctx.t("results.col.model"): family_name(ctx, row.name) + (" \u2605" if row.model_id == view.reported_model_id else ""),
+            ctx.t("results.col.cv", metric=metric_name(ctx, row.metric)): f"{_num(row.cv_mean)} \u00b1 {_num(row.cv_sd)}",
         }
         if e is not None:
             main = e.main
@@ -56,7 +57,7 @@ def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[in
     for row in view.rows:
         if row.time_cut:  # the first trial, shortened so that the run kept its time budget
             changes = ", ".join(f"{name} {asked} \u2192 {used}" for name, (asked, used) in row.time_cut.items())
-            st.caption(ctx.t("results.time_cut", model=row.name, changes=changes))
+            st.caption(ctx.t("results.time_cut", model=family_name(ctx, row.name), changes=changes))
     first = next(iter(evaluations.values()), None)
     if first is not None:
         st.caption(ctx.t("results.ci_note", n=first.options.n_resamples, seed=first.options.seed,
@@ -72,11 +73,12 @@ def choose(ctx: PageContext, view: results.RunResults) -> None:
     ids = [r.model_id for r in view.rows]
     current = ids.index(view.reported_model_id)
     left, right = st.columns([3, 1], vertical_alignment="bottom")
+    name = model_namer(ctx, view)
     chosen = left.selectbox(ctx.t("results.choose"), ids, index=current, key=f"res_choose_{view.run_id}",
-                            format_func=view.label)
+                            format_func=name)
     if right.button(ctx.t("results.choose_button"), key=f"res_choose_btn_{view.run_id}", disabled=chosen == view.chosen_model_id):
         if succeeded(ctx.lang, results.choose_model, ctx.workbench, ctx.actor, view.run_id, chosen):
-            st.session_state["res_chosen_msg"] = ctx.t("results.chosen", model=view.label(chosen))
+            st.session_state["res_chosen_msg"] = ctx.t("results.chosen", model=name(chosen))
             st.rerun()
 
 
@@ -86,9 +88,10 @@ def curves(ctx: PageContext, view: results.RunResults, evaluations: dict[int, An
         return
     left, right = st.columns(2)
     macro = ctx.t("export.page.macro")  # multiclass: one-vs-rest curves and their macro average
-    left.plotly_chart(roc_chart(shown, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y"), macro=macro),
+    names = {e.model_id: model_namer(ctx, view)(e.model_id) for e in shown}
+    left.plotly_chart(roc_chart(shown, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y"), macro=macro, names=names),
                       width="stretch", key=f"res_roc_{view.run_id}")
-    right.plotly_chart(pr_chart(shown, x=ctx.t("results.pr_x"), y=ctx.t("results.pr_y"), macro=macro),
+    right.plotly_chart(pr_chart(shown, x=ctx.t("results.pr_x"), y=ctx.t("results.pr_y"), macro=macro, names=names),
                        width="stretch", key=f"res_pr_{view.run_id}")
 
 
@@ -96,9 +99,10 @@ def delong(ctx: PageContext, view: results.RunResults) -> None:
     if view.task != "binary" or len(view.rows) < 2:
         return
     ids = [r.model_id for r in view.rows]
+    name = model_namer(ctx, view)
     a_col, b_col, part_col = st.columns(3)
-    a = a_col.selectbox(ctx.t("results.delong_a"), ids, index=0, format_func=view.label, key=f"dl_a_{view.run_id}")
-    b = b_col.selectbox(ctx.t("results.delong_b"), ids, index=1, format_func=view.label, key=f"dl_b_{view.run_id}")
+    a = a_col.selectbox(ctx.t("results.delong_a"), ids, index=0, format_func=name, key=f"dl_a_{view.run_id}")
+    b = b_col.selectbox(ctx.t("results.delong_b"), ids, index=1, format_func=name, key=f"dl_b_{view.run_id}")
     part = part_col.radio(ctx.t("results.part"), ["test", "train"], horizontal=True, key=f"dl_part_{view.run_id}",
                           format_func=lambda p: ctx.t(_k("results.part_", p)))
     if a == b:
@@ -108,15 +112,16 @@ def delong(ctx: PageContext, view: results.RunResults) -> None:
                    part=part)
     if test is not None:
         p = "<0.001" if test.p_value < 0.001 else f"{test.p_value:.3f}"
-        st.markdown(ctx.t("results.delong_result", a=view.label(a), b=view.label(b), auc_a=test.auroc_a.format(3),
+        st.markdown(ctx.t("results.delong_result", a=name(a), b=name(b), auc_a=test.auroc_a.format(3),
                           auc_b=test.auroc_b.format(3), diff=test.difference.format(3), p=p))
 
 
 def trials(ctx: PageContext, view: results.RunResults) -> None:
     if not view.trials:
         return
-    chart = trials_chart(view.trials, x=ctx.t("results.trial_number"), y=view.metric, best=ctx.t("results.best_so_far"),
-                         greater=bool(view.summary.get("greater_is_better", True)))
+    chart = trials_chart(view.trials, x=ctx.t("results.trial_number"), y=metric_name(ctx, view.metric),
+                         best=ctx.t("results.best_so_far"), greater=bool(view.summary.get("greater_is_better", True)),
+                         family=lambda f: family_name(ctx, f))
     st.plotly_chart(chart, width="stretch", key=f"res_trials_{view.run_id}")
 
 
@@ -142,9 +147,9 @@ def compare(ctx: PageContext, runs: list[results.RunOverview]) -> None:
     for v in views:
         flat: dict[str, Any] = {}
         _flat("", v.settings, flat)
-        flat[ctx.t("results.col.best")] = v.rows[0].name
-        flat[ctx.t("results.col.cv", metric=v.metric)] = _num(v.rows[0].cv_mean)
-        flat[ctx.t("results.col.test", metric=v.metric)] = _num(v.rows[0].test_score)
+        flat[ctx.t("results.col.best")] = family_name(ctx, v.rows[0].name)
+        flat[ctx.t("results.col.cv", metric=metric_name(ctx, v.metric))] = _num(v.rows[0].cv_mean)
+        flat[ctx.t("results.col.test", metric=metric_name(ctx, v.metric))] = _num(v.rows[0].test_score)
         flat[ctx.t("results.col.trials")] = v.summary.get("n_trials")
         table[ctx.t("results.run_option", run=v.run_id)] = {k: str(val) for k, val in flat.items()}
     frame = pd.DataFrame(table)

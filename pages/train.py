@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._run_picker import no_run_hint
 from pages._shell import attempt, page_context
 from pages._train_progress import show_training
 from pages._train_settings import settings_form, show_recommended
@@ -26,7 +27,7 @@ def _new_training() -> None:
         st.subheader(ctx.t("train.new"))
         recipes = attempt(ctx.lang, training.trainable_recipes, ctx.workbench, ctx.actor, ctx.project_id) or []
         if not recipes:
-            st.info(ctx.t("train.no_approved_recipe"), icon=":material/rule:")
+            st.info(no_run_hint(ctx, "train.no_approved_recipe"), icon=":material/rule:")
             return
         by_id = {version.id: (version, approval) for version, approval in recipes}
         version_id = st.selectbox(

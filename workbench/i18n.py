@@ -14,7 +14,7 @@ from typing import Any
 
 from pipelines.errors import WorkbenchError, set_renderer
 
-__all__ = ["LANGUAGES", "t", "message", "catalogue", "LOCALES_DIR"]
+__all__ = ["LANGUAGES", "t", "named", "message", "catalogue", "LOCALES_DIR"]
 
 LANGUAGES: dict[str, str] = {"en": "English", "ko": "한국어"}
 LOCALES_DIR = Path(__file__).with_name("locales")
@@ -49,6 +49,13 @@ def t(key: str, lang: str = "en", /, **params: Any) -> str:
     if text is None:
         return key
     return text.format_map(_Keep({k: _fmt(v) for k, v in params.items()}))
+
+
+def named(prefix: str, code: object, lang: str = "en") -> str:
+    """A code's name for people (``named("train.family.", "hist_gb")``), or the code itself when the
+    catalogue has no name for it (a family or metric added without one still shows)."""
+    key = prefix + str(code)
+    return t(key, lang) if key in catalogue("en") else str(code)
 
 
 def message(error: WorkbenchError, lang: str = "en") -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from workbench.i18n import catalogue, t
+from workbench.i18n import catalogue, named, t
 
 __all__ = ["job_status_line", "part", "status_line"]
 
@@ -32,9 +32,7 @@ def _known(key: str) -> bool:
     return key in catalogue("en")
 
 
-def _named(prefix: str, name: Any, lang: str) -> str:
-    key = prefix + str(name)
-    return t(key, lang) if _known(key) else str(name)
+_named = named
 
 
 def _step(value: Any, lang: str) -> str:
