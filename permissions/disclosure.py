@@ -14,6 +14,24 @@ total of that line is itself hidden.
 Counts are recognised as integers (Python or NumPy, or floats with no fractional part) and as
 formatted cells that *start* with a count, such as ``"3 (1.2%)"``, because Table 1 cells are often
 already formatted: the whole cell is suppressed, since the percentage gives the count away.
+
+Three more ways a small count leaks, each closed by a rule here:
+
+- **Non-events.** Where a line prints its patients ``n`` and its events, the non-events are
+  ``n - events`` although nobody printed them. :func:`count_line_suppression` treats each line as
+  three cells (n, events, non-events) tied by ``n = events + non-events``: a small non-event count
+  is hidden like a small event count (with its events, so the subtraction gives nothing).
+- **The confusion matrix.** Each row of it (observed non-events, observed events) adds up to a
+  count printed beside it, and its row percentages give the rest away. :func:`confusion_suppression`
+  hides the other cell of a row holding a small cell, and a whole row whose total is hidden.
+- **Measures at the threshold.** Sensitivity is TP / events, specificity TN / non-events, and PPV,
+  NPV, F1 and accuracy follow from the same four cells; printed beside n and events, they give every
+  cell of the confusion matrix exactly (TP = sensitivity x events), and with two of them even a
+  hidden event count (accuracy = sensitivity x prevalence + specificity x (1 - prevalence)). So for a
+  restricted viewer they are shown only where n and events are printed and no confusion cell is
+  small (:func:`threshold_measures_safe`); elsewhere they are "suppressed". Threshold-free measures
+  (AUROC, AUPRC, Brier score, calibration) do not give a count back and stay. Curves drawn over every
+  threshold (ROC, threshold and decision curves) are read by eye, not to the patient, and stay too.
 """
 
 from __future__ import annotations
@@ -35,6 +53,11 @@ __all__ = [
     "collaborator_table",
     "complementary_suppression",
     "recoverable_cells",
+    "count_line_suppression",
+    "confusion_suppression",
+    "confusion_from_rates",
+    "has_small_cell",
+    "threshold_measures_safe",
 ]
 
 SMALL_COUNT_THRESHOLD = 5
@@ -186,3 +209,74 @@ def recoverable_cells(mask: Any, *, row_totals: Any = None, column_totals: Any =
     return [(int(i), int(j)) for i, j in zip(*np.nonzero(hidden))
             if (rows_shown[i] and row_count[i] < 2 and hidden.shape[1] > 1)
             or (cols_shown[j] and col_count[j] < 2 and hidden.shape[0] > 1)]
+
+
+def _small_grid(grid: np.ndarray, limit: int) -> np.ndarray:
+    return (grid > 0) & (grid < limit)
+
+
+def count_line_suppression(lines: Any, *, limit: int, column_totals: Any = None, forced: Any = None) -> np.ndarray:
+    """Which of (n, events, non-events) to hide on each line that prints n and events.
+
+    ``lines`` is a ``(k, 2)`` grid of (n, events); the non-events ``n - events`` are a cell too, never
+    printed but known to anyone who subtracts, so a small one is hidden (primary) like a small event
+    count. ``n = events + non-events`` ties the three cells of a line the way a shown total ties a
+    row, so a line never has exactly one hidden cell. ``column_totals`` says which of the three column
+    sums is printed elsewhere (default: all); ``forced`` columns are hidden on every line (their
+    total is itself hidden, and the lines would add up to it). Returns the ``(k, 3)`` mask; the
+    non-events column is hidden whenever the n or the events of its line is.
+    """
+    counts = np.asarray(lines, dtype=float).reshape(-1, 2)
+    grid = np.column_stack([counts[:, 0], counts[:, 1], counts[:, 0] - counts[:, 1]])
+    force = np.zeros(3, bool) if forced is None else np.asarray(forced, bool)
+    primary = _small_grid(grid, limit) if limit else np.zeros(grid.shape, bool)
+    primary[:, force] = True
+    shown = np.ones(3, bool) if column_totals is None else np.asarray(column_totals, bool).copy()
+    shown &= ~force
+    mask = complementary_suppression(grid, primary, column_totals=shown) if limit else primary
+    mask[:, 2] |= mask[:, 0] | mask[:, 1]
+    return mask
+
+
+def has_small_cell(table: Any, limit: int) -> bool:
+    """True when a count of the grid is between 1 and ``limit - 1`` (a zero identifies no one)."""
+    return bool(limit) and bool(_small_grid(np.asarray(table, dtype=float), limit).any())
+
+
+def confusion_suppression(table: Any, *, limit: int, rows_shown: Any = (True, True)) -> tuple[np.ndarray, np.ndarray]:
+    """(primary, mask) of a 2x2 confusion matrix (rows observed no event / event) for a restricted viewer.
+
+    Each row adds up to a count printed beside the matrix (non-events, events: ``rows_shown``), so a
+    small cell takes the other cell of its row with it; a row whose total is hidden elsewhere is hidden
+    whole (its two cells would add up to it). The column sums (predicted negatives and positives) are
+    printed nowhere. A row with a hidden cell gets no percentages either: 100 % minus the other share
+    is the hidden one.
+    """
+    grid = np.asarray(table, dtype=float).reshape(2, 2)
+    primary = _small_grid(grid, limit) if limit else np.zeros((2, 2), bool)
+    if not limit:
+        return primary, primary.copy()
+    rows = np.asarray(rows_shown, bool)
+    mask = complementary_suppression(grid, primary, row_totals=rows, column_totals=np.zeros(2, bool))
+    mask[~rows, :] = True
+    return primary, mask
+
+
+def confusion_from_rates(n: int, events: int, sensitivity: float, specificity: float) -> np.ndarray | None:
+    """The confusion matrix ``[[TN, FP], [FN, TP]]`` that a line's n, events, sensitivity and specificity
+    give back exactly (as anyone reading them could); None when the rates are missing."""
+    if not (math.isfinite(sensitivity) and math.isfinite(specificity)):
+        return None
+    negatives = int(n) - int(events)
+    tp = int(round(sensitivity * int(events)))
+    tn = int(round(specificity * negatives))
+    return np.array([[tn, negatives - tn], [int(events) - tp, tp]])
+
+
+def threshold_measures_safe(confusion: Any, *, counts_printed: bool, limit: int) -> bool:
+    """May a restricted viewer see the measures at the threshold (sensitivity, specificity, PPV, NPV,
+    F1, accuracy) of one line? Only when its n and events are printed as they are and no cell of its
+    confusion matrix is small; an unknown matrix (None) is not safe."""
+    if not limit:
+        return True
+    return counts_printed and confusion is not None and not has_small_cell(confusion, limit)

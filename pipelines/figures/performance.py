@@ -4,6 +4,7 @@ multiclass one-vs-rest curves are in ``multiclass``)."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -207,21 +208,35 @@ def confusion_matrix_figure(
     style: FigureStyle | None = None,
     threshold: float | None = None,
     suppress_below: int = 0,
+    cells: Sequence[Sequence[str]] | None = None,
+    note: str = "",
 ) -> Figure:
-    """Counts with row percentages; ``suppress_below=5`` prints "<5" for small cells (sharing)."""
+    """Counts with row percentages; ``suppress_below=5`` prints "<5" for small cells (sharing).
+
+    ``cells``: the four texts to print (rows observed no event / event) when the caller hid more than
+    the small cells (a restricted viewer: the other cell of a row with a small one, no percentages
+    there); a row with a hidden cell is left unshaded, since its shade is its share. ``note`` is a
+    footnote that says why.
+    """
     style = style or figure_style()
     table = matrix.table
+    shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
+    texts = [[_confusion_text(int(table[r, c]), shares[r, c], suppress_below) for c in range(2)] for r in range(2)]
+    if cells is not None:
+        texts = [[str(cells[r][c]) for c in range(2)] for r in range(2)]
+    hidden_rows = [any(not text[0].isdigit() for text in row) for row in texts]
+    shade = np.where(np.array(hidden_rows)[:, None], 0.0, shares)
+    note_lines = textwrap.wrap(note, int(style.width_in * 72 / ((style.base_pt - 1) * (1.0 if style.lang == "ko" else 0.5))))
     with style.context():
-        fig = new_figure(style, style.plot_aspect(0.8))
+        fig = new_figure(style, style.plot_aspect(0.8) + 0.06 * len(note_lines))
+        if note_lines:
+            fig.supxlabel("\n".join(note_lines), x=0.0, ha="left", fontsize=style.base_pt - 1)
         ax = fig.add_subplot()
-        shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
-        ax.imshow(shares, cmap="Blues", vmin=0, vmax=1.4, aspect="equal")
+        ax.imshow(shade, cmap="Blues", vmin=0, vmax=1.4, aspect="equal")
         for r in range(2):
             for c in range(2):
-                count = int(table[r, c])
-                text = f"<{suppress_below}" if 0 < count < suppress_below else f"{count}\n({100 * shares[r, c]:.1f}%)"
-                ax.text(c, r, text, ha="center", va="center", fontsize=style.base_pt + 1,
-                        color="white" if shares[r, c] > 0.75 else "#000000")
+                ax.text(c, r, texts[r][c], ha="center", va="center", fontsize=style.base_pt + 1,
+                        color="white" if shade[r, c] > 0.75 else "#000000")
         names = [style.text("figures.confusion.negative"), style.text("figures.confusion.positive")]
         ax.set_xticks([0, 1], names)
         ax.set_yticks([0, 1], names, rotation=90, va="center")
@@ -233,6 +248,10 @@ def confusion_matrix_figure(
         if threshold is not None:
             ax.set_title(style.text("figures.confusion.threshold", value=fmt_num(threshold)), fontsize=style.base_pt, loc="left")
     return fig
+
+
+def _confusion_text(count: int, share: float, suppress_below: int) -> str:
+    return f"<{suppress_below}" if 0 < count < suppress_below else f"{count}\n({100 * share:.1f}%)"
 
 
 def threshold_figure(curve: ThresholdCurve, *, style: FigureStyle | None = None, chosen: float | None = None) -> Figure:

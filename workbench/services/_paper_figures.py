@@ -22,7 +22,8 @@ from pipelines.evaluation import BinaryMetrics, Contributions, ranked_features, 
 from workbench.i18n import t
 from workbench.services._evaluate import ModelEvaluation
 from workbench.services._paper_tables import SMALL_COUNT
-from workbench.services._table_disclosure import forest_counts
+from workbench.services._measure_disclosure import confusion_cells, confusion_note
+from workbench.services._table_disclosure import COMPLEMENT_LABEL, forest_counts
 
 __all__ = ["FIGURES", "PATIENT_LEVEL_FIGURES", "PACK_DEPENDENCE_FEATURES", "FigureDetail", "make_figure",
            "available_figures", "figure_stem"]
@@ -155,14 +156,20 @@ def make_figure(name: str, evaluations: Sequence[ModelEvaluation], *, summary: M
         return fg.decision_curve_figure([e.main.decision for e in evaluations], style=style)
     if name == "confusion_matrix":
         metrics: BinaryMetrics = first.main.metrics
+        cells = confusion_cells(first, limit=SMALL_COUNT) if safe else None  # small cells and what gives them away
+        note = confusion_note(lang, SMALL_COUNT) if cells is not None and _hides(cells) else ""
         return fg.confusion_matrix_figure(metrics.confusion, style=style, threshold=metrics.threshold.value,
-                                          suppress_below=SMALL_COUNT if safe else 0)
+                                          suppress_below=SMALL_COUNT if safe else 0, cells=cells, note=note)
     if name == "threshold":
         return fg.threshold_figure(first.main.thresholds, style=style, chosen=first.main.metrics.threshold.value)
     if first.subgroups is None:
         raise InputError("export.no_subgroups")
     counts, note = forest_counts(first, limit=SMALL_COUNT if safe else 0, lang=lang)  # small counts and their complements
     return fg.forest_figure(first.subgroups, style=style, suppress_below=SMALL_COUNT if safe else 0, counts=counts, note=note)
+
+
+def _hides(cells: Sequence[Sequence[str]]) -> bool:
+    return any(c == COMPLEMENT_LABEL or c.startswith("<") for row in cells for c in row)
 
 
 def _suppress_histogram(curve: Any) -> Any:

@@ -1,6 +1,7 @@
 """The tables of a paper (performance, Table 1, hyperparameters, subgroups) and their files.
 
-Counts below ``SMALL_COUNT`` become "<5" in the collaborator-safe variant (``safe``).
+Counts below ``SMALL_COUNT`` become "<5" in the collaborator-safe variant (``safe``), with the counts
+and measures that would give them away hidden too (``_table_disclosure``, ``_measure_disclosure``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from typing import Any
 from pipelines import tables as tb
 from pipelines.errors import InputError
 from workbench.i18n import t
-from workbench.services._table_disclosure import part_counts, protect_performance, protect_subgroups, protect_table_one
+from workbench.services._measure_disclosure import protect_performance_measures, protect_subgroup_measures
+from workbench.services._table_disclosure import (
+    main_mask,
+    protect_performance,
+    protect_subgroups,
+    protect_table_one,
+    subgroup_lines,
+)
 from workbench.services._evaluate import ModelEvaluation
 
 __all__ = ["TABLES", "SMALL_COUNT", "make_table", "available_tables", "table_bytes", "suppress"]
@@ -36,6 +44,8 @@ def make_table(name: str, evaluations: Sequence[ModelEvaluation], *, params: Map
         table = tb.performance_table({e.label: e.part(part).metrics for e in shown}, lang=lang)
         # the patient and event counts at the bottom of a binary table, small ones and their complements hidden
         table = protect_performance(table, shown, part=part, limit=limit, lang=lang)
+        # sensitivity, specificity, PPV, NPV, F1, accuracy beside those counts would give a small cell away
+        table = protect_performance_measures(table, shown, part=part, limit=limit, lang=lang)
         return tb.Table(t(f"export.table.{name}", lang), table.columns, table.rows, table.notes, name)
     if name == "table_one":
         if first.table_one is None:
@@ -47,7 +57,10 @@ def make_table(name: str, evaluations: Sequence[ModelEvaluation], *, params: Map
     if first.subgroups is None:
         raise InputError("export.no_subgroups")
     table = tb.subgroup_table(first.subgroups, suppress_below=limit, lang=lang)
-    return protect_subgroups(table, first.subgroups, limit=limit, lang=lang, overall=part_counts(first, limit=limit).get(first.main.part))
+    overall = main_mask(first, limit=limit) if limit else None
+    table = protect_subgroups(table, first.subgroups, limit=limit, lang=lang, overall=overall)
+    _, masks = subgroup_lines(first.subgroups, limit=limit, overall=overall)
+    return protect_subgroup_measures(table, first.subgroups, masks, limit=limit, lang=lang)
 
 
 def available_tables(evaluations: Sequence[ModelEvaluation]) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from permissions.disclosure import complementary_suppression
+from permissions.disclosure import complementary_suppression, count_line_suppression
 from pipelines import tables as tb
 from pipelines.evaluation import SubgroupPerformance, TableOne
 from pipelines.tables._table import Cell
@@ -27,7 +27,8 @@ from workbench.i18n import t
 from workbench.services._evaluate import ModelEvaluation
 
 __all__ = ["COMPLEMENT_LABEL", "protect_table_one", "protect_subgroups", "protect_performance", "table_one_blocks",
-           "part_counts", "subgroup_counts", "forest_counts", "complement_note"]
+           "part_lines", "part_counts", "main_mask", "subgroup_lines", "subgroup_counts", "forest_counts",
+           "complement_note"]
 
 COMPLEMENT_LABEL = "x"
 
@@ -73,43 +74,77 @@ def _labels(grid: np.ndarray, primary: np.ndarray, mask: np.ndarray, limit: int)
             for i in range(grid.shape[0])]
 
 
-def part_counts(evaluation: ModelEvaluation, *, limit: int) -> dict[str, tuple[Cell, Cell]]:
-    """Patients and events of each part (binary models) as a restricted viewer sees them: the number,
-    ``"<limit"``, or ``x`` when the other part's small count would be the total minus this one."""
+def _count_lines(lines: np.ndarray, limit: int, *, column_totals=None, forced=None) -> tuple[list[tuple[Cell, Cell]], np.ndarray]:
+    """(n, events) as printed for each line, and the (k, 3) mask over (n, events, non-events)."""
+    grid = np.asarray(lines, dtype=float).reshape(-1, 2)
+    if not limit:
+        return [(int(n), int(e)) for n, e in grid], np.zeros((len(grid), 3), bool)
+    mask = count_line_suppression(grid, limit=limit, column_totals=column_totals, forced=forced)
+    return _labels(grid, _small(grid, limit), mask, limit), mask
+
+
+def part_lines(evaluation: ModelEvaluation, *, limit: int) -> dict[str, tuple[tuple[Cell, Cell], np.ndarray]]:
+    """Each part's printed (n, events) and its mask over (n, events, non-events) (binary models).
+
+    The parts add up to the analysed table, whose patients, events and non-events Table 1 prints
+    (its overall column and group sizes), so every column total is shown."""
     parts = [p for p in evaluation.parts if hasattr(p.metrics, "n_positive")]
     grid = np.array([[p.metrics.n, p.metrics.n_positive] for p in parts], dtype=float).reshape(-1, 2)
-    primary = _small(grid, limit) if limit else np.zeros(grid.shape, bool)
-    # n and events of one part do not add up to anything printed; each column adds up to Table 1's totals.
-    mask = complementary_suppression(grid, primary, row_totals=np.zeros(len(parts), bool)) if limit else primary
-    return dict(zip((p.part for p in parts), _labels(grid, primary, mask, limit)))
+    labels, mask = _count_lines(grid, limit)
+    return {p.part: (cells, mask[i]) for i, (p, cells) in enumerate(zip(parts, labels))}
 
 
-def subgroup_counts(source: SubgroupPerformance, *, limit: int,
-                    overall: tuple[Cell, Cell] | None = None) -> list[tuple[Cell, Cell]]:
-    """The (n, events) printed for the overall line, then for each row of ``source``, in the subgroup
-    table and the forest plot alike. ``overall`` is the main part's counts from :func:`part_counts`:
-    when one of them is a complement, the levels of that column would add up to it, so they are hidden too."""
+def part_counts(evaluation: ModelEvaluation, *, limit: int) -> dict[str, tuple[Cell, Cell]]:
+    """Patients and events of each part (binary models) as a restricted viewer sees them: the number,
+    ``"<limit"``, or ``x`` when it would give a small count (events or non-events, here or in the
+    other part) away by subtraction."""
+    return {part: cells for part, (cells, _) in part_lines(evaluation, limit=limit).items()}
+
+
+def subgroup_lines(source: SubgroupPerformance, *, limit: int,
+                   overall: np.ndarray | None = None) -> tuple[list[tuple[Cell, Cell]], np.ndarray]:
+    """The (n, events) printed for the overall line, then for each row of ``source`` (subgroup table
+    and forest plot alike), with the (k, 3) mask. ``overall`` is the main part's mask from
+    :func:`part_lines`: a column hidden there is hidden on every level, which would add up to it."""
+    lines = [(r.n, r.n_positive) for r in (source.overall, *source.rows)]
     if not limit:
-        return [(int(r.n), int(r.n_positive)) for r in (source.overall, *source.rows)]
-    first = np.array([[source.overall.n, source.overall.n_positive]], dtype=float)
-    overall_hidden = np.array([overall is not None and overall[c] == COMPLEMENT_LABEL for c in (0, 1)])
-    labels = _labels(first, _small(first, limit), np.array([overall_hidden]), limit)
+        return [(int(n), int(e)) for n, e in lines], np.zeros((len(lines), 3), bool)
+    first = np.array([lines[0]], dtype=float)
+    if overall is None:
+        labels, head = _count_lines(first, limit, column_totals=np.zeros(3, bool))
+        overall = head[0]
+    else:
+        grid_first = first.reshape(1, 2)
+        labels = _labels(grid_first, _small(grid_first, limit), np.asarray(overall, bool)[None, :2], limit)
+    overall = np.asarray(overall, bool)
     printed: list[tuple[Cell, Cell]] = [None] * len(source.rows)  # type: ignore[list-item]
+    masks = np.zeros((len(lines), 3), bool)
+    masks[0] = overall
     by_variable: dict[str, list[int]] = {}
     for i, row in enumerate(source.rows):
         by_variable.setdefault(row.variable, []).append(i)
-    for lines in by_variable.values():
-        grid = np.array([[source.rows[i].n, source.rows[i].n_positive] for i in lines], dtype=float)
-        primary = _small(grid, limit)
-        mask = complementary_suppression(grid, primary, row_totals=np.zeros(len(lines), bool), column_totals=~overall_hidden)
-        mask[:, overall_hidden] = True
-        for i, cells in zip(lines, _labels(grid, primary, mask, limit)):
-            printed[i] = cells
-    return labels + printed
+    for rows in by_variable.values():
+        grid = np.array([lines[1 + i] for i in rows], dtype=float)
+        cells, mask = _count_lines(grid, limit, column_totals=~overall, forced=overall)
+        for i, c, m in zip(rows, cells, mask):
+            printed[i], masks[1 + i] = c, m
+    return labels + printed, masks
+
+
+def subgroup_counts(source: SubgroupPerformance, *, limit: int,
+                    overall: np.ndarray | None = None) -> list[tuple[Cell, Cell]]:
+    """The (n, events) printed for the overall line, then for each row of ``source``."""
+    return subgroup_lines(source, limit=limit, overall=overall)[0]
+
+
+def main_mask(evaluation: ModelEvaluation, *, limit: int) -> np.ndarray | None:
+    """The main part's (n, events, non-events) mask: the subgroups' overall line is that part."""
+    line = part_lines(evaluation, limit=limit).get(evaluation.main.part)
+    return None if line is None else line[1]
 
 
 def protect_subgroups(table: tb.Table, source: SubgroupPerformance, *, limit: int, lang: str = "en",
-                      overall: tuple[Cell, Cell] | None = None) -> tb.Table:
+                      overall: np.ndarray | None = None) -> tb.Table:
     """The subgroup table with complements hidden among each variable's levels (n and events columns)."""
     if not limit:
         return table
@@ -144,7 +179,7 @@ def forest_counts(evaluation: ModelEvaluation, *, limit: int, lang: str = "en") 
     when a complement is hidden; ``(None, "")`` for the full view."""
     if not limit or evaluation.subgroups is None:
         return None, ""
-    counts = subgroup_counts(evaluation.subgroups, limit=limit, overall=part_counts(evaluation, limit=limit).get(evaluation.main.part))
+    counts = subgroup_counts(evaluation.subgroups, limit=limit, overall=main_mask(evaluation, limit=limit))
     return counts, complement_note(lang) if any(COMPLEMENT_LABEL in cells for cells in counts) else ""
 
 

@@ -1,0 +1,167 @@
+"""Which measures at the threshold, and which confusion-matrix cells, a restricted viewer gets.
+
+Printed beside a line's patients and events, sensitivity (TP / events) and specificity
+(TN / non-events) give back every cell of the confusion matrix at the threshold, and PPV, NPV, F1 and
+accuracy follow from the same cells (two of them give even a hidden event count back). So for a
+restricted viewer the measures at the threshold of a line (a model's part in a performance table,
+the model card, the methods text; a subgroup or the overall line of the subgroup table) are shown
+only when that line's n and events are printed as they are and none of its four cells holds 1 to 4
+patients (:func:`permissions.disclosure.threshold_measures_safe`); otherwise they read "suppressed"
+with a note. Among the levels of one subgrouping variable, whose matrices add up to the overall
+line's, a single suppressed level would be the overall minus the others, so a second level (the
+smallest) is suppressed with it when the first one hides a small cell.
+
+The confusion matrix figure hides the other cell of a row with a small cell, and a whole row whose
+total (non-events or events) is hidden in the tables, with no percentage in such a row
+(:func:`permissions.disclosure.confusion_suppression`). Owners and editors keep every number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from permissions.disclosure import confusion_from_rates, confusion_suppression, has_small_cell, threshold_measures_safe
+from pipelines import tables as tb
+from pipelines.evaluation import SubgroupPerformance
+from pipelines.evaluation.binary import AT_THRESHOLD
+from workbench.i18n import t
+from workbench.services._evaluate import ModelEvaluation
+from workbench.services._table_disclosure import COMPLEMENT_LABEL, part_lines
+
+__all__ = ["AT_THRESHOLD", "measure_suppressed_label", "measures_note", "part_measures_shown",
+           "subgroup_measures_shown", "confusion_cells", "confusion_note", "protect_performance_measures", "protect_subgroup_measures"]
+
+
+def measure_suppressed_label(lang: str) -> str:
+    return t("figures.table.metric_suppressed", lang)
+
+
+def measures_note(lang: str, limit: int) -> str:
+    return t("figures.table.note_metric_suppressed", lang, label=measure_suppressed_label(lang), limit=limit - 1)
+
+
+def confusion_note(lang: str, limit: int) -> str:
+    return t("figures.confusion.note_hidden", lang, n=limit, limit=limit - 1, label=COMPLEMENT_LABEL)
+
+
+def part_measures_shown(evaluation: ModelEvaluation, *, limit: int) -> dict[str, bool]:
+    """Per part: may its measures at the threshold be shown? (Always for the full view and non-binary models.)"""
+    lines = part_lines(evaluation, limit=limit) if limit else {}
+    out: dict[str, bool] = {}
+    for part in evaluation.parts:
+        if part.part not in lines:
+            out[part.part] = True
+            continue
+        _, mask = lines[part.part]
+        out[part.part] = threshold_measures_safe(part.metrics.confusion.table, counts_printed=not mask[:2].any(),
+                                                 limit=limit)
+    return out
+
+
+def _confusion(row) -> np.ndarray | None:
+    sensitivity, specificity = row.metrics.get("sensitivity"), row.metrics.get("specificity")
+    if sensitivity is None or specificity is None:
+        return None
+    return confusion_from_rates(row.n, row.n_positive, sensitivity.value, specificity.value)
+
+
+def subgroup_measures_shown(source: SubgroupPerformance, masks: np.ndarray, *, limit: int) -> list[bool]:
+    """The overall line's, then each row's: may its measures at the threshold be shown? ``masks`` are
+    the (n, events, non-events) masks of the same lines (``subgroup_lines``)."""
+    lines = (source.overall, *source.rows)
+    if not limit:
+        return [True] * len(lines)
+    confusions = [_confusion(r) for r in lines]
+    shown = [bool(r.metrics) and threshold_measures_safe(c, counts_printed=not m[:2].any(), limit=limit)
+             for r, c, m in zip(lines, confusions, masks)]
+    if not shown[0]:
+        return shown
+    by_variable: dict[str, list[int]] = {}
+    for i, row in enumerate(source.rows, start=1):
+        by_variable.setdefault(row.variable, []).append(i)
+    for rows in by_variable.values():
+        hidden = [i for i in rows if not shown[i]]
+        if len(hidden) != 1:
+            continue
+        # the overall line minus the shown levels is the hidden one's matrix (and its events)
+        rest = confusions[0] - sum((confusions[i] for i in rows if i != hidden[0]), np.zeros((2, 2), int))
+        if not has_small_cell(rest, limit) and not masks[hidden[0]][:2].any():
+            continue
+        candidates = [i for i in rows if shown[i]]
+        if candidates:
+            shown[min(candidates, key=lambda i: (lines[i].n, i))] = False
+    return shown
+
+
+def confusion_cells(evaluation: ModelEvaluation, *, limit: int) -> list[list[str]] | None:
+    """The confusion matrix figure's four cells as a restricted viewer sees them ("<5", ``x`` or the
+    count, no percentage in a row with a hidden cell); None for the full view."""
+    if not limit:
+        return None
+    table = evaluation.main.metrics.confusion.table
+    _, mask = part_lines(evaluation, limit=limit)[evaluation.main.part]
+    # rows: observed no event (the non-events of the tables), observed event (the events)
+    primary, hidden = confusion_suppression(table, limit=limit, rows_shown=(not mask[2], not mask[1]))
+    shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
+    cells = []
+    for r in range(2):
+        row = []
+        for c in range(2):
+            if primary[r, c]:
+                row.append(f"<{limit}")
+            elif hidden[r, c]:
+                row.append(COMPLEMENT_LABEL)
+            else:
+                row.append(f"{int(table[r, c])}\n({100 * shares[r, c]:.1f}%)")
+        cells.append(row)
+    return cells
+
+
+def _suppress(rows: list[list], names: Sequence[str], column: int, label: str) -> bool:
+    """Write ``label`` over the measures at the threshold in ``column`` (row ``i`` holds ``names[i]``)."""
+    hit = False
+    for i, name in enumerate(names):
+        if name in AT_THRESHOLD:
+            rows[i][column] = label
+            hit = True
+    return hit
+
+
+def _with_note(table: tb.Table, rows: Sequence[list], hit: bool, lang: str, limit: int) -> tb.Table:
+    notes = table.notes + ((measures_note(lang, limit),) if hit else ())
+    return tb.Table(table.title, table.columns, tuple(tuple(r) for r in rows), notes, table.name)
+
+
+def protect_performance_measures(table: tb.Table, evaluations: Sequence[ModelEvaluation], *, part: str, limit: int,
+                                 lang: str = "en") -> tb.Table:
+    """A binary performance table (metrics as rows in ``estimates()`` order, models as columns) with the
+    measures at the threshold suppressed in each column where they would give a small cell away."""
+    if not limit or not evaluations or not hasattr(evaluations[0].part(part).metrics, "confusion"):
+        return table
+    rows = [list(r) for r in table.rows]
+    names = list(evaluations[0].part(part).metrics.estimates())
+    label, hit = measure_suppressed_label(lang), False
+    for j, evaluation in enumerate(evaluations, start=1):
+        if not part_measures_shown(evaluation, limit=limit).get(part, True):
+            hit |= _suppress(rows, names, j, label)
+    return _with_note(table, rows, hit, lang, limit)
+
+
+def protect_subgroup_measures(table: tb.Table, source: SubgroupPerformance, masks: np.ndarray, *, limit: int,
+                              lang: str = "en") -> tb.Table:
+    """The subgroup table (row 0 the overall line, metrics from the fifth column) with the measures at
+    the threshold suppressed on the lines :func:`subgroup_measures_shown` refuses."""
+    if not limit:
+        return table
+    rows = [list(r) for r in table.rows]
+    label, hit = measure_suppressed_label(lang), False
+    keep = t("figures.table.not_estimable", lang)
+    for k, shown in enumerate(subgroup_measures_shown(source, masks, limit=limit)):
+        if not shown:
+            for c, name in enumerate(source.metrics, start=4):
+                if name in AT_THRESHOLD and rows[k][c] != keep:
+                    rows[k][c] = label
+                    hit = True
+    return _with_note(table, rows, hit, lang, limit)
