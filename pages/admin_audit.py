@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time
 
 import streamlit as st
 
 from pages._shell import attempt, page_context
+from workbench.i18n import catalogue, named
 from workbench.services import audit
 
 ctx = page_context()
 st.title(ctx.t("admin.audit.title"))
 st.caption(ctx.t("admin.audit.caption"))
 
-OUTCOMES = ("succeeded", "denied", "failed")
+OUTCOMES = ("succeeded", "denied", "failed", "allowed", "queued", "cancelled")
 SHOWN = 1000  # the newest events the table holds; the CSV holds every event the filters match
 
 
 def _outcome(value: str) -> str:
-    return ctx.t("admin.audit.outcomes." + value) if value in OUTCOMES else value
+    return named("admin.audit.outcomes.", value, ctx.lang)
+
+
+def _reason(code: str) -> str:
+    """A refusal or failure reason in words: the log's short codes have their own line; a stored
+    message key reads as its message, with the details it needed left out."""
+    if not code or ("admin.audit.reasons." + code) in catalogue("en"):
+        return named("admin.audit.reasons.", code, ctx.lang) if code else ""
+    return re.sub(r"\s*[\"'(]?\{\w+\}[\"')]?", " \u2026", named("", code, ctx.lang))
+
+
+def _resource(e: audit.LogEvent) -> str:
+    if not e.resource_type:
+        return ""
+    kind = named("admin.audit.resource_types.", e.resource_type, ctx.lang)
+    return f"{kind} {e.resource_name or ('#' + e.resource_id if e.resource_id else '')}".strip()
 
 
 left, middle, right, last = st.columns(4)
@@ -35,10 +52,9 @@ events = attempt(ctx.lang, audit.read_audit, ctx.workbench, ctx.actor, limit=SHO
 st.caption(ctx.t("admin.audit.shown_all" if len(events) < SHOWN else "admin.audit.shown_newest", count=len(events)))
 st.dataframe(
     [{"UTC": f"{e.at:%Y-%m-%d %H:%M:%S}", ctx.t("admin.audit.actor"): e.actor_name, ctx.t("admin.audit.action"): e.action,
-      ctx.t("admin.audit.outcome"): _outcome(e.outcome),
-      ctx.t("admin.audit.resource"): f"{e.resource_type} {e.resource_id}".strip(),
-      ctx.t("admin.audit.project"): "" if e.project_id is None else str(e.project_id),
-      ctx.t("admin.audit.reason"): e.reason} for e in events],
+      ctx.t("admin.audit.outcome"): _outcome(e.outcome), ctx.t("admin.audit.resource"): _resource(e),
+      ctx.t("admin.audit.project"): e.project_name or ("" if e.project_id is None else f"#{e.project_id}"),
+      ctx.t("admin.audit.reason"): _reason(e.reason)} for e in events],
     hide_index=True, width="stretch",
 )
 if st.button(ctx.t("admin.audit.prepare_csv"), icon=":material/download:"):

@@ -2,7 +2,9 @@
 
 One event per state change and per refused attempt: who, what, on which resource, the outcome,
 the reason and when (UTC). The database table that stores them is append-only; this module only
-shapes the events and writes the CSV an admin downloads. That CSV is opened in spreadsheet
+shapes the events and writes the CSV an admin downloads (the one CSV writer of the log: the
+service reads the rows, names their users and projects, and hands them here). Ids and codes stay in
+the CSV for machines, beside the names for people. That CSV is opened in spreadsheet
 programs, and a cell such as ``=HYPERLINK(...)`` typed into a dataset name would run there as a
 formula, so every cell that a spreadsheet could read as a formula is defused with a leading
 apostrophe (OWASP "CSV injection").
@@ -28,12 +30,15 @@ __all__ = ["Outcome", "AuditEvent", "AUDIT_CSV_COLUMNS", "event_for_decision", "
 
 
 class Outcome(StrEnum):
-    """``allowed``/``denied`` record a permission decision; ``succeeded``/``failed`` a state change."""
+    """``allowed``/``denied`` record a permission decision; ``succeeded``/``failed`` a state change;
+    ``queued``/``cancelled`` work handed to a job and work stopped on request."""
 
     ALLOWED = "allowed"
     DENIED = "denied"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    QUEUED = "queued"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,12 @@ class AuditEvent:
     reason: str
     at: datetime
     details: Mapping[str, Any] = field(default_factory=dict)
+    # Filled in when read back from the log (the stored row's id, and names for its ids).
+    id: int | None = None
+    actor_name: str = ""
+    project_id: int | None = None
+    project_name: str = ""
+    resource_name: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "outcome", Outcome(self.outcome))
@@ -86,12 +97,17 @@ def event_for_decision(
 
 
 AUDIT_CSV_COLUMNS: tuple[str, ...] = (
+    "id",
     "time_utc",
     "actor_id",
+    "actor",
     "action",
+    "outcome",
     "resource_type",
     "resource_id",
-    "outcome",
+    "resource",
+    "project_id",
+    "project",
     "reason",
     "details",
 )
@@ -117,12 +133,17 @@ def audit_csv(events: Iterable[AuditEvent], *, excel_bom: bool = False) -> str:
     writer.writerow(AUDIT_CSV_COLUMNS)
     for event in events:
         row = (
+            event.id,
             event.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-            "" if event.actor_id is None else event.actor_id,
+            event.actor_id,
+            event.actor_name,
             event.action,
+            event.outcome.value,
             event.resource_type,
             event.resource_id,
-            event.outcome.value,
+            event.resource_name,
+            event.project_id,
+            event.project_name,
             event.reason,
             event.details_json() if event.details else "",
         )

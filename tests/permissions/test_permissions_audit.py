@@ -51,7 +51,10 @@ def test_ordinary_cells_are_unchanged_and_every_cell_is_quoted() -> None:
     text = audit_csv([_event()])
     assert text.splitlines()[0] == ",".join(f'"{c}"' for c in AUDIT_CSV_COLUMNS)
     header, row = _rows(text)
-    assert row == ["2026-03-01T09:30:15.123456Z", "4", "dataset.upload", "project", "12", "succeeded", "", '{"file":"cohort.csv"}']
+    assert dict(zip(header, row)) == {
+        "id": "", "time_utc": "2026-03-01T09:30:15.123456Z", "actor_id": "4", "actor": "", "action": "dataset.upload",
+        "outcome": "succeeded", "resource_type": "project", "resource_id": "12", "resource": "", "project_id": "",
+        "project": "", "reason": "", "details": '{"file":"cohort.csv"}'}
 
 
 def test_csv_round_trips_many_events_with_korean_text() -> None:
@@ -64,9 +67,10 @@ def test_csv_round_trips_many_events_with_korean_text() -> None:
     rows = _rows(text)
     assert len(rows) == 26
     for event, row in zip(events, rows[1:]):
-        assert row[1] == ("" if event.actor_id is None else str(event.actor_id))
-        assert row[5] == event.outcome.value
-        assert json.loads(row[7]) == dict(event.details)
+        column = dict(zip(AUDIT_CSV_COLUMNS, row))
+        assert column["actor_id"] == ("" if event.actor_id is None else str(event.actor_id))
+        assert column["outcome"] == event.outcome.value
+        assert json.loads(column["details"]) == dict(event.details)
     assert audit_csv(events, excel_bom=True) == "\ufeff" + text
     assert audit_csv([]).count("\n") == 1
 
