@@ -24,10 +24,16 @@ def render(ctx: PageContext, version) -> None:
 
     # Only the open tab runs (a tab change reruns the page): the whole-table panel's duplicates,
     # missingness and correlation queries and figures were most of every Data page's server CPU.
-    tabs = st.tabs([ctx.t("data.view.grid"), ctx.t("data.view.columns"), ctx.t("data.view.table")],
-                   key=f"viewer_tab_{version.id}", on_change="rerun")
-    for tab, panel in zip(tabs, (_grid, _column_panel, _table_panel)):
+    # The open tab is remembered by its panel's name, not its label: the labels are in the session's
+    # language, and a tab widget whose labels changed is a new widget that would open on the grid.
+    labels = {name: ctx.t(key) for name, key in _TABS.items()}
+    key, remembered = f"viewer_tab_{version.id}", f"viewer_panel_{version.id}"
+    if st.session_state.get(key) not in labels.values() and st.session_state.get(remembered) in labels:
+        st.session_state[key] = labels[st.session_state[remembered]]
+    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")
+    for (name, panel), tab in zip(_PANELS.items(), tabs):
         if tab.open:
+            st.session_state[remembered] = name
             with tab:
                 panel(ctx, version)
 
@@ -135,3 +141,7 @@ def _table_panel(ctx: PageContext, version) -> None:
     if corr is not None and len(corr.columns) > 1:
         st.subheader(ctx.t("data.view.correlation"))
         st.plotly_chart(v.correlation_figure(corr), width="stretch", key=f"corr_{version.id}")
+
+
+_TABS = {"grid": "data.view.grid", "columns": "data.view.columns", "table": "data.view.table"}
+_PANELS = {"grid": _grid, "columns": _column_panel, "table": _table_panel}
