@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines import figures as fg
 from workbench.i18n import t
+from workbench.services._measure_disclosure import AT_THRESHOLD, measure_suppressed_label, part_measures_shown
 from workbench.services._paper_tables import SMALL_COUNT, suppress
+from workbench.services._table_disclosure import part_counts
 
 if TYPE_CHECKING:
     from workbench.services._paper import PackInput
@@ -32,8 +34,10 @@ def tuning_text(pack: PackInput, prefix: str) -> str:
              folds=holdout.get("n_folds", ""), rows=holdout.get("validation_rows", ""))
 
 
-def _est(metrics: Any, name: str) -> str:
+def _est(metrics: Any, name: str, *, shown: bool = True, lang: str = "en") -> str:
     est = metrics.estimates().get(name)
+    if not shown and name in AT_THRESHOLD:  # it would give a small confusion cell away (collaborator copy)
+        return measure_suppressed_label(lang)
     return est.format(2) if est is not None else "NA"
 
 
@@ -59,8 +63,10 @@ def methods_text(pack: PackInput) -> str:
     n_events = ""
     if first.task == "binary":
         main = first.main.metrics
-        n_events = t("export.methods.events", lang, n=main.n_positive, total=main.n,
-                     percent=f"{100 * main.n_positive / max(main.n, 1):.1f}")
+        total, events = part_counts(first, limit=SMALL_COUNT if pack.safe else 0)[first.main.part]
+        exact = isinstance(total, int) and isinstance(events, int)  # else no share: it would give a hidden count away
+        n_events = t("export.methods.events", lang, n=events, total=total,
+                     percent=f"{100 * main.n_positive / max(main.n, 1):.1f}" if exact else "\u2013")
     families = sorted({str(m.get("family")) for m in s.get("leaderboard", []) if m.get("family") != "ensemble"})
     libraries = ", ".join(f"{k} {v}" for k, v in sorted((s.get("libraries") or {}).items()))
     trials = s.get("n_trials", s.get("trials"))
@@ -96,10 +102,11 @@ def methods_text(pack: PackInput) -> str:
     ]
     if first.task == "binary":
         m = first.main.metrics
+        shown = part_measures_shown(first, limit=SMALL_COUNT if pack.safe else 0)[first.main.part]
         paragraphs.append(t("export.methods.results", lang, model=first.label, part=t(f"export.part.{first.main.part}", lang),
                             auroc=_est(m, "auroc"), auprc=_est(m, "auprc"), brier=_est(m, "brier"),
-                            slope=_est(m, "calibration_slope"), sensitivity=_est(m, "sensitivity"),
-                            specificity=_est(m, "specificity"), threshold=f"{m.threshold.value:.3f}"))
+                            slope=_est(m, "calibration_slope"), sensitivity=_est(m, "sensitivity", shown=shown, lang=lang),
+                            specificity=_est(m, "specificity", shown=shown, lang=lang), threshold=f"{m.threshold.value:.3f}"))
     title = t("export.methods.title", lang)
     return f"# {title}\n\n" + "\n\n".join(p.strip() for p in paragraphs if p.strip()) + "\n\n" + \
         t("export.methods.draft_note", lang) + "\n"
@@ -125,10 +132,14 @@ def model_card(pack: PackInput) -> str:
              f"- {t('export.card.threshold', lang)}: {first.options.threshold_rule}"
              + (f" = {first.main.metrics.threshold.value:.3f}" if first.task == "binary" else ""), "",
              f"## {t('export.card.performance', lang)}", ""]
+    limit = SMALL_COUNT if pack.safe else 0
+    counts, shown = part_counts(first, limit=limit), part_measures_shown(first, limit=limit)
     for part in first.parts:
-        lines.append(f"### {t(f'export.part.{part.part}', lang)} (n = {suppress(part.n, pack.safe)})")
-        for name, est in part.metrics.estimates().items():
-            lines.append(f"- {fg.load_labels(lang).get(f'figures.metric.{name}', name)}: {est.format(2)}")
+        n = counts[part.part][0] if part.part in counts else suppress(part.n, pack.safe)
+        lines.append(f"### {t(f'export.part.{part.part}', lang)} (n = {n})")
+        for name in part.metrics.estimates():
+            value = _est(part.metrics, name, shown=shown[part.part], lang=lang)
+            lines.append(f"- {fg.load_labels(lang).get(f'figures.metric.{name}', name)}: {value}")
         lines.append("")
     if first.shap_importance or first.importance is not None:
         lines += [f"## {t('export.card.important', lang)}", ""]

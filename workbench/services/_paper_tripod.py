@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 from pipelines import tables as tb
 from workbench.i18n import t
-from workbench.services._paper_tables import suppress
+from workbench.services._paper_tables import SMALL_COUNT
+from workbench.services._table_disclosure import part_counts
 from workbench.services._paper_texts import tuning_text
 
 if TYPE_CHECKING:
@@ -74,12 +75,10 @@ def tripod_table(pack: PackInput) -> tb.Table:
         "subgroup_performance": t("export.tripod.fill.subgroup_performance", lang) if first.subgroups is not None else "",
     }
     if first.task == "binary":
-        m = first.main.metrics
-        events = suppress(m.n_positive, pack.safe)
-        facts["sample_size"] = t("export.tripod.fill.sample_size", lang, n=suppress(m.n, pack.safe), events=events,
+        n, events = part_counts(first, limit=SMALL_COUNT if pack.safe else 0)[first.main.part]  # as the tables print them
+        facts["sample_size"] = t("export.tripod.fill.sample_size", lang, n=n, events=events,
                                  n_train=s.get("n_train", ""), predictors=len(s.get("features", [])))
-        facts["participants_events"] = t("export.tripod.fill.participants_events", lang, n=suppress(m.n, pack.safe),
-                                         events=events)
+        facts["participants_events"] = t("export.tripod.fill.participants_events", lang, n=n, events=events)
     author = t("export.tripod.author", lang)
     filled_mark, author_mark = t("export.tripod.status_filled", lang), t("export.tripod.status_author", lang)
     rows = []
