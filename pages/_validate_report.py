@@ -29,7 +29,7 @@ def _k(prefix: str, name: str) -> str:
 
 
 def _n(value: Any) -> str:
-    return "<5" if value is None else f"{value:,}"
+    return "<5" if value is None else value if isinstance(value, str) else f"{value:,}"  # "x": hidden as well
 
 
 def _signed(value: float) -> str:

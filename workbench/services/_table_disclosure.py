@@ -27,7 +27,7 @@ from workbench.i18n import t
 from workbench.services._evaluate import ModelEvaluation
 
 __all__ = ["COMPLEMENT_LABEL", "protect_table_one", "protect_subgroups", "protect_performance", "table_one_blocks",
-           "part_lines", "part_counts", "main_mask", "subgroup_lines", "subgroup_counts", "forest_counts",
+           "count_lines", "part_lines", "part_counts", "main_mask", "subgroup_lines", "subgroup_counts", "forest_counts",
            "complement_note"]
 
 COMPLEMENT_LABEL = "x"
@@ -74,7 +74,7 @@ def _labels(grid: np.ndarray, primary: np.ndarray, mask: np.ndarray, limit: int)
             for i in range(grid.shape[0])]
 
 
-def _count_lines(lines: np.ndarray, limit: int, *, column_totals=None, forced=None) -> tuple[list[tuple[Cell, Cell]], np.ndarray]:
+def count_lines(lines: np.ndarray, limit: int, *, column_totals=None, forced=None) -> tuple[list[tuple[Cell, Cell]], np.ndarray]:
     """(n, events) as printed for each line, and the (k, 3) mask over (n, events, non-events)."""
     grid = np.asarray(lines, dtype=float).reshape(-1, 2)
     if not limit:
@@ -90,7 +90,7 @@ def part_lines(evaluation: ModelEvaluation, *, limit: int) -> dict[str, tuple[tu
     (its overall column and group sizes), so every column total is shown."""
     parts = [p for p in evaluation.parts if hasattr(p.metrics, "n_positive")]
     grid = np.array([[p.metrics.n, p.metrics.n_positive] for p in parts], dtype=float).reshape(-1, 2)
-    labels, mask = _count_lines(grid, limit)
+    labels, mask = count_lines(grid, limit)
     return {p.part: (cells, mask[i]) for i, (p, cells) in enumerate(zip(parts, labels))}
 
 
@@ -111,7 +111,7 @@ def subgroup_lines(source: SubgroupPerformance, *, limit: int,
         return [(int(n), int(e)) for n, e in lines], np.zeros((len(lines), 3), bool)
     first = np.array([lines[0]], dtype=float)
     if overall is None:
-        labels, head = _count_lines(first, limit, column_totals=np.zeros(3, bool))
+        labels, head = count_lines(first, limit, column_totals=np.zeros(3, bool))
         overall = head[0]
     else:
         grid_first = first.reshape(1, 2)
@@ -125,7 +125,7 @@ def subgroup_lines(source: SubgroupPerformance, *, limit: int,
         by_variable.setdefault(row.variable, []).append(i)
     for rows in by_variable.values():
         grid = np.array([lines[1 + i] for i in rows], dtype=float)
-        cells, mask = _count_lines(grid, limit, column_totals=~overall, forced=overall)
+        cells, mask = count_lines(grid, limit, column_totals=~overall, forced=overall)
         for i, c, m in zip(rows, cells, mask):
             printed[i], masks[1 + i] = c, m
     return labels + printed, masks

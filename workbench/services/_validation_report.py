@@ -18,10 +18,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from permissions.disclosure import confusion_suppression, threshold_measures_safe
 from pipelines import evaluation as ev
+from pipelines.evaluation.binary import AT_THRESHOLD
 from pipelines.evaluation.external import ColumnIssue, Recalibration, coarsen_pr, coarsen_roc, recalibrate, recalibration
 from workbench.services._codec import register
 from workbench.services._evaluate import PartResult
+from workbench.services._measure_disclosure import subgroup_measures_shown
+from workbench.services._table_disclosure import COMPLEMENT_LABEL, count_lines, subgroup_lines
 
 __all__ = ["CohortResult", "ValidationReport", "cohort_result", "subgroup_frame", "for_reader", "SMALL_COUNT",
            "OTHER_LEVEL"]
@@ -151,29 +155,55 @@ def _calibration(curve: ev.CalibrationCurve | None) -> ev.CalibrationCurve | Non
                                histogram_non_events=_clean_counts(curve.histogram_non_events))
 
 
-def _subgroups(groups: ev.SubgroupPerformance | None) -> ev.SubgroupPerformance | None:
+def _shown(cell: Any) -> Any:
+    """A printed count as the report carries it: the number, None for "<5", ``x`` for a complement."""
+    return None if isinstance(cell, str) and cell.startswith("<") else cell
+
+
+def _hide_measures(estimates: Mapping[str, ev.Estimate] | Any, shown: bool) -> dict[str, Any]:
+    """The measures at the threshold of a line that would give a small cell away, as NaN (read "NA")."""
+    if shown:
+        return {}
+    return {name: ev.Estimate(float("nan"), float("nan"), float("nan"), estimates[name].level)
+            for name in AT_THRESHOLD if name in estimates}
+
+
+def _subgroups(groups: ev.SubgroupPerformance | None, overall: np.ndarray) -> ev.SubgroupPerformance | None:
+    """Small counts, the counts that would give them away among a variable's levels (which add up to
+    the cohort's), and the measures at the threshold that would give a small cell away."""
     if groups is None:
         return None
+    counts, masks = subgroup_lines(groups, limit=SMALL_COUNT, overall=overall)
+    shown = subgroup_measures_shown(groups, masks, limit=SMALL_COUNT)
 
-    def row(r: ev.SubgroupRow) -> ev.SubgroupRow:
-        return dataclasses.replace(r, n=_small(r.n), n_positive=_small(r.n_positive))
+    def row(r: ev.SubgroupRow, cells: tuple, safe: bool) -> ev.SubgroupRow:
+        metrics = {**r.metrics, **_hide_measures(r.metrics, safe)}
+        return dataclasses.replace(r, n=_shown(cells[0]), n_positive=_shown(cells[1]), metrics=metrics)
 
-    return dataclasses.replace(groups, overall=row(groups.overall), rows=tuple(row(r) for r in groups.rows))
+    lines = [row(r, c, k) for r, c, k in zip((groups.overall, *groups.rows), counts, shown)]
+    return dataclasses.replace(groups, overall=lines[0], rows=tuple(lines[1:]))
 
 
 def _suppress(result: CohortResult) -> CohortResult:
-    """Counts 1-4 become None ("<5" on the page) and small histogram bars are left out."""
+    """Counts 1-4 become None ("<5" on the page), small histogram bars are left out, and what would
+    give a small count away is hidden too (``x``): the events when the non-events are small, the other
+    cell of a confusion row with a small cell, the measures at the threshold (see
+    ``_measure_disclosure``) and the complements among subgroup levels."""
     metrics = result.part.metrics
     confusion = metrics.confusion
-    metrics = dataclasses.replace(metrics, n=_small(metrics.n), n_positive=_small(metrics.n_positive),
-                                  confusion=dataclasses.replace(confusion, **{k: _small(getattr(confusion, k))
-                                                                              for k in ("tn", "fp", "fn", "tp")}))
-    part = dataclasses.replace(result.part, n=_small(result.part.n), metrics=metrics,
-                               calibration=_calibration(result.part.calibration))
-    recal = dataclasses.replace(result.recalibration, n=_small(result.recalibration.n),
-                                n_events=_small(result.recalibration.n_events))
+    (cells,), mask = count_lines(np.array([[metrics.n, metrics.n_positive]]), SMALL_COUNT, column_totals=np.zeros(3, bool))
+    n, events = _shown(cells[0]), _shown(cells[1])
+    table = confusion.table
+    primary, hidden = confusion_suppression(table, limit=SMALL_COUNT, rows_shown=(not mask[0][2], not mask[0][1]))
+    hidden_cells = {k: (None if primary[r, c] else COMPLEMENT_LABEL) if hidden[r, c] else int(table[r, c])
+                    for k, (r, c) in {"tn": (0, 0), "fp": (0, 1), "fn": (1, 0), "tp": (1, 1)}.items()}
+    safe = threshold_measures_safe(table, counts_printed=not mask[0][:2].any(), limit=SMALL_COUNT)
+    metrics = dataclasses.replace(metrics, n=n, n_positive=events, confusion=dataclasses.replace(confusion, **hidden_cells),
+                                  **_hide_measures(metrics.estimates(), safe))
+    part = dataclasses.replace(result.part, n=n, metrics=metrics, calibration=_calibration(result.part.calibration))
+    recal = dataclasses.replace(result.recalibration, n=n, n_events=events)
     return dataclasses.replace(result, part=part, recalibration=recal, recalibrated=_calibration(result.recalibrated),
-                               subgroups=_subgroups(result.subgroups))
+                               subgroups=_subgroups(result.subgroups, mask[0]))
 
 
 def for_reader(report: ValidationReport, *, uploader: bool, restricted: bool) -> ValidationReport:
