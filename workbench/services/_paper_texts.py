@@ -41,6 +41,15 @@ def _est(metrics: Any, name: str, *, shown: bool = True, lang: str = "en") -> st
     return est.format(2) if est is not None else "NA"
 
 
+def _part_n(pack: PackInput, part: str) -> Any:
+    """A part's patients as the tables print them ("<5", or x when it would give a small count away)."""
+    counts = part_counts(pack.evaluations[0], limit=SMALL_COUNT if pack.safe else 0)
+    if part in counts:
+        return counts[part][0]
+    value = pack.summary.get(f"n_{part}", "")
+    return suppress(int(value), pack.safe) if value != "" else value
+
+
 def _describe_step(step: Mapping[str, Any]) -> str:
     parts = []
     for key, value in step.items():
@@ -95,7 +104,7 @@ def methods_text(pack: PackInput) -> str:
           calibration=(s.get("final") or {}).get("calibration", "none")),
         t("export.methods.validation", lang, split=split.get("kind", s.get("split", "")),
           tuning=tuning_text(pack, "export.methods."), test_percent=f"{100 * float(split.get('test_fraction', 0.2)):.0f}",
-          n_train=s.get("n_train", ""), n_test=s.get("n_test", ""),
+          n_train=_part_n(pack, "train"), n_test=_part_n(pack, "test"),
           grouped=t("export.methods.grouped", lang, column=s["group_column"]) if s.get("group_column") else ""),
         t("export.methods.metrics", lang, resamples=o.n_resamples, seed=o.seed, threshold=threshold),
         t("export.methods.software", lang, libraries=libraries),
