@@ -194,8 +194,9 @@ def _suppress(result: CohortResult) -> CohortResult:
     (cells,), mask = count_lines(np.array([[metrics.n, metrics.n_positive]]), SMALL_COUNT, column_totals=np.zeros(3, bool))
     n, events = _shown(cells[0]), _shown(cells[1])
     table = confusion.table
-    primary, hidden = confusion_suppression(table, limit=SMALL_COUNT, rows_shown=(not mask[0][2], not mask[0][1]))
-    hidden_cells = {k: (None if primary[r, c] else COMPLEMENT_LABEL) if hidden[r, c] else int(table[r, c])
+    _, hidden = confusion_suppression(table, limit=SMALL_COUNT, rows_shown=(not mask[0][2], not mask[0][1]))
+    # the report's matrix is not printed: a hidden cell (small or its row's other one) is None
+    hidden_cells = {k: None if hidden[r, c] else int(table[r, c])
                     for k, (r, c) in {"tn": (0, 0), "fp": (0, 1), "fn": (1, 0), "tp": (1, 1)}.items()}
     safe = threshold_measures_safe(table, counts_printed=not mask[0][:2].any(), limit=SMALL_COUNT)
     metrics = dataclasses.replace(metrics, n=n, n_positive=events, confusion=dataclasses.replace(confusion, **hidden_cells),
