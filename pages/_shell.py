@@ -168,8 +168,10 @@ def run_app(workbench: Workbench) -> None:
     if actor is None:
         st.session_state["_ctx"] = None
         st.session_state["_wb_for_sign_in"] = workbench
-        nav = st.navigation([st.Page(str(PAGES_DIR / "sign_in.py"), title=t("app.page.sign_in", lang), icon=":material/login:",
-                                     default=True)])
+        # A bookmarked page opens the sign-in page at its address (not Streamlit's English "Page not found").
+        form, title = str(PAGES_DIR / "sign_in.py"), t("app.page.sign_in", lang)
+        nav = st.navigation([st.Page(form, title=title, icon=":material/login:", default=True)] + [
+            st.Page(form, title=title, url_path=spec.file.removesuffix(".py"), visibility="hidden") for spec in _PAGES])
         _language_switch(lang)
         nav.run()
         return
@@ -181,9 +183,10 @@ def run_app(workbench: Workbench) -> None:
 
     visible, refused = [], []
     for spec in _PAGES:
-        if spec.project_scoped and project_id is None:
-            continue
         url_path = spec.file.removesuffix(".py")
+        if spec.project_scoped and project_id is None:  # a stale link with no project left: where to start
+            refused.append(st.Page(_no_project(ctx, spec), title=t(spec.title_key, lang), url_path=url_path))
+            continue
         if spec.needs is not None and not ctx.can(spec.needs, project=spec.project_scoped):
             # Reachable only by a stale link (e.g. access revoked while the page was open): it says
             # why instead of showing anything. Not listed in the sidebar.
@@ -207,6 +210,16 @@ def _refusal(ctx: PageContext, spec: _PageSpec) -> Callable[[], None]:
             st.error(message(error, ctx.lang), icon=":material/block:")
 
     page.__name__ = f"refused_{spec.file.removesuffix('.py')}"
+    return page
+
+
+def _no_project(ctx: PageContext, spec: _PageSpec) -> Callable[[], None]:
+    def page() -> None:
+        st.title(ctx.t(spec.title_key))
+        st.info(ctx.t("projects.none_yet"), icon=":material/folder_open:")
+        st.page_link(str(PAGES_DIR / "projects.py"), label=ctx.t("app.page.projects"), icon=":material/folder_open:")
+
+    page.__name__ = f"no_project_{spec.file.removesuffix('.py')}"
     return page
 
 
