@@ -71,7 +71,7 @@ class AuditEvent:
         object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
     def details_json(self) -> str:
-        return json.dumps(dict(self.details), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return json.dumps(dict(self.details), sort_keys=True, ensure_ascii=False)  # as the downloads always wrote it
 
 
 def event_for_decision(

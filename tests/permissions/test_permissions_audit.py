@@ -54,7 +54,7 @@ def test_ordinary_cells_are_unchanged_and_every_cell_is_quoted() -> None:
     assert dict(zip(header, row)) == {
         "id": "", "time_utc": "2026-03-01T09:30:15.123456Z", "actor_id": "4", "actor": "", "action": "dataset.upload",
         "outcome": "succeeded", "resource_type": "project", "resource_id": "12", "resource": "", "project_id": "",
-        "project": "", "reason": "", "details": '{"file":"cohort.csv"}'}
+        "project": "", "reason": "", "details": '{"file": "cohort.csv"}'}
 
 
 def test_csv_round_trips_many_events_with_korean_text() -> None:
