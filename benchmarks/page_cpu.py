@@ -200,7 +200,7 @@ def served(root: Path, runs: int) -> int:
                     step("data", sidebar.get_by_role("link", name="Data", exact=True).click,
                          lambda page=page: page.get_by_text("299 rows × 13 columns").first.wait_for())
                     step("results", sidebar.get_by_role("link", name="Results", exact=True).click,
-                         lambda page=page: page.get_by_role("cell", name="linear", exact=True).first.wait_for())
+                         lambda page=page: page.get_by_role("cell", name="Logistic / linear regression", exact=True).first.wait_for())
                 context.close()
             browser.close()
     finally:
