@@ -1,9 +1,11 @@
 """Bootstrap and DeLong intervals cover the true AUROC about 95% of the time on simulated data.
 
 Binormal data with positives ~ N(d, 1) and negatives ~ N(0, 1) have a known AUROC of
-Phi(d / sqrt(2)); 300 simulated studies of 150 patients give a coverage estimate with a
-standard error of about 1.3 points, so 0.91-0.99 is a fair acceptance band. The stratified
-bootstrap is the one ``binary_metrics`` uses, run here on the AUROC alone to keep it quick.
+Phi(d / sqrt(2)); 200 simulated studies of 150 patients give a coverage estimate with a
+standard error of about 1.5 points, so 0.91-0.99 is a fair acceptance band (2.6 standard errors
+below 95 %): an interval of 80 % or 99.9 % instead of 95 % falls outside it. The stratified
+bootstrap is the one ``binary_metrics`` uses, run here on the AUROC alone (200 resamples per
+study) to keep it quick.
 """
 
 from __future__ import annotations
@@ -22,17 +24,20 @@ def _study(rng: np.random.Generator, d: float) -> tuple[np.ndarray, np.ndarray]:
     return y, expit(np.r_[rng.normal(d, 1, 50), rng.normal(0, 1, 100)])
 
 
+LEVEL = 0.95
+
+
 @pytest.mark.slow
 def test_auroc_interval_coverage_on_simulated_studies():
     rng = np.random.default_rng(2024)
     d = 1.0
     truth = norm.cdf(d / np.sqrt(2))
     hits_boot = hits_delong = 0
-    studies = 300
+    studies = 200
     for k in range(studies):
         y, p = _study(rng, d)
         lo, hi = bootstrap(lambda idx: _scores.auroc(y[idx], p[idx]), strata=y, n=len(y), groups=None,
-                           n_resamples=300, seed=k, level=0.95)
+                           n_resamples=200, seed=k, level=LEVEL)
         hits_boot += lo[0] <= truth <= hi[0]
         est, _ = delong_auroc(y, p)
         hits_delong += est.lower <= truth <= est.upper
