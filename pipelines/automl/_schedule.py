@@ -14,17 +14,19 @@ A trial starts only when its expected seconds fit in what is left after the rese
 tried yet is expected to cost what the slowest family tried so far costs, times a rough prior of
 how the two compare (defaults on clinical tables: forests and scikit-learn's histogram boosting
 are several times slower than a penalised regression); once it has run, its own times are used.
-Boosted fits poll the clock between rounds and stop at the trial's deadline; other fits are cut
-between folds. The first trial of a run always finishes: a run must end with a model.
+Boosted fits (XGBoost, LightGBM, scikit-learn's histogram boosting) poll the clock between rounds
+and forests between batches of trees, and stop at the trial's deadline; a penalised regression is
+cut between folds. The first trial of a run always finishes: a run must end with a model.
 
-On a large table the first trial alone (LightGBM's default on 76,000 training rows) and its refit
-can cost more than the budget. So, under a time budget, the first boosted trial is capped by time
+On a large table the first trial alone (LightGBM's default on 76,000 training rows, a forest's
+300 trees) and its refit can cost more than the budget. So, under a time budget, the first trial
+of a family with rounds (``rounds_param``: boosting rounds, or a forest's trees) is capped by time
 (:class:`RoundCap`): its first fold times its first rounds, extrapolates what its folds and its
 refit would take, and when that is more than its share of what is left, the trial restarts with
-fewer rounds and a learning rate raised in proportion (``rounds x learning rate`` kept, up to the
-search space's 0.3). The shortened trial is a complete, valid model; its record says what was cut
-(``time_cut``), and its refit uses the same shortened parameters. Without a time budget nothing is
-timed, so a trial budget stays reproducible.
+fewer rounds and, for boosting, a learning rate raised in proportion (``rounds x learning rate``
+kept, up to the search space's 0.3). The shortened trial is a complete, valid model; its record
+says what was cut (``time_cut``), and its refit uses the same shortened parameters. Without a
+time budget nothing is timed, so a trial budget stays reproducible.
 """
 
 from __future__ import annotations
@@ -131,7 +133,8 @@ class Recap(Exception):
 
 @dataclass
 class RoundCap:
-    """Watches the first fold of the first (must-finish) boosted trial, round by round.
+    """Watches the first fold of the first (must-finish) trial, round by round (or batch by batch
+    of a forest's trees: ``iteration`` is then the last tree's number).
 
     Once it has timed at least :data:`_PROBE_ROUNDS` rounds and a tenth of a fold's share of
     ``seconds`` (on a small table the first rounds are quicker than the rest: a longer probe
@@ -183,12 +186,14 @@ class RoundCap:
             raise Recap(max(MIN_ROUNDS, fitting))
 
 
-def shortened(params: dict[str, Any], *, rounds: int, pins: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """``params`` with ``rounds`` boosting rounds and the learning rate raised in proportion
-    (unless pinned), and what changed: ``{name: [asked, used]}``."""
+def shortened(params: dict[str, Any], *, rounds: int, pins: dict[str, Any],
+              name: str = "n_estimators") -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """``params`` with ``rounds`` rounds (the family's ``name``: boosting rounds, a forest's trees)
+    and the learning rate, when there is one, raised in proportion (unless pinned), and what
+    changed: ``{name: [asked, used]}``."""
     out = dict(params)
-    asked = int(params["n_estimators"])
-    out["n_estimators"] = rounds
+    asked = int(params[name])
+    out[name] = rounds
     if "learning_rate" in params and "learning_rate" not in pins:
         rate = float(params["learning_rate"])
         out["learning_rate"] = round(max(rate, min(_MAX_LEARNING_RATE, rate * asked / rounds)), 6)

@@ -140,7 +140,7 @@ def run_trial(*, family: ModuleType, study: optuna.Study, ctx: BuildContext, set
                 try:
                     estimator = _fit(family, params, ctx if cap is None or i else replace(ctx, on_round=cap), fd, watch, metric)
                 except Recap as recap:  # the pace of the first rounds says: fewer rounds, or overrun the budget
-                    params, time_cut = shortened(params, rounds=recap.rounds, pins=pins)
+                    params, time_cut = shortened(params, rounds=recap.rounds, pins=pins, name=family.rounds_param)
                     started = time.perf_counter()
                     estimator = _fit(family, params, ctx, fd, watch, metric)
                 pred = predict(estimator, fd.X_val, ctx.task, n_classes)
@@ -187,9 +187,11 @@ def run_trial(*, family: ModuleType, study: optuna.Study, ctx: BuildContext, set
 
 
 def _round_cap(family: ModuleType, params: dict[str, Any], clock: Clock) -> RoundCap | None:
-    """The time cap of a boosted family's rounds (the families that call ``on_round``)."""
-    rounds = params.get("n_estimators")
-    if family.name not in _BOOSTED_WITH_CALLBACK or not isinstance(rounds, (int, np.integer)) or rounds <= MIN_ROUNDS:
+    """The time cap of a family's rounds (boosting rounds, or a forest's trees): the families that
+    name their ``rounds_param`` and call ``on_round``."""
+    name = getattr(family, "rounds_param", None)
+    rounds = params.get(name) if name else None
+    if not isinstance(rounds, (int, np.integer)) or rounds <= MIN_ROUNDS:
         return None
     return RoundCap.for_first_trial(clock, int(rounds))
 

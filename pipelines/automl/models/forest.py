@@ -2,12 +2,21 @@
 
 One family with the forest ``kind`` as a hyperparameter, because the two share every other knob
 and a search should be free to move between them.
+
+When the run has something to watch (a cancel, the trial's deadline, the first trial's time cap:
+``BuildContext.should_stop`` and ``on_round``), :func:`fit` grows the forest in batches with
+``warm_start`` and checks between batches: scikit-learn draws each tree's seed from the forest's
+seed in order, so the trees are those of one plain fit (tested). Batches last about
+:data:`_BATCH_SECONDS` each (the first one is a single tree: the time cap extrapolates from it).
 """
 
 from __future__ import annotations
 
+import time
+import warnings
 from typing import Any
 
+import numpy as np
 from sklearn.ensemble import (
     ExtraTreesClassifier,
     ExtraTreesRegressor,
@@ -15,11 +24,14 @@ from sklearn.ensemble import (
     RandomForestRegressor,
 )
 
-from pipelines.automl.models._base import BuildContext, Space, class_weight_choice
+from pipelines.automl.models._base import BuildContext, Space, check_should_stop, class_weight_choice
 
 name = "forest"
 tasks = ("binary", "multiclass", "regression")
 native_format = "skops"
+rounds_param = "n_estimators"  # what the first trial's time cap shortens (``pipelines.automl._schedule.RoundCap``)
+
+_BATCH_SECONDS = 0.5
 
 _CLASSES = {
     ("random", False): RandomForestClassifier,
@@ -59,3 +71,30 @@ def build(params: dict[str, Any], ctx: BuildContext) -> Any:
     kind = params.pop("kind", "random")
     cls = _CLASSES[(kind, ctx.task == "regression")]
     return cls(**{"n_jobs": 1, "random_state": ctx.seed, **params})
+
+
+def fit(estimator: Any, X: np.ndarray, y: np.ndarray, *, ctx: BuildContext, trial: Any = None,
+        X_val: np.ndarray | None = None, y_val: np.ndarray | None = None, metric: str = "roc_auc") -> Any:
+    """Fit, in batches of trees when the run has something to watch (see the module docstring);
+    a plain fit otherwise, or when the user pinned ``warm_start``."""
+    params = estimator.get_params()
+    if (ctx.should_stop is None and ctx.on_round is None) or params["warm_start"]:
+        return estimator.fit(X, y)
+    total = int(params["n_estimators"])
+    grown, batch = 0, 1
+    try:
+        while grown < total:
+            started = time.perf_counter()
+            estimator.set_params(warm_start=True, n_estimators=min(total, grown + batch))
+            with warnings.catch_warnings():  # "balanced" weights with warm_start: the rows are the same every batch
+                warnings.filterwarnings("ignore", message="class_weight presets", category=UserWarning)
+                estimator.fit(X, y)
+            per_tree = (time.perf_counter() - started) / (estimator.n_estimators - grown)
+            grown = estimator.n_estimators
+            check_should_stop(ctx)
+            if ctx.on_round is not None:
+                ctx.on_round(grown - 1)
+            batch = max(1, int(_BATCH_SECONDS / max(per_tree, 1e-6)))
+    finally:
+        estimator.set_params(warm_start=False, n_estimators=total)
+    return estimator

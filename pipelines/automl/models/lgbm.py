@@ -22,6 +22,7 @@ from pipelines.automl.models._base import (
 name = "lightgbm"
 tasks = ("binary", "multiclass", "regression")
 native_format = "lightgbm"
+rounds_param = "n_estimators"  # what the first trial's time cap shortens (``pipelines.automl._schedule.RoundCap``)
 
 
 def default_params(ctx: BuildContext) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from pipelines.automl.models._base import BuildContext, Space, check_should_stop
 name = "xgboost"
 tasks = ("binary", "multiclass", "regression")
 native_format = "xgboost"
+rounds_param = "n_estimators"  # what the first trial's time cap shortens (``pipelines.automl._schedule.RoundCap``)
 
 
 class CancelCallback(xgboost.callback.TrainingCallback):
