@@ -85,11 +85,20 @@ class Server:
                 self.process.wait(timeout=30)
 
 
+# Bootstrap resamples of the served app's evaluations: the pages' numbers and figures are the same
+# kind at 200 as at the default 1000 (the services' and evaluation tests cover the default), and
+# each journey that opens Results or Export waits for that evaluation job
+RESAMPLES = 200
+
+
 @pytest.fixture
 def server(tmp_path):
-    srv = Server(tmp_path / "data", tmp_path / "server.log").start()
+    srv = Server(tmp_path / "data", tmp_path / "server.log", env={"WORKBENCH_BOOTSTRAP_RESAMPLES": str(RESAMPLES)}).start()
     yield srv
-    srv.stop()
+    # SIGKILL of the whole group at the end of a test: the data folder is thrown away, and the graceful
+    # shutdown (Streamlit, then closing the Dask cluster) took 7-20 s per test on a loaded machine.
+    # tests/workbench/test_serve_*.py still stop their servers with SIGTERM.
+    srv.kill_everything()
 
 
 @pytest.fixture
@@ -137,7 +146,9 @@ def trained_demo(server, datasets_dir):
     from workbench.services._access import load_actor
     from workbench.settings import default_settings
 
-    workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD))
+    resamples = int(server.env.get("WORKBENCH_BOOTSTRAP_RESAMPLES", 1000))  # evaluations as the server makes them
+    workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD,
+                                                bootstrap_resamples=resamples))
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
                                                                  password=ADMIN_PASSWORD).token)
     workbench.jobs = InlineQueue(workbench.settings)

@@ -32,7 +32,7 @@ def server(tmp_path):
     search, and two evaluations at the default 1000 would double its time."""
     srv = Server(tmp_path / "data", tmp_path / "server.log", env={"WORKBENCH_BOOTSTRAP_RESAMPLES": "100"}).start()
     yield srv
-    srv.stop()
+    srv.kill_everything()  # a throwaway folder: no graceful shutdown to wait for (see conftest)
 
 
 def _tuning_setup(server) -> None:

@@ -27,7 +27,7 @@ def quick_server(tmp_path):
     srv = Server(tmp_path / "data", tmp_path / "server.log",
                  env={"WORKBENCH_BOOTSTRAP_RESAMPLES": str(RESAMPLES)}).start()
     yield srv
-    srv.stop()
+    srv.kill_everything()  # a throwaway folder: no graceful shutdown to wait for (see conftest)
 
 
 def _choose(page, label: str, option: str) -> None:

@@ -9,11 +9,11 @@ import zipfile
 
 import pytest
 
-from tests.e2e.conftest import nav, shot, trained_demo, sign_in
+from tests.e2e.conftest import RESAMPLES, nav, shot, sign_in, trained_demo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-TIMEOUT = 240_000  # the first visit starts the evaluate job (1000 bootstrap resamples per curve)
+TIMEOUT = 240_000  # the first visit starts the evaluate job (RESAMPLES bootstrap resamples per curve)
 GUEST_PASSWORD = "quiet tandem rides east 77"
 
 
@@ -33,9 +33,9 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     sign_in(page, server.url)
     nav(page, "Results").click()
     page.get_by_role("heading", name="Leaderboard").wait_for()
-    page.get_by_text("95% CIs from 1000 stratified bootstrap resamples").wait_for()
+    page.get_by_text(f"95% CIs from {RESAMPLES} stratified bootstrap resamples").wait_for()
     page.get_by_role("heading", name="ROC and precision-recall curves").wait_for()
-    page.get_by_role("cell", name="linear", exact=True).wait_for()
+    page.get_by_role("cell", name="Logistic / linear regression", exact=True).wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     shot(page, "30-results-leaderboard")
     page.get_by_role("heading", name="What drives the predictions").scroll_into_view_if_needed()
@@ -76,7 +76,7 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     page.get_by_role("heading", name="Leaderboard").wait_for()
     assert page.get_by_role("button", name="Record choice").count() == 0
     assert page.get_by_text("Share results").count() == 0
-    page.get_by_role("cell", name="linear", exact=True).wait_for()
+    page.get_by_role("cell", name="Logistic / linear regression", exact=True).wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     shot(page, "32-collaborator-results")
     nav(page, "Export").click()

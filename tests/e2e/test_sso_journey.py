@@ -35,7 +35,7 @@ def sso_server(tmp_path):
         try:
             yield server, idp
         finally:
-            server.stop()
+            server.kill_everything()  # a throwaway folder (see conftest)
 
 
 def test_sso_signs_in_the_mapped_account_and_refuses_an_unverified_email(sso_server, browser):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import Server, shot, sign_in
+from tests.e2e.conftest import RESAMPLES, Server, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -16,10 +16,12 @@ TIMEOUT = 60_000
 @pytest.fixture
 def server(tmp_path):
     """The served app with a 20 s limit per training run (the setting a shared server would use), so
-    the recommended 60 s budget is lowered and the page says why; keeps the journey short."""
-    srv = Server(tmp_path / "data", tmp_path / "server.log", env={"WORKBENCH_MAX_TRAINING_SECONDS": "20"}).start()
+    the recommended 60 s budget is lowered and the page says why; keeps the journey short. The
+    evaluation the finished run starts uses the journeys' bootstrap resamples (see conftest)."""
+    srv = Server(tmp_path / "data", tmp_path / "server.log",
+                 env={"WORKBENCH_MAX_TRAINING_SECONDS": "20", "WORKBENCH_BOOTSTRAP_RESAMPLES": str(RESAMPLES)}).start()
     yield srv
-    srv.stop()
+    srv.kill_everything()  # a throwaway folder: no graceful shutdown to wait for (see conftest)
 
 
 def nav(page, name: str):
