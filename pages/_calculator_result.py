@@ -8,6 +8,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from pages._run_picker import family_name
 from pipelines.figures import PALETTE
 from workbench.services.calculator import CalculatorForm, RiskResult
 
@@ -77,7 +78,7 @@ def show(ctx: Any, form: CalculatorForm, result: RiskResult) -> None:
         st.info(ctx.t("calculator.not_explainable_multiclass", n=len(result.probabilities)), icon=":material/info:")
         return
     if not result.explained:
-        st.info(ctx.t("calculator.not_explainable", model=result.model_name), icon=":material/info:")
+        st.info(ctx.t("calculator.not_explainable", model=family_name(ctx, result.model_name)), icon=":material/info:")
         return
     regression = result.task == "regression"
     st.caption(ctx.t("calculator.factors_caption_regression" if regression else "calculator.factors_caption"))

@@ -11,6 +11,7 @@ import streamlit as st
 
 from pages._results_charts import pr_chart, roc_chart, trials_chart
 from pages._run_picker import family_name, metric_name, model_namer
+from pages._run_settings import settings_rows
 from pages._shell import PageContext, attempt, succeeded
 from permissions.actions import Action
 from permissions.roles import FACETS
@@ -125,14 +126,6 @@ def trials(ctx: PageContext, view: results.RunResults) -> None:
     st.plotly_chart(chart, width="stretch", key=f"res_trials_{view.run_id}")
 
 
-def _flat(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _flat(f"{prefix}.{k}" if prefix else str(k), v, out)
-    else:
-        out[prefix] = ", ".join(map(str, value)) if isinstance(value, list) else value
-
-
 def compare(ctx: PageContext, runs: list[results.RunOverview]) -> None:
     if len(runs) < 2:
         st.caption(ctx.t("results.compare_one"))
@@ -144,14 +137,13 @@ def compare(ctx: PageContext, runs: list[results.RunOverview]) -> None:
         return
     views = attempt(ctx.lang, results.compare_runs, ctx.workbench, ctx.actor, chosen) or []
     table: dict[str, dict[str, Any]] = {}
-    for v in views:
-        flat: dict[str, Any] = {}
-        _flat("", v.settings, flat)
-        flat[ctx.t("results.col.best")] = family_name(ctx, v.rows[0].name)
-        flat[ctx.t("results.col.cv", metric=metric_name(ctx, v.metric))] = _num(v.rows[0].cv_mean)
-        flat[ctx.t("results.col.test", metric=metric_name(ctx, v.metric))] = _num(v.rows[0].test_score)
-        flat[ctx.t("results.col.trials")] = v.summary.get("n_trials")
-        table[ctx.t("results.run_option", run=v.run_id)] = {k: str(val) for k, val in flat.items()}
+    for v in views:  # settings labelled as on the Train page, models and metrics by name
+        column = settings_rows(ctx, v)
+        column[ctx.t("results.col.best")] = family_name(ctx, v.rows[0].name)
+        column[ctx.t("results.col.cv", metric=metric_name(ctx, v.metric))] = _num(v.rows[0].cv_mean)
+        column[ctx.t("results.col.test", metric=metric_name(ctx, v.metric))] = _num(v.rows[0].test_score)
+        column[ctx.t("results.col.trials")] = "" if v.summary.get("n_trials") is None else str(v.summary["n_trials"])
+        table[ctx.t("results.run_option", run=v.run_id)] = column
     frame = pd.DataFrame(table)
     differs = frame.nunique(axis=1) > 1
     st.dataframe(frame, width="stretch", column_config={"_index": st.column_config.TextColumn(width="large")})

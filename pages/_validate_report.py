@@ -14,7 +14,7 @@ from pages._results_charts import roc_chart
 from pages._shell import PageContext, attempt, succeeded
 from pages._validate_charts import calibration_chart, decision_chart
 from pipelines.evaluation.external import ColumnIssue
-from workbench.i18n import t
+from workbench.i18n import named, t
 from workbench.jobs import TERMINAL_STATES
 from workbench.jobs.status import status_line
 from workbench.services import validation
@@ -150,7 +150,8 @@ def _report(ctx: PageContext, report: Any, key: str) -> None:
                       delta=f"{ext.part.metrics.auroc.value - dev.part.metrics.auroc.value:+.3f}",
                       help=ctx.t("validation.auroc_delta_help"))
     columns[3].metric(ctx.t("validation.slope"), f"{ext.recalibration.slope.value:.2f}")
-    st.caption(ctx.t("validation.report_caption", model=report.model_label, target=report.target,
+    st.caption(ctx.t("validation.report_caption", model=named("train.family.", report.model_label, ctx.lang),
+                     target=report.target,
                      event=report.positive_label, threshold=f"{report.threshold.value:.3f}",
                      excluded=_n(report.n_excluded), n=report.n_resamples))
     if report.suppressed:

@@ -6,11 +6,13 @@ the prediction is audited without them."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import streamlit as st
 
 from pages import _calculator_form as form_part
 from pages import _calculator_result as result_part
-from pages._run_picker import pick_run
+from pages._run_picker import family_name, pick_run
 from pages._shell import attempt, page_context
 from permissions.actions import Action
 from workbench.services import calculator, results
@@ -27,6 +29,7 @@ run_id, _ = pick_run(ctx, key="calc_run", label_key="calculator.run", empty_key=
 form = attempt(ctx.lang, calculator.calculator_form, ctx.workbench, ctx.actor, run_id)
 if form is None:
     st.stop()
+form = dataclasses.replace(form, model_name=family_name(ctx, form.model_name))  # "XGBoost", not its code
 
 values = form_part.inputs(ctx, form)
 if values is not None:

@@ -81,9 +81,9 @@ def test_the_paper_pack_of_a_heart_failure_run_contains_every_listed_item(traine
     assert settings["search_settings"]["seed"] == 3 and settings["run"]["recipe_sha256"]
     assert settings["evaluation"]["threshold_chosen_on"] == "train"
     card = pack.read("model_card.md").decode()
-    assert card.startswith("# Model card: linear")
+    assert card.startswith("# Model card: Logistic / linear regression")  # named for readers, not "linear"
     manifest = json.loads(pack.read("MANIFEST.json"))
-    assert manifest["variant"] == "full" and manifest["models"][0] == "linear"
+    assert manifest["variant"] == "full" and manifest["models"][0] == "Logistic / linear regression"
     with session_scope(trained.workbench.engine) as session:
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "paper_pack.download"))
         assert event.outcome == "succeeded" and event.details["variant"] == "full" and event.details["dpi"] == 600

@@ -58,6 +58,7 @@ def report_folder(*, model_dir: Path, out: Path, preset: str = "single", dpi: in
     from pipelines.ingest import read_table
     from pipelines.recipe import Recipe, make_split_plan, prepare
     from workbench.services._evaluate import EvalOptions, evaluate_model
+    from workbench.services._model_names import model_name
     from workbench.services._paper import PackInput, build_pack
     from workbench.services.export import ExportChoice
 
@@ -95,7 +96,7 @@ def report_folder(*, model_dir: Path, out: Path, preset: str = "single", dpi: in
                 frame[f"p_{label}"] = proba[:, k]
     _check_same_data(summary, frame, task)
     final = next((r for r in summary.get("leaderboard", []) if r.get("selected")), {})
-    label = str(final.get("name") or (summary.get("final") or {}).get("kind") or "model")
+    label = model_name(str(final.get("name") or (summary.get("final") or {}).get("kind") or "model"), lang)
     pack_summary = {
         **summary, "features": list(extra.get("features", prepared.features)), "group_column": prepared.group_column,
         "rows_in": prepared.rows_in, "recipe_sha256": recipe.content_hash(), "n_trials": summary.get("trials"),

@@ -9,6 +9,8 @@ dpi gives. Whoever may not see patient rows here (a collaborator) gets the colla
 variant automatically: no per-patient figures (SHAP summary and dependence, waterfall), counts
 below 5 as "<5", no rows, no model file; asking for a per-patient figure anyway is refused and
 audited. Dependence plots and waterfalls show feature values as the analysis table holds them.
+Models are named for readers in the export's language (legends, table columns, the model card),
+from the codes the stored evaluations keep (``_model_names``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from workbench.db.engine import session_scope
 from workbench.db.models import Project, RecipeVersion, Run
 from workbench.services import audit, evaluation_job, results, training
 from workbench.services._access import authorize
+from workbench.services._model_names import named_evaluations, named_params
 from workbench.services._paper import MIME, ExportFile, PackInput, build_pack
 from workbench.services._paper_figures import (
     FIGURES,
@@ -216,7 +219,7 @@ def _figure(workbench: Workbench, actor, *, run_id: int, figure: str, model_ids,
     safe = results.is_restricted(actor, view.project_id)
     if safe and figure in PATIENT_LEVEL_FIGURES:
         _refuse_patient_level(workbench, actor, view.project_id, figure)
-    evaluations = _evaluations(workbench, actor, view, model_ids, options, part)
+    evaluations = named_evaluations(_evaluations(workbench, actor, view, model_ids, options, part), choice.lang)
     contributions = _contributions(workbench, actor, view, evaluations[0], options, safe,
                                    in_units=figure != "shap_summary") if figure in PATIENT_LEVEL_FIGURES else None
     return view, make_figure(figure, evaluations, summary=view.summary, preset=choice.preset, lang=choice.lang, safe=safe,
@@ -272,8 +275,9 @@ def table_file(workbench: Workbench, actor, *, run_id: int, table: str, fmt: str
         raise InputError("export.bad_table_format", value=fmt, allowed=", ".join(TABLE_FORMATS))
     ExportChoice(lang=lang).check()
     safe = results.is_restricted(actor, view.project_id)
-    evaluations = _evaluations(workbench, actor, view, model_ids, options, "tables")
-    built = make_table(table, evaluations, params={r.model_id: r.params for r in view.rows}, lang=lang, safe=safe)
+    evaluations = named_evaluations(_evaluations(workbench, actor, view, model_ids, options, "tables"), lang)
+    built = make_table(table, evaluations, params=named_params({r.model_id: r.params for r in view.rows}, lang),
+                       lang=lang, safe=safe)
     data = table_bytes(built, fmt)
     _record(workbench, actor, action="tables.download", project_id=view.project_id, run_id=run_id,
             details={"table": table, "format": fmt, "lang": lang, "suppressed": safe})
@@ -294,7 +298,7 @@ def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[
         raise InputError("export.bad_option", option="format", value=bad[0] if bad else "", allowed=", ".join(fg.FORMATS))
     safe = results.is_restricted(actor, view.project_id)
     ids = [view.reported_model_id] + [m for m in (model_ids or []) if m != view.reported_model_id]
-    evaluations = tuple(_evaluations(workbench, actor, view, ids, options, "paper_pack"))
+    evaluations = tuple(named_evaluations(_evaluations(workbench, actor, view, ids, options, "paper_pack"), choice.lang))
     with session_scope(workbench.engine) as session:
         project = session.get(Project, view.project_id)
         recipe = session.get(RecipeVersion, view.recipe_version_id) if view.recipe_version_id else None
@@ -304,7 +308,7 @@ def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[
 
     pack = PackInput(
         evaluations=evaluations, summary=view.summary, settings=view.settings, recipe=json.loads(recipe_json),
-        params={r.model_id: r.params for r in view.rows}, title=project_name,
+        params=named_params({r.model_id: r.params for r in view.rows}, choice.lang), title=project_name,
         source=f"{project_name} · run {view.run_id}", safe=safe, preset=choice.preset, dpi=choice.dpi, lang=choice.lang,
         formats=tuple(formats), contributions=_contributions(workbench, actor, view, evaluations[0], options, safe,
                                                              in_units=True),
