@@ -107,7 +107,8 @@ def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], s
     """Trials until the trial budget is used or the next one would not end within the time budget
     (keeping ``reserve(done)`` seconds for the final refit); at least one trial always runs.
     ``stop_launching_after_s`` (a server's limit for a trial budget): no trial starts after that
-    many seconds once one has finished."""
+    many seconds once one has completed (as on the single-process path: a failed trial does not
+    count, the run must end with a model); the trials in flight then finish."""
     families = list(names)
     scheduler = _Scheduler(families, storage, names)
     outcomes: list[TrialOutcome] = []
@@ -127,7 +128,8 @@ def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], s
     def may_launch(launched: int) -> bool:
         if settings.n_trials is not None and launched >= settings.n_trials:
             return False
-        if stop_launching_after_s is not None and outcomes and time.perf_counter() - started >= stop_launching_after_s:
+        if (stop_launching_after_s is not None and time.perf_counter() - started >= stop_launching_after_s
+                and any(o.record.state == "complete" for o in outcomes)):
             return False
         if launched == 0 or settings.time_budget_s is None:
             return True
