@@ -136,8 +136,9 @@ class RoundCap:
     """Watches the first fold of the first (must-finish) trial, round by round (or batch by batch
     of a forest's trees: ``iteration`` is then the last tree's number).
 
-    Once it has timed at least :data:`_PROBE_ROUNDS` rounds and a tenth of a fold's share of
-    ``seconds`` (on a small table the first rounds are quicker than the rest: a longer probe
+    Once it has timed at least ``probe`` rounds (:data:`_PROBE_ROUNDS`; fewer for a forest, whose
+    trees each cost what many boosting rounds do) and a tenth of a fold's share of ``seconds`` (on
+    a small table the first rounds are quicker than the rest: a longer probe
     extrapolates better, and restarting loses little), it knows the seconds before the first round
     (building the library's data set) and per round. A fold of ``k`` rounds is then expected to
     cost ``before + k * per_round * (1 + predicting)``, and the trial ``fits`` such folds (its folds
@@ -149,6 +150,7 @@ class RoundCap:
     fits: float
     rounds: int
     now: Callable[[], float] = time.perf_counter
+    probe: int = _PROBE_ROUNDS
     started: float | None = None  # set on creation, from ``now``
     first: float | None = None
     decided: bool = False
@@ -158,11 +160,12 @@ class RoundCap:
             self.started = self.now()
 
     @classmethod
-    def for_first_trial(cls, clock: Clock, rounds: int) -> RoundCap:
+    def for_first_trial(cls, clock: Clock, rounds: int, probe: int = _PROBE_ROUNDS) -> RoundCap:
         """The cap of the run's first trial: a share of what is left after the end's fixed part
         (the final preprocessing) goes to its folds and its refit."""
         free = clock.left() - clock.prep_seconds * clock.scale() - 0.5
-        return cls(seconds=_FIRST_SHARE * max(0.0, free), fits=clock.n_folds + clock.scale(), rounds=rounds)
+        return cls(seconds=_FIRST_SHARE * max(0.0, free), fits=clock.n_folds + clock.scale(), rounds=rounds,
+                   probe=probe)
 
     def __call__(self, iteration: int) -> None:
         if self.decided:
@@ -171,7 +174,7 @@ class RoundCap:
         if iteration == 0:
             self.first = now
             return
-        if self.first is None or iteration < _PROBE_ROUNDS - 1:
+        if self.first is None or iteration < self.probe - 1:
             return
         per_fold = self.seconds / self.fits
         if now - self.first < _PROBE_SHARE * per_fold:

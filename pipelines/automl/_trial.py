@@ -193,7 +193,8 @@ def _round_cap(family: ModuleType, params: dict[str, Any], clock: Clock) -> Roun
     rounds = params.get(name) if name else None
     if not isinstance(rounds, (int, np.integer)) or rounds <= MIN_ROUNDS:
         return None
-    return RoundCap.for_first_trial(clock, int(rounds))
+    probe = getattr(family, "probe_rounds", None)
+    return RoundCap.for_first_trial(clock, int(rounds), **({"probe": probe} if probe else {}))
 
 
 def _fit(family: ModuleType, params: dict[str, Any], ctx: BuildContext, fd: FoldData, watch: Any, metric: Metric) -> Any:

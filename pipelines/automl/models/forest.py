@@ -30,6 +30,7 @@ name = "forest"
 tasks = ("binary", "multiclass", "regression")
 native_format = "skops"
 rounds_param = "n_estimators"  # what the first trial's time cap shortens (``pipelines.automl._schedule.RoundCap``)
+probe_rounds = 3  # trees the cap times before it decides (a tree costs what many boosting rounds do)
 
 _BATCH_SECONDS = 0.5
 

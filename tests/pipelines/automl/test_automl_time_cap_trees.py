@@ -81,6 +81,27 @@ def make_pipeline_of(head):
     return Pipeline([("preprocess", FunctionTransformer()), ("to_matrix", ToMatrix()), ("model", head)])
 
 
+def test_a_forest_cap_decides_after_fewer_trees_than_a_boosting_cap_times_rounds():
+    """A tree costs what many boosting rounds do: the forest's cap decides after a few trees (and
+    a tenth of a fold's share), where a boosting cap would still be timing its first ten rounds."""
+    from pipelines.automl._schedule import Recap, RoundCap
+
+    def clock():  # created at 0, the first tree ends at 0.05 s, every further one takes 0.1 s
+        ticks = iter([0.0] + [0.05 + 0.1 * i for i in range(1000)])
+        return lambda: next(ticks)
+
+    forest = RoundCap(seconds=10.0, fits=4.725, rounds=300, now=clock(), probe=get_family("forest").probe_rounds)
+    boosting = RoundCap(seconds=10.0, fits=4.725, rounds=300, now=clock())
+    for iteration in range(3):
+        forest(iteration)
+    for iteration in range(4):
+        boosting(iteration)  # still timing
+    with pytest.raises(Recap) as info:
+        forest(3)  # 0.3 s timed: more than a tenth of the 2.1 s a fold may take
+    # the probe took 0.35 s of the 10; 0.1 s a tree and 15 % for predicting
+    assert info.value.rounds == int(((10.0 - 0.35) / 4.725 - 0.05) / (0.1 * 1.15)) == 17
+
+
 def test_a_watched_fit_stops_when_the_run_asks(breast_cancer):
     from pipelines.errors import JobCancelled
 
