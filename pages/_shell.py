@@ -132,13 +132,18 @@ def _session_token() -> str | None:
 
 def hand_over(token: str) -> None:
     """After a sign-in: keep the token for this tab and, when served, have the browser store it in
-    the HttpOnly cookie (a one-time code posted to the cookie route, which redirects home)."""
+    the HttpOnly cookie (the next run's page posts a one-time code to the cookie route)."""
     st.session_state["token"] = token
     if browser_session.enabled():
-        st.caption(t("auth.session.opening", st.session_state.get("_sign_in_lang", "en")))
-        st.html(browser_session.establish_script(browser_session.HANDOFF.issue(token)), unsafe_allow_javascript=True)
-        st.stop()
+        st.session_state["_handoff"] = browser_session.HANDOFF.issue(token)
     st.rerun()
+
+
+def _store_cookie() -> None:
+    """The first signed-in run after a sign-in: the page sends the one-time code in the background."""
+    code = st.session_state.pop("_handoff", None)
+    if code is not None:
+        st.html(browser_session.establish_script(code), unsafe_allow_javascript=True)
 
 
 def _signed_in_actor(workbench: Workbench) -> Any:
@@ -196,6 +201,8 @@ def run_app(workbench: Workbench) -> None:
                                default=spec.file == "projects.py", url_path=url_path))
     nav = st.navigation(visible + refused, position="hidden")
     _sidebar(ctx, visible)
+    with st.sidebar:
+        _store_cookie()
     nav.run()
 
 

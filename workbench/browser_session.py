@@ -6,11 +6,12 @@ token kept only in session state signs the user out. A script cannot set a cooki
 ``document.cookie``, leaves the token readable by any script on the page. Streamlit's ASGI entry
 (``st.App``, which ``workbench serve`` runs) accepts extra routes, so the server sets the cookie:
 
-1. after a sign-in the page posts a one-time code (single use, 60 s, kept in this process's
-   memory, never in a URL) to ``/wb/session``;
+1. after a sign-in the signed-in page posts a one-time code (single use, 60 s, kept in this
+   process's memory, never in a URL) to ``/wb/session`` in the background (``fetch``; the page
+   is not reloaded, so the sign-in costs one script run, not a second load of the whole app);
 2. the route answers with the session token in a cookie that is HttpOnly (no page script can
    read it), SameSite=Strict, Secure when the request came over TLS, and without an expiry date
-   (it ends with the browser), then sends the browser home;
+   (it ends with the browser), and no content;
 3. every later connection presents the cookie; the shell reads it with ``st.context.cookies``.
 
 The server-side session stays the authority: idle and absolute expiry and sign-out are decided in
@@ -155,13 +156,13 @@ def _forget_identity(request: Any, response: Any) -> None:
 
 
 async def _establish(request: Any) -> Any:
-    from starlette.responses import PlainTextResponse, RedirectResponse
+    from starlette.responses import PlainTextResponse, Response
 
     if not _same_origin(request):
         return PlainTextResponse("Refused: this sign-in did not come from the workbench page.", status_code=403)
     form = await request.form()
     token = HANDOFF.redeem(str(form.get("code") or ""))
-    response = RedirectResponse("/", status_code=303)
+    response = Response(status_code=204)
     if token is not None:
         response.set_cookie(COOKIE, token, httponly=True, samesite="strict", secure=_over_tls(request), path="/")
         _forget_identity(request, response)
@@ -222,12 +223,11 @@ def middleware() -> list:
 
 
 def establish_script(code: str) -> str:
-    """The page snippet that posts ``code`` to the cookie route (a form post: the browser follows
-    the redirect as a normal navigation). ``code`` is ours (URL-safe base64), never user input."""
-    return ("<script>(function(){const f=document.createElement('form');f.method='post';"
-            f"f.action={json.dumps(ESTABLISH_PATH)};const i=document.createElement('input');"
-            f"i.type='hidden';i.name='code';i.value={json.dumps(code)};f.appendChild(i);"
-            "document.body.appendChild(f);f.submit();})();</script>")
+    """The page snippet that posts ``code`` to the cookie route in the background (same-origin
+    ``fetch``: the response's cookie is stored, the page stays). ``code`` is ours (URL-safe base64),
+    never user input."""
+    return (f"<script>fetch({json.dumps(ESTABLISH_PATH)},{{method:'POST',credentials:'same-origin',"
+            f"body:new URLSearchParams({{code:{json.dumps(code)}}})}});</script>")
 
 
 def forget_identity_script() -> str:

@@ -39,7 +39,7 @@ def test_the_route_sets_an_httponly_strict_cookie_and_drops_the_identity_cookie(
     client.cookies.set("_streamlit_user", "signed-identity")
     client.cookies.set("_streamlit_user_1", "second-chunk")
     response = client.post(bs.ESTABLISH_PATH, data={"code": bs.HANDOFF.issue("the-token")}, headers=ORIGIN)
-    assert response.status_code == 303 and response.headers["location"] == "/"
+    assert response.status_code == 204 and "location" not in response.headers  # the page stays: no reload
     cookies = response.headers.get_list("set-cookie")
     session = next(c for c in cookies if c.startswith("wb_session="))
     assert "the-token" in session and "HttpOnly" in session and "SameSite=strict" in session
@@ -68,7 +68,7 @@ def test_a_cross_site_post_is_refused_and_the_code_survives(headers):
 
 def test_an_unknown_code_sets_no_cookie():
     response = _client().post(bs.ESTABLISH_PATH, data={"code": "made-up"}, headers=ORIGIN)
-    assert response.status_code == 303 and "set-cookie" not in response.headers
+    assert response.status_code == 204 and "set-cookie" not in response.headers
 
 
 def test_streamlit_logout_also_deletes_the_session_cookie():
@@ -87,9 +87,11 @@ def test_forget_identity_drops_only_streamlits_identity_cookies():
     assert [c.split("=")[0] for c in cookies] == ["_streamlit_user"]
 
 
-def test_the_page_snippet_posts_the_code_as_data():
+def test_the_page_snippet_posts_the_code_as_data_in_the_background():
     script = bs.establish_script("abc-_123")
-    assert '"abc-_123"' in script and f'"{bs.ESTABLISH_PATH}"' in script and "method='post'" in script
+    assert '"abc-_123"' in script and f'"{bs.ESTABLISH_PATH}"' in script
+    assert "fetch(" in script and "method:'POST'" in script and "credentials:'same-origin'" in script
+    assert "submit()" not in script and "location" not in script  # no navigation away from the app
 
 
 def test_secrets_file_follows_the_settings(tmp_path):
