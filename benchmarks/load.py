@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import math
 import os
 import re
-import resource
 import statistics
 import sys
 import tempfile
@@ -53,6 +53,7 @@ _ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
 class Phase:
     sessions: int
     times: dict[str, list[float]] = field(default_factory=lambda: {"sign-in": [], "data": [], "results": []})
+    server_times: dict[str, list[float]] = field(default_factory=lambda: {"sign-in": [], "data": [], "results": []})
     errors: list[str] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: dict[str, float] = field(default_factory=dict)
@@ -61,6 +62,51 @@ class Phase:
     def all_times(self) -> list[float]:
         return [t for values in self.times.values() for t in values]
 
+    @property
+    def all_server_times(self) -> list[float]:
+        return [t for values in self.server_times.values() for t in values]
+
+
+class Wire:
+    """The app's websocket messages of one page as the browser's network layer saw them (DevTools
+    protocol timestamps, taken when a frame is sent or arrives, before any rendering).
+
+    The server's time for a page is from the browser's first "run the script" message after the
+    click to the last message from the server that arrived before the page was ready (the page's
+    content streams in while the script runs, so that is often before "script finished"): the
+    server's queueing, script run and sending, plus loopback, without the browser's rendering.
+    """
+
+    def __init__(self) -> None:
+        self.frames: list[tuple[float, str]] = []  # (network timestamp s, "sent:<type>" / "got:<type>")
+
+    async def attach(self, context, page) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        def kind(message, data: str) -> str | None:
+            try:
+                message.ParseFromString(base64.b64decode(data))
+                return message.WhichOneof("type")
+            except Exception:  # a text frame or something else than the app's protocol
+                return None
+
+        cdp = await context.new_cdp_session(page)
+        cdp.on("Network.webSocketFrameSent", lambda e: self.frames.append(
+            (e["timestamp"], f"sent:{kind(BackMsg(), e['response']['payloadData'])}")))
+        cdp.on("Network.webSocketFrameReceived", lambda e: self.frames.append(
+            (e["timestamp"], f"got:{kind(ForwardMsg(), e['response']['payloadData'])}")))
+        await cdp.send("Network.enable")
+
+    def server_time(self, first: int) -> float | None:
+        """Seconds from the first rerun request among ``frames[first:]`` to the last app message."""
+        window = self.frames[first:]
+        asked = next((ts for ts, what in window if what == "sent:rerun_script"), None)
+        got = [ts for ts, what in window if what.startswith("got:") and what not in ("got:None", "got:heartbeat_ack")]
+        if asked is None or not got or got[-1] < asked:
+            return None
+        return got[-1] - asked
+
 
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (no interpolation: with few samples it is an observed time)."""
@@ -68,8 +114,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-async def _timed(phase: Phase, kind: str, user: str, action, ready, page) -> None:
-    start = time.perf_counter()
+async def _timed(phase: Phase, kind: str, user: str, action, ready, page, wire: Wire) -> None:
+    start, first = time.perf_counter(), len(wire.frames)
     try:
         await action()
         await ready()
@@ -77,6 +123,11 @@ async def _timed(phase: Phase, kind: str, user: str, action, ready, page) -> Non
         phase.errors.append(f"{user} {kind}: {type(error).__name__}: {str(error).splitlines()[0][:160]}")
         return
     phase.times[kind].append(time.perf_counter() - start)
+    served = wire.server_time(first)
+    if served is None:
+        phase.errors.append(f"{user} {kind}: no script run seen on the websocket")
+    else:
+        phase.server_times[kind].append(served)
     shown = await page.locator(_ERRORS).all_inner_texts()
     if shown:
         phase.errors.append(f"{user} {kind}: error on the page: {shown[0][:160]}")
@@ -86,18 +137,20 @@ async def _person(browser, url: str, user: str, rounds: int, phase: Phase, shots
     context = await browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    wire = Wire()
+    await wire.attach(context, page)
     sidebar = page.get_by_test_id("stSidebar")
     try:
         await page.goto(url)
         await page.get_by_label("User name").fill(user)
         await page.get_by_role("textbox", name="Password").fill(PASSWORD)
         await _timed(phase, "sign-in", user, page.get_by_role("button", name="Sign in").click,
-                     sidebar.get_by_role("link", name="Data", exact=True).wait_for, page)
+                     sidebar.get_by_role("link", name="Data", exact=True).wait_for, page, wire)
         for _ in range(rounds):
             await _timed(phase, "data", user, sidebar.get_by_role("link", name="Data", exact=True).click,
-                         lambda: _data_ready(page), page)
+                         lambda: _data_ready(page), page, wire)
             await _timed(phase, "results", user, sidebar.get_by_role("link", name="Results", exact=True).click,
-                         lambda: _results_ready(page), page)
+                         lambda: _results_ready(page), page, wire)
         if shots is not None:  # what the last page looked like under this load
             await page.screenshot(path=str(shots / f"load-n{phase.sessions}-{user}-results.png"), full_page=False)
     except Exception as error:
@@ -113,7 +166,7 @@ async def _data_ready(page) -> None:
 
 async def _results_ready(page) -> None:
     await page.get_by_role("heading", name="Leaderboard").wait_for()
-    await page.get_by_role("cell", name="linear", exact=True).first.wait_for()
+    await page.get_by_role("cell", name="Logistic / linear regression", exact=True).first.wait_for()
 
 
 async def _drive(url: str, users: list[str], rounds: int, phase: Phase, shots: Path | None = None) -> None:
@@ -179,39 +232,60 @@ class Training:
             request_cancel(self.workbench, self.job_id)
 
 
-class BrowserPriority:
-    """Keeps this script's Chromium processes, every thread, ``niceness`` steps below the server.
+class Browsers:
+    """Watches this script's browser processes: keeps every Chromium thread ``niceness`` steps below
+    the server, and adds up the CPU time of every browser process it saw.
 
     In use the browsers run on the people's own computers; here they share the server's cores, and
     ten renderers at the server's priority would measure the machine's rendering, not the server.
     Chromium sets its processes' priorities itself (as root even above normal), so they are
     lowered again every 0.2 s. Only descendants of this script are touched. Their rendering time
-    is still in every page time.
+    is still in every page time. ``getrusage`` misses most of their CPU (Chromium's helpers are
+    not reaped through this script), so it is sampled from /proc every 0.2 s instead (the last
+    0.2 s of a process that ends is missed).
     """
 
     def __init__(self, niceness: int) -> None:
         self.niceness = niceness
+        self._seen: dict[int, float] = {}  # pid -> its CPU seconds when last sampled
+        self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="browser-priority", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="browser-watch", daemon=True)
 
     def start(self) -> None:
-        if self.niceness:
-            self._thread.start()
+        self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+
+    def cpu_seconds(self) -> float:
+        with self._lock:
+            return sum(self._seen.values())
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
             for pid in _descendants(os.getpid()):
                 try:
-                    if not Path(f"/proc/{pid}/comm").read_text().startswith("chrom"):
+                    name = Path(f"/proc/{pid}/comm").read_text()
+                    if not name.startswith(("chrom", "node")):  # the server is a descendant too
+                        continue
+                    spent = _cpu_seconds(pid)
+                    with self._lock:  # the Playwright driver (node) serves the browsers: counted with them
+                        self._seen[pid] = max(spent, self._seen.get(pid, 0.0))
+                    if not name.startswith("chrom") or not self.niceness:
                         continue
                     for tid in os.listdir(f"/proc/{pid}/task"):
                         if os.getpriority(os.PRIO_PROCESS, int(tid)) < self.niceness:
                             os.setpriority(os.PRIO_PROCESS, int(tid), self.niceness)
                 except (OSError, ValueError):  # a process or thread that ended meanwhile
                     continue
+
+
+def _machine_cpu() -> tuple[float, float]:
+    """Busy and idle CPU seconds of the whole machine so far (all cores, /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK"), idle / os.sysconf("SC_CLK_TCK")
 
 
 def _descendants(root: int) -> list[int]:
@@ -250,22 +324,40 @@ def _server_cpu(server: Server) -> dict[str, float]:
 
 
 def run_phase(server: Server, users: list[str], sessions: int, rounds: int, samples: int, training: Training,
-              shots: Path | None = None) -> Phase:
-    """Where the CPU went is measured too: the server's processes from /proc, the browsers (children
-    of this script that ended) from getrusage."""
+              browsers: Browsers, shots: Path | None = None) -> Phase:
+    """Where the CPU went is measured too: the server's and the browsers' processes from /proc, and
+    the whole machine's busy and idle time (other work on the machine is the rest)."""
     phase = Phase(sessions)
     per_pass = sessions * (1 + 2 * rounds)
     started, before = time.perf_counter(), _server_cpu(server)
-    browsers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    browsers_before, machine_before = browsers.cpu_seconds(), _machine_cpu()
     passes = max(1, math.ceil(samples / per_pass))
     for number in range(passes):
         training.ensure_running()
         asyncio.run(_drive(server.url, users[:sessions], rounds, phase, shots if number == passes - 1 else None))
     phase.wall_s = time.perf_counter() - started
-    after, ended = _server_cpu(server), resource.getrusage(resource.RUSAGE_CHILDREN)
+    time.sleep(0.5)  # the watcher's last sample of the browsers that just closed
+    after, machine = _server_cpu(server), _machine_cpu()
     phase.cpu_s = {name: after[name] - before[name] for name in after}
-    phase.cpu_s["browsers"] = (ended.ru_utime + ended.ru_stime) - (browsers.ru_utime + browsers.ru_stime)
+    phase.cpu_s["browsers"] = browsers.cpu_seconds() - browsers_before
+    phase.cpu_s["machine busy"] = machine[0] - machine_before[0]
+    phase.cpu_s["machine idle"] = machine[1] - machine_before[1]
     return phase
+
+
+def _wait_for_other_jobs(workbench, project_id: int, training_job: int | None, limit_s: float = 600) -> float:
+    """Wait until the jobs the warm-up started (the evaluations of the demo's models) have ended, so
+    that they do not run during the first phase only. Returns the seconds waited."""
+    from workbench.jobs import list_jobs
+
+    started = time.monotonic()
+    while time.monotonic() - started < limit_s:
+        busy = [j for j in list_jobs(workbench, project_id=project_id)
+                if j.state in ("queued", "running") and j.id != training_job]
+        if not busy:
+            break
+        time.sleep(1)
+    return time.monotonic() - started
 
 
 def _line(label: str, values: list[float]) -> str:
@@ -297,17 +389,19 @@ def main() -> int:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     server = Server(root / "data", root / "server.log").start()
     training = None
-    browsers = BrowserPriority(args.browser_nice)
+    browsers = Browsers(args.browser_nice)
     try:
         workbench, owner, project_id, users = _prepare(server, max(counts))
         training = Training(workbench, owner, project_id, enabled=not args.no_training)
         print(f"Server {server.url}; {len(users)} accounts; training job: {training.ensure_running() or 'none'}.")
         browsers.start()
-        warm = run_phase(server, users, 1, 1, 1, training)  # the first Results visit computes evaluations
-        print(f"Warm-up (not counted): {len(warm.all_times)} pages, {len(warm.errors)} error(s).")
+        warm = run_phase(server, users, 1, 1, 1, training, browsers)  # the first Results visit computes evaluations
+        settled = _wait_for_other_jobs(workbench, project_id, training.job_id)
+        print(f"Warm-up (not counted): {len(warm.all_times)} pages, {len(warm.errors)} error(s); "
+              f"the evaluations it started took {settled:.0f} s more.")
         phases = []
         for n in counts:
-            phase = run_phase(server, users, n, args.rounds, args.samples, training, args.screenshots)
+            phase = run_phase(server, users, n, args.rounds, args.samples, training, browsers, args.screenshots)
             phases.append(phase)
             print(f"\nN = {n}: {len(phase.all_times)} page times in {phase.wall_s:.0f} s, {len(phase.errors)} error(s)")
             print(_line("all pages", phase.all_times))
@@ -315,13 +409,17 @@ def main() -> int:
                   + f" in {phase.wall_s:.0f} s on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
             for kind, values in phase.times.items():
                 print(_line(kind, values))
+            print(_line("server", phase.all_server_times) + "   (the server's part: request to script end)")
+            for kind, values in phase.server_times.items():
+                print(_line(kind, values))
             for error in phase.errors[:20]:
                 print(f"  error: {error}")
         if training.job_id is not None:
             from workbench.jobs import get_job
+            from workbench.jobs.status import job_status_line
 
             job = get_job(workbench, training.job_id)
-            print(f"\nTraining job {job.id} during the last phase: {job.state}, {job.status_text or '-'}")
+            print(f"\nTraining job {job.id} during the last phase: {job.state}, {job_status_line(job, 'en') or '-'}")
         base = next((p for p in phases if p.sessions == 1), None)
         top = max(phases, key=lambda p: p.sessions)
         if base is not None and top is not base and base.all_times and top.all_times:
@@ -329,6 +427,9 @@ def main() -> int:
             errors = sum(len(p.errors) for p in phases)
             verdict = "met" if ratio <= 3 and errors == 0 else "missed"
             print(f"p95(N={top.sessions}) / p95(N=1) = {ratio:.2f} (goal <= 3, no error): {verdict}; errors: {errors}")
+            if base.all_server_times and top.all_server_times:
+                served = percentile(top.all_server_times, 95) / percentile(base.all_server_times, 95)
+                print(f"the server's part alone: p95(N={top.sessions}) / p95(N=1) = {served:.2f}")
     finally:
         browsers.stop()
         if training is not None:
