@@ -137,15 +137,17 @@ def compare(ctx: PageContext, runs: list[results.RunOverview]) -> None:
         return
     views = attempt(ctx.lang, results.compare_runs, ctx.workbench, ctx.actor, chosen) or []
     table: dict[str, dict[str, Any]] = {}
+    settings: set[str] = set()
     for v in views:  # settings labelled as on the Train page, models and metrics by name
         column = settings_rows(ctx, v)
+        settings |= set(column)
         column[ctx.t("results.col.best")] = family_name(ctx, v.rows[0].name)
         column[ctx.t("results.col.cv", metric=metric_name(ctx, v.metric))] = _num(v.rows[0].cv_mean)
         column[ctx.t("results.col.test", metric=metric_name(ctx, v.metric))] = _num(v.rows[0].test_score)
         column[ctx.t("results.col.trials")] = "" if v.summary.get("n_trials") is None else str(v.summary["n_trials"])
         table[ctx.t("results.run_option", run=v.run_id)] = column
     frame = pd.DataFrame(table)
-    differs = frame.nunique(axis=1) > 1
+    differs = (frame.nunique(axis=1) > 1) & frame.index.isin(list(settings))  # the settings, not their results
     st.dataframe(frame, width="stretch", column_config={"_index": st.column_config.TextColumn(width="large")})
     if differs.any():
         st.caption(ctx.t("results.compare_differs", names=", ".join(frame.index[differs][:12])))

@@ -144,9 +144,9 @@ def calibration_figure(curves: Sequence[CalibrationCurve], *, style: FigureStyle
             if double:
                 notes.text(0.0, 0.6 - j * 0.08, text.replace(": ", ":\n", 1), transform=notes.transAxes, ha="left",
                            va="top", color=color, fontsize=style.base_pt - 0.5, linespacing=1.4)
-            else:
-                ax.text(0.02, 0.98 - j * 0.065, text, transform=ax.transAxes, ha="left", va="top", color=color,
-                        fontsize=style.base_pt - 1)
+            else:  # the model's name on its own line: a name and both estimates do not fit in one column
+                ax.text(0.02, 0.98 - j * 0.11, text.replace(": ", ":\n", 1), transform=ax.transAxes, ha="left",
+                        va="top", color=color, fontsize=style.base_pt - 1, linespacing=1.25)
         ax.set_ylabel(style.text("figures.calibration.y"))
         ax.set_xlim(-0.01, 1.01)
         ax.set_ylim(-0.01, 1.01)

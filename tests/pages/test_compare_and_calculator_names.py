@@ -76,7 +76,10 @@ def test_run_comparison_and_calculator_name_settings_models_and_metrics(app_env,
     _second_run(workbench, owner, project_id)
     for lang in ("en", "ko"):
         label = LABELS[lang]
-        frame = _page(lang, "results.py").dataframe[0].value  # the comparison: rows are settings, columns runs
+        at = _page(lang, "results.py")
+        frame = at.dataframe[0].value  # the comparison: rows are settings, columns runs
+        differ = next(c.value for c in at.caption if c.value.startswith(("Settings that differ: ", "다른 설정: ")))
+        assert label["families"] in differ and label["seed"] in differ and not _codes(differ), differ
         rows = {str(index): [str(v) for v in values] for index, values in zip(frame.index, frame.to_numpy())}
         assert {label[k] for k in ("families", "metric", "seed", "trials", "budget", "pins")} <= set(rows), list(rows)
         newer, older = rows[label["families"]]  # newest run first

@@ -74,11 +74,12 @@ def test_every_chosen_model_is_drawn_in_the_multiclass_roc_and_pr_exports(clevel
     """Several models of a multiclass run: a panel per class and one for the macro average, every
     model in each (the exports used to draw the first model only)."""
     from workbench.services import export, results
+    from workbench.services._model_names import model_name
 
     owner = cleveland.actor()
     view = results.run_results(cleveland.workbench, owner, cleveland.run_id)
     ids = [r.model_id for r in view.rows]
-    names = [view.label(m) for m in ids]
+    names = [model_name(view.label(m), "en") for m in ids]  # as readers see them ("XGBoost", not "xgboost")
     assert len(ids) >= 2 and len(set(names)) == len(names), names
     for figure in ("roc", "pr"):
         pdf = export.figure_file(cleveland.workbench, owner, run_id=cleveland.run_id, figure=figure, fmt="pdf",

@@ -78,7 +78,7 @@ def test_the_performance_table_names_models_in_its_language(trained):
         assert [cell for row in rows for cell in row if _codes_in(cell)] == [], rows[:3]
 
 
-def test_the_paper_pack_names_models_in_tables_card_and_manifest(trained):
+def test_the_paper_pack_names_models_in_tables_texts_card_and_manifest(trained):
     from workbench.services import export
 
     owner, ids = _models(trained)
@@ -95,6 +95,10 @@ def test_the_paper_pack_names_models_in_tables_card_and_manifest(trained):
     view = results.run_results(trained.workbench, owner, trained.run_id)
     reported = model_name(next(r.name for r in view.rows if r.model_id == view.reported_model_id), "ko")
     assert pack.read("model_card.md").decode().splitlines()[0] == f"# 모델 카드: {reported}"
+    methods, card = pack.read("methods.md").decode(), pack.read("model_card.md").decode()
+    models = next(line for line in methods.splitlines() if "Optuna" in line)  # the paragraph on the models
+    assert NAMES["ko"]["linear"] in models and "XGBoost" in models and "AUROC" in models, models
+    assert not _codes_in(models) and "roc_auc" not in methods + card, models
     manifest = json.loads(pack.read("MANIFEST.json"))
     assert set(manifest["models"]) == {reported, NAMES["ko"]["linear"], "XGBoost"}
 

@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pipelines import figures as fg
-from workbench.i18n import t
+from workbench.i18n import named, t
+from workbench.services._model_names import model_name
 from workbench.services._measure_disclosure import AT_THRESHOLD, measure_suppressed_label, part_measures_shown
 from workbench.services._paper_tables import SMALL_COUNT, suppress
 from workbench.services._table_disclosure import part_counts
@@ -97,10 +98,10 @@ def methods_text(pack: PackInput) -> str:
           sha=str(s.get("recipe_sha256", ""))[:12],
           data_steps="; ".join(data_steps) or t("export.methods.none", lang),
           model_steps="; ".join(model_steps) or t("export.methods.none", lang)),
-        t("export.methods.models", lang, families=", ".join(families), trials=n_trials or "",
-          metric=s.get("metric", ""), seed=s.get("seed", ""), device=s.get("device", "cpu"),
+        t("export.methods.models", lang, families=", ".join(model_name(f, lang) for f in families), trials=n_trials or "",
+          metric=named("figures.metric.", s.get("metric", ""), lang), seed=s.get("seed", ""), device=s.get("device", "cpu"),
           scored=t(f"export.methods.scored_{how}", lang), chosen=t(f"export.methods.chosen_{how}", lang),
-          final=(s.get("final") or {}).get("kind", first.label),
+          final=model_name(str((s.get("final") or {}).get("kind", first.label)), lang),
           calibration=(s.get("final") or {}).get("calibration", "none")),
         t("export.methods.validation", lang, split=split.get("kind", s.get("split", "")),
           tuning=tuning_text(pack, "export.methods."), test_percent=f"{100 * float(split.get('test_fraction', 0.2)):.0f}",
@@ -137,7 +138,7 @@ def model_card(pack: PackInput) -> str:
              f"- {t('export.card.predictors', lang)}: {', '.join(map(str, s.get('features', [])))}",
              f"- {t('export.card.data', lang)}: n = {suppress(int(s.get('n_train', 0)), pack.safe)} "
              f"({t('export.part.train', lang)}), {suppress(int(s.get('n_test', 0)), pack.safe)} ({t('export.part.test', lang)})",
-             f"- {t('export.card.training', lang)}: {s.get('metric')} · seed {s.get('seed')} · {s.get('device', 'cpu')}",
+             f"- {t('export.card.training', lang)}: {named('figures.metric.', s.get('metric'), lang)} · seed {s.get('seed')} · {s.get('device', 'cpu')}",
              f"- {t('export.card.threshold', lang)}: {first.options.threshold_rule}"
              + (f" = {first.main.metrics.threshold.value:.3f}" if first.task == "binary" else ""), "",
              f"## {t('export.card.performance', lang)}", ""]

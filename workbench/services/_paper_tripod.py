@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pipelines import tables as tb
-from workbench.i18n import t
+from workbench.i18n import named, t
+from workbench.services._model_names import model_name
 from workbench.services._paper_tables import SMALL_COUNT
 from workbench.services._table_disclosure import part_counts
 from workbench.services._paper_texts import tuning_text
@@ -60,8 +61,9 @@ def tripod_table(pack: PackInput) -> tb.Table:
                       tuning=tuning_text(pack, "export.tripod.fill.")),
         "predictor_handling": t("export.tripod.fill.predictor_handling", lang),
         "model_type": t("export.tripod.fill.model_type", lang,
-                        families=", ".join(sorted({str(m.get("family")) for m in s.get("leaderboard", [])})),
-                        metric=s.get("metric", ""), seed=s.get("seed", "")),
+                        families=", ".join(model_name(f, lang) for f in sorted({str(m.get("family"))
+                                                                                 for m in s.get("leaderboard", [])})),
+                        metric=named("figures.metric.", s.get("metric", ""), lang), seed=s.get("seed", "")),
         "performance_measures": t("export.tripod.fill.performance_measures", lang, resamples=first.options.n_resamples),
         "class_imbalance": t("export.tripod.fill.class_imbalance", lang),
         "fairness": t("export.tripod.fill.fairness", lang) if first.subgroups is not None else "",
