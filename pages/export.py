@@ -142,7 +142,7 @@ with figures_tab:
                               model_ids=models, choice=choice, options=options, detail=detail)
             if png is not None:
                 # shown smaller on screen, but these are the exported bytes, pixel for pixel
-                st.image(png, caption=ctx.t("results.preview_caption", preset=preset, dpi=dpi),
+                st.image(png, caption=ctx.t("results.preview_caption", preset=ctx.t(_k("results.preset_", preset)), dpi=dpi),
                          width=480 if preset == "single" else 900)
                 if _allowed(Action.FIGURES_DOWNLOAD, "figures"):
                     st.download_button(
