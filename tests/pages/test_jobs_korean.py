@@ -15,7 +15,7 @@ from workbench.services.datasets import UploadChoices
 
 def test_a_korean_session_reads_finished_jobs_in_korean(app_env, datasets_dir):
     # a tiny training of the demo, then an ingest of the same table, both through the real job runner
-    workbench, owner, project = trained_demo(SimpleNamespace(data_dir=app_env), datasets_dir)
+    workbench, owner, project = trained_demo(SimpleNamespace(data_dir=app_env, env={}), datasets_dir)
     data = (datasets_dir / "heart_failure_clinical_records.csv").read_bytes()
     digest = datasets.stage_upload(workbench, owner, project_id=project, data=data, filename="heart.csv")
     datasets.submit_version_job(workbench, owner, project_id=project, raw_digest=digest, filename="heart.csv",

@@ -40,7 +40,7 @@ def _texts(at) -> list[str]:
 
 @pytest.mark.slow
 def test_leaderboard_and_run_picker_show_names_not_codes(app_env, datasets_dir):
-    trained_demo(SimpleNamespace(data_dir=app_env), datasets_dir)  # linear and xgboost, three trials
+    trained_demo(SimpleNamespace(data_dir=app_env, env={}), datasets_dir)  # linear and xgboost, three trials
     for lang in ("en", "ko"):
         at = _results(lang)
         texts = _texts(at)
