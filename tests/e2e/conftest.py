@@ -146,7 +146,7 @@ def trained_demo(server, datasets_dir):
     from workbench.services._access import load_actor
     from workbench.settings import default_settings
 
-    resamples = int(server.env.get("WORKBENCH_BOOTSTRAP_RESAMPLES", 1000))  # evaluations as the server makes them
+    resamples = int(getattr(server, "env", {}).get("WORKBENCH_BOOTSTRAP_RESAMPLES", 1000))  # as the server evaluates
     workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD,
                                                 bootstrap_resamples=resamples))
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",

@@ -178,7 +178,8 @@ def test_it_reviewer_reads_filters_and_downloads_an_audit_log_he_cannot_change(s
     assert grid.get_by_role("button", name="Download as CSV").count() == 0  # only the audited, formula-safe one
     assert set(grid.locator("[role=gridcell]").evaluate_all("cells => cells.map(c => c.getAttribute('aria-readonly'))")) \
         == {"true"}
-    before = _grid_rows(page)
+    # the whole log again (the table redraws after the rerun on a loaded machine: wait for every user's rows)
+    before = _wait_rows(page, lambda rows: {"dr_kim", "guest"} <= {r[1] for r in rows}, "every user's events")
     box = grid.bounding_box()
     page.mouse.dblclick(box["x"] + 200, box["y"] + 52)  # opens the cell to read it whole, not to change it
     page.locator("textarea.gdg-input").wait_for()
