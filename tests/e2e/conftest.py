@@ -130,6 +130,19 @@ def sign_in(page, url: str, username: str = "admin", password: str = ADMIN_PASSW
     page.get_by_role("button", name=button).click()
 
 
+def session_cookie(context, *, other_than: str | None = None, timeout: float = 30) -> dict:
+    """The session cookie, once the signed-in page has set it (a value other than ``other_than``): it
+    posts the one-time code in the background after a sign-in, so an address opened at once
+    (``page.goto``) may still be signed out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = next((c for c in context.cookies() if c["name"] == "wb_session" and c["value"] != other_than), None)
+        if found is not None:
+            return found
+        assert time.monotonic() < deadline, "the signed-in page never set the session cookie"
+        time.sleep(0.2)
+
+
 def nav(page, name: str):
     """A page link in the sidebar."""
     return page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DatabaseError
 
-from tests.e2e.conftest import Server, nav, shot, sign_in
+from tests.e2e.conftest import Server, nav, session_cookie, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -125,6 +125,7 @@ def test_it_reviewer_reads_filters_and_downloads_an_audit_log_he_cannot_change(s
     page.get_by_text("User name or password is wrong").wait_for()
     sign_in(page, server.url, "guest", GUEST_PASSWORD)
     page.get_by_text(HOSTILE_PROJECT).first.wait_for()
+    session_cookie(context)
     page.goto(server.url + "/data")
     page.get_by_text("Your role (collaborator) does not allow this").wait_for()
     shot(page, "admin-01-collaborator-refused")
@@ -142,6 +143,7 @@ def test_it_reviewer_reads_filters_and_downloads_an_audit_log_he_cannot_change(s
     links = [text.strip().splitlines()[-1] for text in sidebar.get_by_role("link").all_inner_texts()]
     assert links == ["Projects", "Accounts", "Audit log", "My account"], links
     assert sidebar.get_by_text(HOSTILE_PROJECT).count() == 0  # not a member: not even listed
+    session_cookie(context)
     page.goto(server.url + "/data")  # the site role does not open a project's data by its address
     page.get_by_text("You are not a member of any project yet").wait_for()
     assert page.get_by_text("ejection_fraction").count() == 0 and page.get_by_text(HOSTILE_PROJECT).count() == 0

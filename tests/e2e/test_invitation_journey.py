@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import nav, shot
+from tests.e2e.conftest import nav, session_cookie, shot
 from tests.e2e.test_sso_journey import sso_server  # noqa: F401 (the fixture: provider + served workbench)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -71,6 +71,7 @@ def test_owner_invites_an_email_and_its_first_sso_sign_in_joins_the_project(sso_
     nav(page, "Results").click()
     page.get_by_role("heading", name="Results").first.wait_for()
     shot(page, "invitation_collaborator_results")
+    session_cookie(context)
     page.goto(server.url + "/data")
     page.get_by_text("Your role (collaborator) does not allow this (dataset.view_rows)").wait_for()
     context.close()

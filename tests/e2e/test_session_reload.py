@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import session_cookie, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -42,7 +42,7 @@ def test_reload_keeps_the_session_until_the_server_ends_it(server, browser):
 
     sign_in(page, server.url)
     _signed_in(page)
-    cookie = next(c for c in context.cookies() if c["name"] == "wb_session")
+    cookie = session_cookie(context)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] == -1  # ends with the browser
     assert "wb_session" not in page.evaluate("document.cookie")  # no page script can read the token
 
@@ -64,7 +64,7 @@ def test_reload_keeps_the_session_until_the_server_ends_it(server, browser):
     sign_in(page, server.url)
     _signed_in(page)
     workbench = open_workbench(default_settings(data_dir=str(server.data_dir)))
-    token = next(c["value"] for c in context.cookies() if c["name"] == "wb_session")
+    token = session_cookie(context, other_than=cookie["value"])["value"]
     from permissions.sessions import token_digest
 
     with session_scope(workbench.engine) as session:
