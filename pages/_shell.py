@@ -140,10 +140,15 @@ def hand_over(token: str) -> None:
 
 
 def _store_cookie() -> None:
-    """The first signed-in run after a sign-in: the page sends the one-time code in the background."""
-    code = st.session_state.pop("_handoff", None)
-    if code is not None:
-        st.html(browser_session.establish_script(code), unsafe_allow_javascript=True)
+    """After a sign-in, until the cookie route has taken the one-time code: every run's page sends it
+    in the background (a run cut short by the next click never reached the browser)."""
+    code = st.session_state.get("_handoff")
+    if code is None:
+        return
+    if not browser_session.HANDOFF.pending(code):  # the cookie is set (or the minute is over)
+        del st.session_state["_handoff"]
+        return
+    st.html(browser_session.establish_script(code), unsafe_allow_javascript=True)
 
 
 def _signed_in_actor(workbench: Workbench) -> Any:

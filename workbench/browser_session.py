@@ -118,6 +118,12 @@ class HandoffCodes(_Pending):
         """The token, once; None for an unknown, used or expired code."""
         return self._take(code)
 
+    def pending(self, code: str) -> bool:
+        """Whether ``code`` can still be redeemed (issued, not used, not expired)."""
+        with self._lock:
+            found = self._pending.get(code)
+        return found is not None and found[1] > self._clock()
+
 
 class ProviderLogouts(_Pending):
     """The identity provider's end-session address for a session being signed out, by token digest."""

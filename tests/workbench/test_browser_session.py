@@ -29,9 +29,11 @@ def test_a_code_is_good_once_and_only_for_a_while():
     codes = bs.HandoffCodes(ttl_seconds=60, clock=lambda: now[0])
     first, second = codes.issue("token-1"), codes.issue("token-2")
     assert first != second
-    assert codes.redeem(first) == "token-1" and codes.redeem(first) is None
+    assert codes.pending(first) and codes.redeem(first) == "token-1"
+    assert codes.redeem(first) is None and not codes.pending(first)
+    assert codes.pending(second)
     now[0] = 61.0
-    assert codes.redeem(second) is None
+    assert not codes.pending(second) and codes.redeem(second) is None
 
 
 def test_the_route_sets_an_httponly_strict_cookie_and_drops_the_identity_cookie():
