@@ -239,8 +239,8 @@ class Browsers:
     In use the browsers run on the people's own computers; here they share the server's cores, and
     ten renderers at the server's priority would measure the machine's rendering, not the server.
     Chromium sets its processes' priorities itself (as root even above normal), so they are
-    lowered again every 0.2 s. Only descendants of this script are touched. Their rendering time
-    is still in every page time. ``getrusage`` misses most of their CPU (Chromium's helpers are
+    lowered again every 0.2 s, except the network process (see :func:`_network_process`). Only
+    descendants of this script are touched. Their rendering time is still in every page time. ``getrusage`` misses most of their CPU (Chromium's helpers are
     not reaped through this script), so it is sampled from /proc every 0.2 s instead (the last
     0.2 s of a process that ends is missed).
     """
@@ -272,13 +272,20 @@ class Browsers:
                     spent = _cpu_seconds(pid)
                     with self._lock:  # the Playwright driver (node) serves the browsers: counted with them
                         self._seen[pid] = max(spent, self._seen.get(pid, 0.0))
-                    if not name.startswith("chrom") or not self.niceness:
+                    if not name.startswith("chrom") or not self.niceness or _network_process(pid):
                         continue
                     for tid in os.listdir(f"/proc/{pid}/task"):
                         if os.getpriority(os.PRIO_PROCESS, int(tid)) < self.niceness:
                             os.setpriority(os.PRIO_PROCESS, int(tid), self.niceness)
                 except (OSError, ValueError):  # a process or thread that ended meanwhile
                     continue
+
+
+def _network_process(pid: int) -> bool:
+    """Chromium's network process keeps its priority: it takes the websocket frames' timestamps
+    (the server's part of each page time), which a starved process would take late. It uses
+    little CPU (a fraction of a second per page)."""
+    return b"network.mojom.NetworkService" in Path(f"/proc/{pid}/cmdline").read_bytes()
 
 
 def _machine_cpu() -> tuple[float, float]:
