@@ -36,3 +36,17 @@ def sign_in(at, username: str = "admin", password: str = ADMIN_PASSWORD):
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def open_page(page: str, *, lang: str = "en", username: str = "admin", password: str = ADMIN_PASSWORD,
+              timeout: float = 60):
+    """A fresh session signed in as ``username`` in ``lang``, on ``pages/<page>``, run without an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.session_state["lang"] = lang
+    sign_in(at, username, password)
+    at.switch_page(f"../pages/{page}")
+    at.run()
+    assert not at.exception, at.exception
+    return at

@@ -4,11 +4,10 @@ the ids stay in the CSV download (tests/workbench/test_audit_names.py)."""
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from pipelines.errors import WorkbenchError
 from tests.conftest import ADMIN_PASSWORD
-from tests.pages.conftest import APP, sign_in
+from tests.pages.conftest import open_page
 
 WORDS = {"en": ("Wrong user name or password", "User dr_lee", "failed", "Outcome", "Resource", "Project", "Reason"),
          "ko": ("사용자 이름 또는 비밀번호 오류", "사용자 dr_lee", "실패", "결과", "대상", "프로젝트", "사유")}
@@ -29,12 +28,7 @@ def test_the_audit_table_reads_names_and_reasons_not_codes(app_env):
         accounts.sign_in(workbench, username="dr_lee", password="not the password at all")
 
     for lang in ("en", "ko"):
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.session_state["lang"] = lang
-        sign_in(at)
-        at.switch_page("../pages/admin_audit.py")
-        at.run()
-        assert not at.exception, at.exception
+        at = open_page("admin_audit.py", lang=lang)
         frame = at.dataframe[0].value
         reason, member, _, outcome, resource, project, reason_col = WORDS[lang]
         headers = [str(c) for c in frame.columns]

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from tests.e2e.conftest import trained_demo
-from tests.pages.conftest import APP, sign_in
+from tests.pages.conftest import open_page
 
 FAMILY_CODES = {"linear", "xgboost", "lightgbm", "forest", "hist_gb", "ensemble"}
 METRIC_CODES = {"roc_auc", "average_precision", "log_loss", "brier", "neg_brier_score", "rmse", "mae"}
@@ -29,13 +29,7 @@ LABELS = {"en": {"families": "Model families", "metric": "Metric to optimise", "
 
 
 def _page(lang: str, page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    sign_in(at)
-    at.switch_page(f"../pages/{page}")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(page, lang=lang, timeout=120)
 
 
 def _codes(text: str) -> set[str]:

@@ -6,21 +6,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from streamlit.testing.v1 import AppTest
-
 from tests.conftest import ADMIN_PASSWORD
-from tests.pages.conftest import APP, sign_in
+from tests.pages.conftest import open_page
 
 PASSWORD = "a tandem rides quietly east 42"
 
 
 def _results_hint(lang: str, username: str) -> str:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.session_state["lang"] = lang
-    sign_in(at, username, PASSWORD)
-    at.switch_page("../pages/results.py")
-    at.run()
-    assert not at.exception, at.exception
+    at = open_page("results.py", lang=lang, username=username, password=PASSWORD)
     return " ".join(box.value for box in at.info)
 
 

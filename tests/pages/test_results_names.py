@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.e2e.conftest import trained_demo
-from tests.pages.conftest import APP, sign_in
+from tests.pages.conftest import open_page
 
 FAMILY_CODES = {"linear", "xgboost", "lightgbm", "forest", "hist_gb", "ensemble"}
 METRIC_CODES = {"roc_auc", "average_precision", "neg_brier_score", "neg_log_loss", "r2", "neg_root_mean_squared_error"}
@@ -17,13 +17,7 @@ NAMES = {"en": ("Logistic / linear regression", "Ensemble", "AUROC"), "ko": ("ыб
 
 
 def _results(lang: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    sign_in(at)
-    at.switch_page("../pages/results.py")
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("results.py", lang=lang, timeout=120)
 
 
 def _texts(at) -> list[str]:
