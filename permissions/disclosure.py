@@ -24,6 +24,15 @@ Three more ways a small count leaks, each closed by a rule here:
 - **The confusion matrix.** Each row of it (observed non-events, observed events) adds up to a
   count printed beside it, and its row percentages give the rest away. :func:`confusion_suppression`
   hides the other cell of a row holding a small cell, and a whole row whose total is hidden.
+- **Larger grids.** In a grid whose row and column totals are printed (a multiclass confusion
+  matrix), hidden cells that each share their lines with another can still be pinned down together
+  (a hidden cell that is a "bridge" between two groups of hidden cells is a sum of differences).
+  :func:`determined_cells` finds every hidden cell the printed totals fix exactly (a rank test), and
+  :func:`table_suppression` hides more until there is none.
+- **Bins along a curve.** Calibration bins add up to the patients, and a bin's observed rate with its
+  exact confidence interval gives the bin's size back, so hiding a bin's count hides nothing: small
+  bins are merged with their neighbours instead (:func:`merge_small_bins`), and every count shown is
+  at least the threshold.
 - **Measures at the threshold.** Sensitivity is TP / events, specificity TN / non-events, and PPV,
   NPV, F1 and accuracy follow from the same four cells; printed beside n and events, they give every
   cell of the confusion matrix exactly (TP = sensitivity x events), and with two of them even a
@@ -58,6 +67,9 @@ __all__ = [
     "confusion_from_rates",
     "has_small_cell",
     "threshold_measures_safe",
+    "determined_cells",
+    "table_suppression",
+    "merge_small_bins",
 ]
 
 SMALL_COUNT_THRESHOLD = 5
@@ -280,3 +292,74 @@ def threshold_measures_safe(confusion: Any, *, counts_printed: bool, limit: int)
     if not limit:
         return True
     return counts_printed and confusion is not None and not has_small_cell(confusion, limit)
+
+
+def determined_cells(mask: Any, *, row_totals: Any = None, column_totals: Any = None) -> list[tuple[int, int]]:
+    """Hidden cells whose value the shown cells and totals fix exactly, by any sequence of sums and
+    differences (not only alone in a line: :func:`recoverable_cells` is the one-step case).
+
+    The hidden cells are unknowns; each shown total gives one equation over its line's hidden cells. A
+    cell is fixed when its unit vector lies in the span of those equations (rank test), which covers
+    chains of subtractions across rows and columns."""
+    hidden = np.asarray(mask, dtype=bool)
+    rows_shown = np.ones(hidden.shape[0], bool) if row_totals is None else np.asarray(row_totals, bool)
+    cols_shown = np.ones(hidden.shape[1], bool) if column_totals is None else np.asarray(column_totals, bool)
+    cells = list(zip(*np.nonzero(hidden)))
+    if not cells:
+        return []
+    equations = [[1.0 if i == r else 0.0 for i, _ in cells] for r in range(hidden.shape[0]) if rows_shown[r]]
+    equations += [[1.0 if j == c else 0.0 for _, j in cells] for c in range(hidden.shape[1]) if cols_shown[c]]
+    system = np.array(equations, dtype=float).reshape(-1, len(cells))
+    rank = np.linalg.matrix_rank(system) if len(system) else 0
+    out = []
+    for k, (i, j) in enumerate(cells):
+        unit = np.zeros((1, len(cells)))
+        unit[0, k] = 1.0
+        if np.linalg.matrix_rank(np.vstack([system, unit])) == rank:
+            out.append((int(i), int(j)))
+    return out
+
+
+def table_suppression(table: Any, *, limit: int, row_totals: Any = None, column_totals: Any = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """(primary, mask) of a grid whose row and column totals are printed (a multiclass confusion
+    matrix: observed classes, predicted classes): counts 1 to ``limit - 1`` hidden, complements per row
+    and column (:func:`complementary_suppression`), then, while the totals still fix a hidden cell
+    (:func:`determined_cells`), the smallest shown non-zero cell of its row hidden too."""
+    grid = np.asarray(table, dtype=float)
+    primary = _small_grid(grid, limit) if limit else np.zeros(grid.shape, bool)
+    if not limit:
+        return primary, primary.copy()
+    totals = {"row_totals": row_totals, "column_totals": column_totals}
+    mask = complementary_suppression(grid, primary, **totals)
+    while fixed := determined_cells(mask, **totals):
+        r, _ = fixed[0]
+        shown = [j for j in range(grid.shape[1]) if not mask[r, j]]
+        if not shown:  # the whole row is hidden and still fixed: hide in its column instead
+            c = fixed[0][1]
+            shown_rows = [i for i in range(grid.shape[0]) if not mask[i, c]]
+            if not shown_rows:
+                break
+            mask[min(shown_rows, key=lambda i: (grid[i, c] == 0, grid[i, c], i)), c] = True
+        else:
+            mask[r, min(shown, key=lambda j: (grid[r, j] == 0, grid[r, j], j))] = True
+        mask = complementary_suppression(grid, mask, **totals)
+    return primary, mask
+
+
+def merge_small_bins(counts: Sequence[float], *, limit: int) -> list[list[int]]:
+    """Adjacent bins (indices, in order) grouped so that each group holds at least ``limit`` patients:
+    the smallest group below it joins its smaller neighbour, until none is left (or one group holds
+    them all). ``limit=0`` keeps every bin."""
+    groups = [[i] for i in range(len(counts))]
+    totals = [float(c) for c in counts]
+    while limit and len(groups) > 1:
+        small = [g for g in range(len(groups)) if totals[g] < limit]
+        if not small:
+            break
+        g = min(small, key=lambda k: (totals[k], k))
+        h = min((k for k in (g - 1, g + 1) if 0 <= k < len(groups)), key=lambda k: (totals[k], k))
+        a, b = sorted((g, h))
+        groups[a:b + 1] = [groups[a] + groups[b]]
+        totals[a:b + 1] = [totals[a] + totals[b]]
+    return groups

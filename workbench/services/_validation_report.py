@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from permissions.disclosure import confusion_suppression, threshold_measures_safe
+from permissions.disclosure import confusion_suppression, merge_small_bins, threshold_measures_safe
 from pipelines import evaluation as ev
 from pipelines.evaluation.binary import AT_THRESHOLD
+from pipelines.evaluation.curves import _clopper_pearson as clopper_pearson
 from pipelines.evaluation.external import ColumnIssue, Recalibration, coarsen_pr, coarsen_roc, recalibrate, recalibration
 from workbench.services._codec import register
 from workbench.services._evaluate import PartResult
@@ -148,9 +149,21 @@ def _clean_counts(counts: Any) -> np.ndarray:
 
 
 def _calibration(curve: ev.CalibrationCurve | None) -> ev.CalibrationCurve | None:
+    """The curve with every bin of 1-4 patients merged into a neighbour (:func:`merge_small_bins`).
+
+    Zeroing a small bin's count hid nothing: the bins add up to the patients (n minus the others),
+    and a bin's observed rate with its exact CI gives its size back. Merged bins keep every patient
+    on the curve and print no count below 5; a cohort of fewer than 5 keeps no bin at all."""
     if curve is None:
         return None
-    return dataclasses.replace(curve, counts=_clean_counts(curve.counts),
+    counts = np.asarray(curve.counts, dtype=float)
+    groups = merge_small_bins(counts, limit=SMALL_COUNT) if counts.sum() >= SMALL_COUNT else []
+    n = np.array([counts[g].sum() for g in groups], dtype=float)
+    events = np.array([np.round(curve.observed[g] * counts[g]).sum() for g in groups], dtype=float)
+    predicted = np.array([(curve.predicted[g] * counts[g]).sum() for g in groups], dtype=float) / np.maximum(n, 1)
+    lower, upper = clopper_pearson(events, n, curve.slope.level)
+    return dataclasses.replace(curve, predicted=predicted, observed=events / np.maximum(n, 1), observed_lower=lower,
+                               observed_upper=upper, counts=n.astype(int),
                                histogram_events=_clean_counts(curve.histogram_events),
                                histogram_non_events=_clean_counts(curve.histogram_non_events))
 
