@@ -18,6 +18,7 @@ from workbench.i18n import named, t
 from workbench.jobs import TERMINAL_STATES
 from workbench.jobs.status import status_line
 from workbench.services import validation
+from workbench.services._validation_report import SMALL_COUNT
 
 __all__ = ["follow", "history", "show", "describe_issue"]
 
@@ -115,8 +116,10 @@ def show(ctx: PageContext, info: validation.ValidationInfo, *, where: str) -> No
 
 def _metrics_table(ctx: PageContext, cohorts: list[Any]) -> pd.DataFrame:
     rows = {}
+    hidden = ctx.t("figures.table.metric_suppressed")  # as the exported tables print it, not "NA"
     for name in _METRICS:
-        rows[ctx.t(_k("figures.metric.", name))] = [c.part.metrics.estimates()[name].format(3) for c in cohorts]
+        rows[ctx.t(_k("figures.metric.", name))] = [hidden if name in c.hidden_measures else
+                                                     c.part.metrics.estimates()[name].format(3) for c in cohorts]
     rows[ctx.t("validation.citl")] = [c.recalibration.intercept.format(3) for c in cohorts]
     rows[ctx.t("validation.slope")] = [c.recalibration.slope.format(3) for c in cohorts]
     rows[ctx.t("validation.patients")] = [f"{_n(c.part.n)} ({_n(c.part.metrics.n_positive)})" for c in cohorts]
@@ -160,6 +163,9 @@ def _report(ctx: PageContext, report: Any, key: str) -> None:
         st.warning(ctx.t("validation.confirmed_warning", text=describe_issue(ctx, issue)), icon=":material/warning:")
     st.markdown("**" + ctx.t("validation.metrics_title") + "**")
     st.table(_metrics_table(ctx, cohorts))
+    if any(c.hidden_measures for c in cohorts):
+        st.caption(ctx.t("figures.table.note_metric_suppressed", label=ctx.t("figures.table.metric_suppressed"),
+                         limit=SMALL_COUNT - 1))
     left, right = st.columns(2)
     left.plotly_chart(roc_chart(cohorts, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y")), width="stretch",
                       key=f"val_roc_{key}")

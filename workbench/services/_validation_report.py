@@ -51,6 +51,7 @@ class CohortResult:
     recalibrated: ev.CalibrationCurve | None = None  # after logistic recalibration (external only; None
     # when the recalibration model has no finite solution, e.g. risks that separate the outcomes perfectly)
     subgroups: ev.SubgroupPerformance | None = None
+    hidden_measures: tuple[str, ...] = ()  # measures at the threshold suppressed in this reader's copy
 
     @property
     def main(self) -> PartResult:
@@ -216,8 +217,9 @@ def _suppress(result: CohortResult) -> CohortResult:
                                   **_hide_measures(metrics.estimates(), safe))
     part = dataclasses.replace(result.part, n=n, metrics=metrics, calibration=_calibration(result.part.calibration))
     recal = dataclasses.replace(result.recalibration, n=n, n_events=events)
+    hidden = () if safe else tuple(name for name in AT_THRESHOLD if name in result.part.metrics.estimates())
     return dataclasses.replace(result, part=part, recalibration=recal, recalibrated=_calibration(result.recalibrated),
-                               subgroups=_subgroups(result.subgroups, mask[0]))
+                               subgroups=_subgroups(result.subgroups, mask[0]), hidden_measures=hidden)
 
 
 def for_reader(report: ValidationReport, *, uploader: bool, restricted: bool) -> ValidationReport:
