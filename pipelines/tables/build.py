@@ -94,12 +94,17 @@ def table_one_table(
     lang: str = "en",
     labels: Mapping[str, str] | None = None,
 ) -> Table:
-    """Table 1 as journals print it: one column per outcome level, missing counts, P value and test."""
+    """Table 1 as journals print it: one column per outcome level, missing counts, P value and test.
+
+    With ``suppress_below``, the sizes in the header follow the rule of the cells: an outcome group
+    of 1 to ``suppress_below - 1`` patients reads "n = <5" (the columns that would give it away are
+    the caller's to hide, as for the cells)."""
     lab = _labels(lang, labels)
     columns = (
         _t(lab, "figures.table.variable"),
-        _t(lab, "figures.table.overall", n=table.n),
-        *(_t(lab, "figures.table.group", outcome=table.outcome, value=g, n=n) for g, n in zip(table.groups, table.group_sizes)),
+        _t(lab, "figures.table.overall", n=_count(table.n, suppress_below)),
+        *(_t(lab, "figures.table.group", outcome=table.outcome, value=g, n=_count(n, suppress_below))
+          for g, n in zip(table.groups, table.group_sizes)),
         _t(lab, "figures.table.missing"),
         _t(lab, "figures.table.p_value"),
         _t(lab, "figures.table.test"),

@@ -26,7 +26,7 @@ from pipelines.tables._table import Cell
 from workbench.i18n import t
 from workbench.services._evaluate import ModelEvaluation
 
-__all__ = ["COMPLEMENT_LABEL", "protect_table_one", "protect_subgroups", "protect_performance", "table_one_blocks",
+__all__ = ["COMPLEMENT_LABEL", "protect_table_one", "hidden_groups", "protect_subgroups", "protect_performance", "table_one_blocks",
            "count_lines", "part_lines", "part_counts", "main_mask", "subgroup_lines", "subgroup_counts", "forest_counts",
            "complement_note"]
 
@@ -46,24 +46,55 @@ def table_one_blocks(source: TableOne) -> list[list[int]]:
     return list(blocks.values())
 
 
+def hidden_groups(source: TableOne, *, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """(primary, mask) over the outcome groups of Table 1: a group of 1 to ``limit - 1`` patients, and
+    the smallest other group with it while the overall size is printed (it is their sum)."""
+    sizes = np.array([source.group_sizes], dtype=float)
+    primary = _small(sizes, limit)
+    if not limit or not primary.any():
+        return primary[0], primary[0].copy()
+    mask = complementary_suppression(sizes, primary, row_totals=~_small(np.array([source.n]), limit),
+                                     column_totals=np.zeros(sizes.shape[1], bool))
+    return primary[0], mask[0]
+
+
 def protect_table_one(table: tb.Table, source: TableOne, *, limit: int, lang: str = "en") -> tb.Table:
-    """``table`` (built by ``table_one_table`` from ``source`` with ``suppress_below=limit``) with complements hidden."""
+    """``table`` (built by ``table_one_table`` from ``source`` with ``suppress_below=limit``) with complements hidden.
+
+    An outcome group below ``limit`` is hidden whole, with a second group (:func:`hidden_groups`): its
+    size, and every cell of its column, since a percentage gives its column's size back and a mean or
+    median of fewer than five patients is nearly a patient's own value; the P values too, which
+    compare the groups. Within the shown columns, each variable's levels get complements as before."""
     if not limit:
         return table
     rows = [list(r) for r in table.rows]
+    columns = list(table.columns)
     groups = len(source.groups)
+    small_group, hidden_group = hidden_groups(source, limit=limit)
     hidden_any = False
+    for g in np.nonzero(hidden_group)[0]:
+        size = f"<{limit}" if small_group[g] else COMPLEMENT_LABEL
+        columns[2 + g] = t("figures.table.group", lang, outcome=source.outcome, value=source.groups[g], n=size)
+        for row in rows:
+            if row[2 + g] != "":
+                row[2 + g] = COMPLEMENT_LABEL
+    if hidden_group.any():
+        for row in rows:
+            row[3 + groups] = row[4 + groups] = ""  # P value and test
     for block in table_one_blocks(source):
         grid = np.array([source.rows[i].counts[1:1 + groups] for i in block], dtype=float)
         overall = np.array([source.rows[i].counts[0] for i in block], dtype=float)
-        primary = _small(grid, limit)
+        primary = _small(grid, limit) | hidden_group[None, :]
         # A lone level row (binary variable, "= yes" only): its column partner is not printed.
         columns_shown = np.full(groups, len(block) > 1)
         mask = complementary_suppression(grid, primary, row_totals=~_small(overall, limit), column_totals=columns_shown)
         for (r, g) in zip(*np.nonzero(mask & ~primary)):
             rows[block[r]][2 + g] = COMPLEMENT_LABEL
             hidden_any = True
-    return _with_note(table, rows, hidden_any, lang)
+    out = _with_note(table, rows, hidden_any, lang)
+    notes = out.notes + ((t("figures.table.note_group_hidden", lang, n=limit, label=COMPLEMENT_LABEL),)
+                         if hidden_group.any() else ())
+    return tb.Table(out.title, tuple(columns), out.rows, notes, out.name)
 
 
 def _labels(grid: np.ndarray, primary: np.ndarray, mask: np.ndarray, limit: int) -> list[tuple[Cell, Cell]]:
