@@ -74,9 +74,11 @@ def methods_text(pack: PackInput) -> str:
     if first.task == "binary":
         main = first.main.metrics
         total, events = part_counts(first, limit=SMALL_COUNT if pack.safe else 0)[first.main.part]
-        exact = isinstance(total, int) and isinstance(events, int)  # else no share: it would give a hidden count away
-        n_events = t("export.methods.events", lang, n=events, total=total,
-                     percent=f"{100 * main.n_positive / max(main.n, 1):.1f}" if exact else "\u2013")
+        if isinstance(total, int) and isinstance(events, int):
+            n_events = t("export.methods.events", lang, n=events, total=total,
+                         percent=f"{100 * main.n_positive / max(main.n, 1):.1f}")
+        else:  # a hidden count: the sentence without its share, which would give the count away
+            n_events = t("export.methods.events_hidden", lang, n=events, total=total)
     families = sorted({str(m.get("family")) for m in s.get("leaderboard", []) if m.get("family") != "ensemble"})
     libraries = ", ".join(f"{k} {v}" for k, v in sorted((s.get("libraries") or {}).items()))
     trials = s.get("n_trials", s.get("trials"))
