@@ -17,6 +17,9 @@ from matplotlib.text import Text
 from tests.workbench.test_results_service import TINY, train_table
 
 FAMILY_CODES = {"linear", "xgboost", "lightgbm", "forest", "hist_gb", "ensemble"}
+# codes of a run's settings that a methods text, model card or checklist once printed as they are stored
+SETTING_CODES = {"binary", "stratified_kfold", "grouped_kfold", "drop_columns", "impute", "most_frequent", "add_indicator",
+                 "cpu", "cuda", "none", "youden"}
 NAMES = {"en": {"linear": "Logistic / linear regression", "xgboost": "XGBoost"},
          "ko": {"linear": "로지스틱 / 선형 회귀", "xgboost": "XGBoost"}}
 
@@ -101,8 +104,19 @@ def test_the_paper_pack_names_models_in_tables_texts_card_and_manifest(trained):
     models = next(line for line in methods.splitlines() if "Optuna" in line)  # the paragraph on the models
     assert NAMES["ko"]["linear"] in models and "XGBoost" in models and "AUROC" in models, models
     assert not _codes_in(models) and "roc_auc" not in methods + card, models
-    manifest = json.loads(pack.read("MANIFEST.json"))
-    assert set(manifest["models"]) == {reported, NAMES["ko"]["linear"], "XGBoost"}
+    # settings in words, not codes: task, steps, device, calibration, split kind, threshold rule
+    checklist = pack.read("tripod_ai_checklist.csv").decode("utf-8-sig")
+    for text in (methods, card, checklist):
+        assert not SETTING_CODES & set(re.findall(r"[A-Za-z_]+", text)), SETTING_CODES & set(re.findall(r"[A-Za-z_]+", text))
+    assert "과제: 이진 분류" in methods and "결과 변수의 비율을 유지하며 무작위로 분할" in methods and "장치 CPU" in methods
+    assert "열 삭제: time" in methods and "재보정" in methods and "Youden 지수" in card + checklist
+    # machine-readable files keep the family codes (as the leaderboard does), names beside them
+    manifest, settings = json.loads(pack.read("MANIFEST.json")), json.loads(pack.read("reproduce/settings.json"))
+    reported_code = next(r.family for r in view.rows if r.model_id == view.reported_model_id)
+    assert manifest["models"][0] == {"family": reported_code, "name": reported}
+    assert {(m["family"], m["name"]) for m in manifest["models"]} >= {("linear", NAMES["ko"]["linear"]), ("xgboost", "XGBoost")}
+    assert settings["evaluation"]["models"] == manifest["models"]
+    assert {m["family"] for m in settings["leaderboard"]} >= {m["family"] for m in manifest["models"]}
 
 
 def test_a_code_without_a_name_is_drawn_as_it_is():

@@ -115,7 +115,7 @@ def report_folder(*, model_dir: Path, out: Path, preset: str = "single", dpi: in
     pack = PackInput(
         evaluations=(evaluation,), summary=pack_summary, settings=summary.get("settings", {}), recipe=recipe.to_dict(),
         params={1: final.get("params", {})}, title=f"{source.name}: {prepared.target}", source=str(model_dir),
-        preset=preset, dpi=dpi, lang=lang,
+        preset=preset, dpi=dpi, lang=lang, families=(str(final.get("family") or final.get("name") or "model"),),
         contributions=in_input_units(contributions, X_test) if contributions is not None else None,
     )
     data_bytes = build_pack(pack, on_file=lambda name: report(f"  figure {name}"))

@@ -31,7 +31,7 @@ from workbench.services._paper_figures import (
     make_figure,
 )
 from workbench.services._paper_tables import SMALL_COUNT, available_tables, make_table, table_bytes
-from workbench.services._paper_texts import methods_text, model_card, reproduce_settings
+from workbench.services._paper_texts import methods_text, model_card, pack_models, reproduce_settings
 from workbench.services._paper_tripod import tripod_table
 
 __all__ = ["PackInput", "ExportFile", "MIME", "build_pack"]
@@ -69,6 +69,8 @@ class PackInput:
     contributions: Contributions | None = None
     recipe_version: int | None = None
     extra_files: Mapping[str, bytes] = field(default_factory=dict)
+    # the family code of each evaluation (its label is the name readers see); empty: from the leaderboard
+    families: tuple[str, ...] = ()
 
 
 def _json(value: Any) -> bytes:
@@ -127,7 +129,7 @@ def build_pack(pack: PackInput, *, on_file: Callable[[str], None] | None = None)
         files[name] = data
     manifest = {
         "title": pack.title, "source": pack.source, "variant": "collaborator" if pack.safe else "full",
-        "language": lang, "preset": pack.preset, "dpi": pack.dpi, "models": [e.label for e in pack.evaluations],
+        "language": lang, "preset": pack.preset, "dpi": pack.dpi, "models": pack_models(pack),
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     files["MANIFEST.json"] = _json(manifest)

@@ -7,16 +7,20 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pipelines import figures as fg
-from workbench.i18n import named, t
+from pipelines.errors import RecipeError
+from pipelines.recipe import Recipe
+from workbench.i18n import catalogue, named, t
 from workbench.services._model_names import model_name
 from workbench.services._measure_disclosure import AT_THRESHOLD, measure_suppressed_label, part_measures_shown
 from workbench.services._paper_tables import SMALL_COUNT, suppress
 from workbench.services._table_disclosure import part_counts
+from workbench.services.review import describe_step
 
 if TYPE_CHECKING:
     from workbench.services._paper import PackInput
 
-__all__ = ["methods_text", "model_card", "reproduce_settings", "holdout_tuning", "tuning_text"]
+__all__ = ["methods_text", "model_card", "reproduce_settings", "holdout_tuning", "tuning_text", "task_name", "rule_name",
+           "pack_models", "read_pack_models"]
 
 
 def holdout_tuning(pack: PackInput) -> dict[str, Any] | None:
@@ -51,7 +55,8 @@ def _part_n(pack: PackInput, part: str) -> Any:
     return suppress(int(value), pack.safe) if value != "" else value
 
 
-def _describe_step(step: Mapping[str, Any]) -> str:
+def _step_code(step: Mapping[str, Any]) -> str:
+    """A stored step as its code and parameters (what an unknown or no longer valid step falls back to)."""
     parts = []
     for key, value in step.items():
         if key in ("kind", "enabled") or value in (None, "", [], {}):
@@ -62,13 +67,53 @@ def _describe_step(step: Mapping[str, Any]) -> str:
     return f"{step.get('kind')}" + (f" ({'; '.join(parts)})" if parts else "")
 
 
+def _describe_step(step: Mapping[str, Any], lang: str) -> str:
+    """A recipe step in words, as the Review page lists it ("Fill missing values in all columns: numbers by
+    the median, ..."), not as its code (``impute (numeric = median; ...)``)."""
+    try:
+        parsed = Recipe.from_dict({"steps": [dict(step)]}).steps[0]
+    except RecipeError:
+        return _step_code(step)
+    return describe_step(parsed, lang)
+
+
+def task_name(task: Any, lang: str) -> str:
+    """``binary`` -> "binary classification", as a journal names the task."""
+    return named("export.task.", task, lang)
+
+
+def rule_name(options: Any, lang: str) -> str:
+    """How the operating threshold was chosen, in words ("Youden index", "fixed sensitivity (0.9)")."""
+    key = "export.rule." + str(options.threshold_rule)
+    target = options.threshold_target if options.threshold_target is not None else ""
+    return t(key, lang, target=target) if key in catalogue("en") else str(options.threshold_rule)
+
+
+def _split_words(split: Mapping[str, Any], summary: Mapping[str, Any], lang: str) -> str:
+    """How the data were divided, in words ("at random, stratified by the outcome")."""
+    kind = str(split.get("kind", summary.get("split", "")))
+    if kind == "stratified_kfold" and summary.get("task") == "regression":  # no classes to stratify by
+        kind = "random"
+    key = "export.methods.split_" + kind
+    return t(key, lang, column=split.get("time_column") or "") if key in catalogue("en") else kind
+
+
+def _calibration_words(final: Mapping[str, Any], lang: str) -> str:
+    """How the final model's probabilities were calibrated, as a sentence; nothing for a regression."""
+    key = "export.methods.calibration_" + str(final.get("calibration", "none"))
+    if key not in catalogue("en"):  # "not applicable" (regression)
+        return ""
+    compared = len(final.get("calibration_scores") or {}) > 1
+    return t(key, lang) + (" " + t("export.methods.calibration_compared", lang) if compared else "")
+
+
 def methods_text(pack: PackInput) -> str:
     """A drafted methods paragraph: data, preprocessing, models, tuning, validation, metrics, software."""
     s, lang = pack.summary, pack.lang
     first = pack.evaluations[0]
     steps = [st for st in pack.recipe.get("steps", []) if st.get("enabled", True)]
-    data_steps = [_describe_step(st) for st in steps if st.get("kind") in _DATA_KINDS]
-    model_steps = [_describe_step(st) for st in steps if st.get("kind") not in _DATA_KINDS]
+    data_steps = [_describe_step(st, lang) for st in steps if st.get("kind") in _DATA_KINDS]
+    model_steps = [_describe_step(st, lang) for st in steps if st.get("kind") not in _DATA_KINDS]
     split = pack.recipe.get("split", {})
     n_events = ""
     if first.task == "binary":
@@ -94,18 +139,19 @@ def methods_text(pack: PackInput) -> str:
     paragraphs = [
         t("export.methods.data", lang, n=int(s.get("n_train", 0)) + int(s.get("n_test", 0)), rows_in=s.get("rows_in", ""),
           target=s.get("target", ""), positive=s.get("positive_label", ""), predictors=len(s.get("features", [])),
-          events=n_events, task=s.get("task", "")),
+          events=n_events, task=task_name(s.get("task", ""), lang)),
         t("export.methods.preprocessing", lang,
           version=pack.recipe_version if pack.recipe_version is not None else t("export.methods.recipe_suggested", lang),
           sha=str(s.get("recipe_sha256", ""))[:12],
           data_steps="; ".join(data_steps) or t("export.methods.none", lang),
           model_steps="; ".join(model_steps) or t("export.methods.none", lang)),
         t("export.methods.models", lang, families=", ".join(model_name(f, lang) for f in families), trials=n_trials or "",
-          metric=named("figures.metric.", s.get("metric", ""), lang), seed=s.get("seed", ""), device=s.get("device", "cpu"),
+          metric=named("figures.metric.", s.get("metric", ""), lang), seed=s.get("seed", ""),
+          device=named("results.device.", s.get("device", "cpu"), lang),
           scored=t(f"export.methods.scored_{how}", lang), chosen=t(f"export.methods.chosen_{how}", lang),
           final=model_name(str((s.get("final") or {}).get("kind", first.label)), lang),
-          calibration=(s.get("final") or {}).get("calibration", "none")),
-        t("export.methods.validation", lang, split=split.get("kind", s.get("split", "")),
+          calibration=_calibration_words(s.get("final") or {}, lang)),
+        t("export.methods.validation", lang, split=_split_words(split, s, lang),
           tuning=tuning_text(pack, "export.methods."), test_percent=f"{100 * float(split.get('test_fraction', 0.2)):.0f}",
           n_train=_part_n(pack, "train"), n_test=_part_n(pack, "test"),
           grouped=t("export.methods.grouped", lang, column=s["group_column"]) if s.get("group_column") else ""),
@@ -135,13 +181,14 @@ def model_card(pack: PackInput) -> str:
     lang, s, first = pack.lang, pack.summary, pack.evaluations[0]
     lines = [f"# {t('export.card.title', lang, model=first.label)}", "",
              f"- {t('export.card.source', lang)}: {pack.source}",
-             f"- {t('export.card.task', lang)}: {s.get('task')} · {t('export.card.outcome', lang)}: {s.get('target')}"
+             f"- {t('export.card.task', lang)}: {task_name(s.get('task'), lang)} · {t('export.card.outcome', lang)}: {s.get('target')}"
              + (f" = {s.get('positive_label')}" if s.get("task") == "binary" else ""),
              f"- {t('export.card.predictors', lang)}: {', '.join(map(str, s.get('features', [])))}",
              f"- {t('export.card.data', lang)}: n = {suppress(int(s.get('n_train', 0)), pack.safe)} "
              f"({t('export.part.train', lang)}), {suppress(int(s.get('n_test', 0)), pack.safe)} ({t('export.part.test', lang)})",
-             f"- {t('export.card.training', lang)}: {named('figures.metric.', s.get('metric'), lang)} · seed {s.get('seed')} · {s.get('device', 'cpu')}",
-             f"- {t('export.card.threshold', lang)}: {first.options.threshold_rule}"
+             f"- {t('export.card.training', lang)}: {named('figures.metric.', s.get('metric'), lang)} · seed {s.get('seed')} · "
+             f"{named('results.device.', s.get('device', 'cpu'), lang)}",
+             f"- {t('export.card.threshold', lang)}: {rule_name(first.options, lang)}"
              + (f" = {first.main.metrics.threshold.value:.3f}" if first.task == "binary" else ""), "",
              f"## {t('export.card.performance', lang)}", ""]
     limit = SMALL_COUNT if pack.safe else 0
@@ -165,6 +212,23 @@ def model_card(pack: PackInput) -> str:
     return "\n".join(lines)
 
 
+def pack_models(pack: PackInput) -> list[dict[str, Any]]:
+    """The pack's models for MANIFEST.json and reproduce/settings.json, the reported one first: the
+    family code (stable for scripts, as the leaderboard entries keep it) and the name readers see."""
+    families = list(pack.families)
+    if len(families) != len(pack.evaluations):  # a caller without codes: the leaderboard's, by model id
+        board = {m.get("model_id"): m.get("family") for m in pack.summary.get("leaderboard", [])}
+        families = [board.get(e.model_id) for e in pack.evaluations]
+    return [{"family": family, "name": e.label} for family, e in zip(families, pack.evaluations)]
+
+
+def read_pack_models(entries: Any) -> list[dict[str, Any]]:
+    """``models`` of a pack's MANIFEST.json or ``evaluation.models`` of its settings, in today's form
+    (``{"family", "name"}``) whichever pack wrote it: packs made before family codes were added list
+    names only (``["XGBoost", ...]``), which read as ``{"family": None, "name": ...}``."""
+    return [dict(item) if isinstance(item, Mapping) else {"family": None, "name": str(item)} for item in entries or []]
+
+
 def reproduce_settings(pack: PackInput) -> dict[str, Any]:
     s = pack.summary
     keys = ("task", "target", "positive_label", "classes", "metric", "features", "group_column", "n_train", "n_test",
@@ -178,6 +242,6 @@ def reproduce_settings(pack: PackInput) -> dict[str, Any]:
         "run": {k: s.get(k) for k in keys if k in s},
         "leaderboard": [{k: m.get(k) for k in ("model_id", "rank", "name", "family", "params", "cv_mean", "cv_sd",
                                                  "test_score", "device")} for m in s.get("leaderboard", [])],
-        "evaluation": {"models": [e.label for e in pack.evaluations], **pack.evaluations[0].options.to_dict(),
+        "evaluation": {"models": pack_models(pack), **pack.evaluations[0].options.to_dict(),
                        "threshold_chosen_on": pack.evaluations[0].threshold_source},
     }

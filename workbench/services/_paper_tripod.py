@@ -10,7 +10,7 @@ from workbench.i18n import named, t
 from workbench.services._model_names import model_name
 from workbench.services._paper_tables import SMALL_COUNT
 from workbench.services._table_disclosure import part_counts
-from workbench.services._paper_texts import tuning_text
+from workbench.services._paper_texts import rule_name, tuning_text
 
 if TYPE_CHECKING:
     from workbench.services._paper import PackInput
@@ -62,12 +62,13 @@ def tripod_table(pack: PackInput) -> tb.Table:
         "predictor_handling": t("export.tripod.fill.predictor_handling", lang),
         "model_type": t("export.tripod.fill.model_type", lang,
                         families=", ".join(model_name(f, lang) for f in sorted({str(m.get("family"))
-                                                                                 for m in s.get("leaderboard", [])})),
+                                                                                 for m in s.get("leaderboard", [])
+                                                                                 if m.get("family") != "ensemble"})),
                         metric=named("figures.metric.", s.get("metric", ""), lang), seed=s.get("seed", "")),
         "performance_measures": t("export.tripod.fill.performance_measures", lang, resamples=first.options.n_resamples),
         "class_imbalance": t("export.tripod.fill.class_imbalance", lang),
         "fairness": t("export.tripod.fill.fairness", lang) if first.subgroups is not None else "",
-        "model_output": t("export.tripod.fill.model_output", lang, rule=first.options.threshold_rule),
+        "model_output": t("export.tripod.fill.model_output", lang, rule=rule_name(first.options, lang)),
         "training_vs_evaluation": t("export.tripod.fill.training_vs_evaluation", lang),
         "code_sharing": t("export.tripod.fill.code_sharing", lang),
         "participant_flow": t("export.tripod.fill.participant_flow", lang),

@@ -298,7 +298,9 @@ def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[
         raise InputError("export.bad_option", option="format", value=bad[0] if bad else "", allowed=", ".join(fg.FORMATS))
     safe = results.is_restricted(actor, view.project_id)
     ids = [view.reported_model_id] + [m for m in (model_ids or []) if m != view.reported_model_id]
-    evaluations = tuple(named_evaluations(_evaluations(workbench, actor, view, ids, options, "paper_pack"), choice.lang))
+    stored = _evaluations(workbench, actor, view, ids, options, "paper_pack")
+    evaluations = tuple(named_evaluations(stored, choice.lang))
+    family = {r.model_id: r.family for r in view.rows}
     with session_scope(workbench.engine) as session:
         project = session.get(Project, view.project_id)
         recipe = session.get(RecipeVersion, view.recipe_version_id) if view.recipe_version_id else None
@@ -312,7 +314,7 @@ def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[
         source=f"{project_name} · run {view.run_id}", safe=safe, preset=choice.preset, dpi=choice.dpi, lang=choice.lang,
         formats=tuple(formats), contributions=_contributions(workbench, actor, view, evaluations[0], options, safe,
                                                              in_units=True),
-        recipe_version=recipe_number,
+        recipe_version=recipe_number, families=tuple(family[e.model_id] for e in stored),
     )
     data = build_pack(pack)
     _record(workbench, actor, action="paper_pack.download", project_id=view.project_id, run_id=run_id,
