@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from permissions.actions import Action
 from permissions.policy import Actor, Resource, check
@@ -180,8 +181,11 @@ def run_app(workbench: Workbench) -> None:
         st.session_state["_wb_for_sign_in"] = workbench
         # A bookmarked page opens the sign-in page at its address (not Streamlit's English "Page not found").
         form, title = str(PAGES_DIR / "sign_in.py"), t("app.page.sign_in", lang)
-        nav = st.navigation([st.Page(form, title=title, icon=":material/login:", default=True)] + [
-            st.Page(form, title=title, url_path=spec.file.removesuffix(".py"), visibility="hidden") for spec in _PAGES])
+        pages = [st.Page(form, title=title, icon=":material/login:", default=True)] + [
+            st.Page(form, title=title, url_path=spec.file.removesuffix(".py"), visibility="hidden") for spec in _PAGES]
+        if _unknown_address(pages):
+            st.session_state["_notice"] = "app.page_not_found_sign_in"
+        nav = st.navigation(pages)
         _language_switch(lang)
         nav.run()
         return
@@ -204,11 +208,42 @@ def run_app(workbench: Workbench) -> None:
             continue
         visible.append(st.Page(str(PAGES_DIR / spec.file), title=t(spec.title_key, lang), icon=spec.icon,
                                default=spec.file == "projects.py", url_path=url_path))
+    unknown = _unknown_address(visible + refused)
     nav = st.navigation(visible + refused, position="hidden")
     _sidebar(ctx, visible)
     with st.sidebar:
         _store_cookie()
+    if unknown:
+        st.info(t("app.page_not_found", lang), icon=":material/explore_off:")
     nav.run()
+
+
+_START_PAGES = ("projects", "sign_in")  # the start page signed in and signed out
+
+
+def _unknown_address(pages: list[Any]) -> bool:
+    """True for an address no page has (``/nonsense``: mistyped, or a link from another version),
+    after pointing this run at the start page; the caller says so in the user's language.
+
+    Streamlit 1.67's ``st.navigation`` has no hook for an unknown address: it opens the default page
+    under an English-only "Page not found" dialog. So the page asked for (the address's page name,
+    or a page link's hash) is looked up here first, and when no page has it the run is sent to the
+    default page before ``st.navigation`` resolves it. The start pages' own addresses (``/projects``,
+    which Streamlit serves as "/" only, or ``/sign_in`` just after signing in) open the start page
+    without a notice. This reads private parts of Streamlit (the run's page intent, a page's hash):
+    tests/pages/test_unknown_address.py and tests/e2e/test_unknown_address.py fail if an upgrade
+    changes them."""
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)
+    if manager is None:  # not served (a bare script run)
+        return False
+    wanted_hash, wanted_name = manager.intended_page_script_hash or "", manager.intended_page_name or ""
+    if (not wanted_hash and not wanted_name) or wanted_hash in {p._script_hash for p in pages} or (
+            not wanted_hash and wanted_name in {p.url_path for p in pages}):
+        return False
+    start = [st.Page(str(PAGES_DIR / "sign_in.py"), url_path=name) for name in _START_PAGES]
+    default = next(p for p in pages if p.url_path == "")
+    manager.set_script_intent(default._script_hash, "")
+    return wanted_hash not in {p._script_hash for p in start} and wanted_name not in _START_PAGES
 
 
 def _refusal(ctx: PageContext, spec: _PageSpec) -> Callable[[], None]:
