@@ -294,13 +294,15 @@ def threshold_measures_safe(confusion: Any, *, counts_printed: bool, limit: int)
     return counts_printed and confusion is not None and not has_small_cell(confusion, limit)
 
 
-def determined_cells(mask: Any, *, row_totals: Any = None, column_totals: Any = None) -> list[tuple[int, int]]:
+def determined_cells(mask: Any, *, row_totals: Any = None, column_totals: Any = None,
+                     diagonal_total: bool = False) -> list[tuple[int, int]]:
     """Hidden cells whose value the shown cells and totals fix exactly, by any sequence of sums and
     differences (not only alone in a line: :func:`recoverable_cells` is the one-step case).
 
     The hidden cells are unknowns; each shown total gives one equation over its line's hidden cells. A
     cell is fixed when its unit vector lies in the span of those equations (rank test), which covers
-    chains of subtractions across rows and columns."""
+    chains of subtractions across rows and columns. ``diagonal_total``: the sum of the diagonal is
+    known too (a multiclass accuracy beside the patients gives it)."""
     hidden = np.asarray(mask, dtype=bool)
     rows_shown = np.ones(hidden.shape[0], bool) if row_totals is None else np.asarray(row_totals, bool)
     cols_shown = np.ones(hidden.shape[1], bool) if column_totals is None else np.asarray(column_totals, bool)
@@ -309,6 +311,8 @@ def determined_cells(mask: Any, *, row_totals: Any = None, column_totals: Any = 
         return []
     equations = [[1.0 if i == r else 0.0 for i, _ in cells] for r in range(hidden.shape[0]) if rows_shown[r]]
     equations += [[1.0 if j == c else 0.0 for _, j in cells] for c in range(hidden.shape[1]) if cols_shown[c]]
+    if diagonal_total:
+        equations.append([1.0 if i == j else 0.0 for i, j in cells])
     system = np.array(equations, dtype=float).reshape(-1, len(cells))
     rank = np.linalg.matrix_rank(system) if len(system) else 0
     out = []
@@ -320,29 +324,30 @@ def determined_cells(mask: Any, *, row_totals: Any = None, column_totals: Any = 
     return out
 
 
-def table_suppression(table: Any, *, limit: int, row_totals: Any = None, column_totals: Any = None
-                      ) -> tuple[np.ndarray, np.ndarray]:
+def table_suppression(table: Any, *, limit: int, row_totals: Any = None, column_totals: Any = None,
+                      diagonal_total: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(primary, mask) of a grid whose row and column totals are printed (a multiclass confusion
     matrix: observed classes, predicted classes): counts 1 to ``limit - 1`` hidden, complements per row
     and column (:func:`complementary_suppression`), then, while the totals still fix a hidden cell
-    (:func:`determined_cells`), the smallest shown non-zero cell of its row hidden too."""
+    (:func:`determined_cells`, with the diagonal's sum when ``diagonal_total``), the smallest shown
+    non-zero cell of its row hidden too."""
     grid = np.asarray(table, dtype=float)
     primary = _small_grid(grid, limit) if limit else np.zeros(grid.shape, bool)
     if not limit:
         return primary, primary.copy()
     totals = {"row_totals": row_totals, "column_totals": column_totals}
     mask = complementary_suppression(grid, primary, **totals)
-    while fixed := determined_cells(mask, **totals):
-        r, _ = fixed[0]
-        shown = [j for j in range(grid.shape[1]) if not mask[r, j]]
-        if not shown:  # the whole row is hidden and still fixed: hide in its column instead
-            c = fixed[0][1]
-            shown_rows = [i for i in range(grid.shape[0]) if not mask[i, c]]
-            if not shown_rows:
-                break
-            mask[min(shown_rows, key=lambda i: (grid[i, c] == 0, grid[i, c], i)), c] = True
-        else:
-            mask[r, min(shown, key=lambda j: (grid[r, j] == 0, grid[r, j], j))] = True
+    while fixed := determined_cells(mask, **totals, diagonal_total=diagonal_total):
+        r, c = fixed[0]
+        lines = [[(r, j) for j in range(grid.shape[1])], [(i, c) for i in range(grid.shape[0])]]
+        if diagonal_total and r == c:
+            lines.append([(i, i) for i in range(min(grid.shape))])
+        lines.append([(i, j) for i in range(grid.shape[0]) for j in range(grid.shape[1])])
+        # the smallest shown cell of its row, else of its column, else of the diagonal, else anywhere
+        shown = next(([x for x in line if not mask[x]] for line in lines if any(not mask[x] for x in line)), [])
+        if not shown:
+            break  # everything is hidden
+        mask[min(shown, key=lambda x: (grid[x] == 0, grid[x], x))] = True
         mask = complementary_suppression(grid, mask, **totals)
     return primary, mask
 

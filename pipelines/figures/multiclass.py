@@ -1,4 +1,4 @@
-"""One-vs-rest ROC and precision-recall figures of a multiclass outcome.
+"""One-vs-rest ROC and precision-recall figures of a multiclass outcome, and its confusion matrix.
 
 One model: every class in its own colour and the macro average in black over its bootstrap band,
 in one plot. Several models: small multiples, as a journal prints a comparison: one panel per class
@@ -9,6 +9,7 @@ each), its AUROC or AUPRC (95% CI) in the panel, the models named once for the w
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,7 +22,7 @@ from pipelines.figures._base import new_figure, require_items
 from pipelines.figures._style import GREY, MM, PALETTE, FigureStyle, figure_style
 from pipelines.figures.performance import _band, _ci_text, _legend, _unit_axes
 
-__all__ = ["multiclass_roc_figure", "multiclass_pr_figure"]
+__all__ = ["multiclass_roc_figure", "multiclass_pr_figure", "multiclass_confusion_figure"]
 
 # yellow is too pale for a thin line on white paper; eight classes or models are already a lot
 _LINE_COLOURS = tuple(c for c in PALETTE if c != "#F0E442")
@@ -147,3 +148,43 @@ def multiclass_pr_figure(curves: MulticlassCurves | Sequence[MulticlassCurves], 
                          outcome: str | None = None) -> Figure:
     """One-vs-rest precision-recall curves, laid out as :func:`multiclass_roc_figure`."""
     return _figure(curves, style or figure_style(), "pr", outcome)
+
+
+def multiclass_confusion_figure(confusion: np.ndarray, classes: Sequence[str], *, style: FigureStyle | None = None,
+                                outcome: str | None = None, cells: Sequence[Sequence[str]] | None = None,
+                                note: str = "") -> Figure:
+    """Observed classes as rows, predicted ones as columns: counts with row percentages, shaded by them.
+
+    ``cells`` are the texts to print instead (a restricted viewer: "<5", ``x`` for a complement, no
+    percentage in a row with a hidden cell, as the binary matrix); such a row is left unshaded, since
+    its shade is its share. ``note`` is a footnote that says why."""
+    style = style or figure_style()
+    table = np.asarray(confusion, dtype=float)
+    k = table.shape[0]
+    shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
+    texts = [[f"{int(table[r, c])}\n({100 * shares[r, c]:.1f}%)" for c in range(k)] for r in range(k)]
+    if cells is not None:
+        texts = [[str(cells[r][c]) for c in range(k)] for r in range(k)]
+    hidden_rows = np.array([any(not text[0].isdigit() for text in row) for row in texts])
+    shade = np.where(hidden_rows[:, None], 0.0, shares)
+    note_lines = textwrap.wrap(note, int(style.width_in * 72 / ((style.base_pt - 1) * (1.0 if style.lang == "ko" else 0.5))))
+    names = [_class_name(style, outcome, str(c)) for c in classes]
+    size = max(style.base_pt - 0.5 * max(k - 3, 0), 4.5)
+    with style.context():
+        fig = new_figure(style, style.plot_aspect(0.9) + 0.06 * len(note_lines))
+        if note_lines:
+            fig.supxlabel("\n".join(note_lines), x=0.0, ha="left", fontsize=style.base_pt - 1)
+        ax = fig.add_subplot()
+        ax.imshow(shade, cmap="Blues", vmin=0, vmax=1.4, aspect="equal")
+        for r in range(k):
+            for c in range(k):
+                ax.text(c, r, texts[r][c], ha="center", va="center", fontsize=size,
+                        color="white" if shade[r, c] > 0.75 else "#000000")
+        ax.set_xticks(range(k), names, rotation=30 if k > 3 else 0, ha="right" if k > 3 else "center")
+        ax.set_yticks(range(k), names)
+        ax.set_xlabel(style.text("figures.confusion.x"))
+        ax.set_ylabel(style.text("figures.confusion.y"))
+        ax.tick_params(length=0)
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    return fig

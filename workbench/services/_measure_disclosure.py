@@ -22,7 +22,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from permissions.disclosure import confusion_from_rates, confusion_suppression, has_small_cell, threshold_measures_safe
+from permissions.disclosure import (
+    confusion_from_rates,
+    confusion_suppression,
+    has_small_cell,
+    table_suppression,
+    threshold_measures_safe,
+)
 from pipelines import tables as tb
 from pipelines.evaluation import SubgroupPerformance
 from pipelines.evaluation.binary import AT_THRESHOLD
@@ -31,7 +37,8 @@ from workbench.services._evaluate import ModelEvaluation
 from workbench.services._table_disclosure import COMPLEMENT_LABEL, part_lines
 
 __all__ = ["AT_THRESHOLD", "measure_suppressed_label", "measures_note", "part_measures_shown",
-           "subgroup_measures_shown", "confusion_cells", "confusion_note", "protect_performance_measures", "protect_subgroup_measures"]
+           "subgroup_measures_shown", "confusion_cells", "confusion_note", "multiclass_confusion_cells",
+           "multiclass_confusion_note", "protect_performance_measures", "protect_subgroup_measures"]
 
 
 def measure_suppressed_label(lang: str) -> str:
@@ -117,6 +124,31 @@ def confusion_cells(evaluation: ModelEvaluation, *, limit: int) -> list[list[str
                 row.append(f"{int(table[r, c])}\n({100 * shares[r, c]:.1f}%)")
         cells.append(row)
     return cells
+
+
+def multiclass_confusion_cells(evaluation: ModelEvaluation, *, limit: int) -> list[list[str]] | None:
+    """A multiclass confusion matrix's cells as a restricted viewer sees them; None for the full view.
+
+    Its rows add up to the classes' sizes and its columns to the predicted counts, either of which a
+    reader may know (Table 1 prints the classes), so a cell of 1 to 4 is hidden with complements in its
+    row and column until no hidden cell follows from the totals
+    (:func:`permissions.disclosure.table_suppression`); a row with a hidden cell gets no percentages."""
+    if not limit:
+        return None
+    table = np.asarray(evaluation.main.metrics.confusion, dtype=float)
+    primary, hidden = table_suppression(table, limit=limit, diagonal_total=True)  # accuracy x n is the diagonal
+    shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
+    cells = []
+    for r in range(table.shape[0]):
+        plain = not hidden[r].any()
+        cells.append([f"<{limit}" if primary[r, c] else COMPLEMENT_LABEL if hidden[r, c]
+                      else f"{int(table[r, c])}\n({100 * shares[r, c]:.1f}%)" if plain else str(int(table[r, c]))
+                      for c in range(table.shape[1])])
+    return cells
+
+
+def multiclass_confusion_note(lang: str, limit: int) -> str:
+    return t("figures.confusion.note_hidden_multiclass", lang, n=limit, limit=limit - 1, label=COMPLEMENT_LABEL)
 
 
 def _suppress(rows: list[list], names: Sequence[str], column: int, label: str) -> bool:

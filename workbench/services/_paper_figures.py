@@ -22,7 +22,13 @@ from pipelines.evaluation import BinaryMetrics, Contributions, ranked_features, 
 from workbench.i18n import t
 from workbench.services._evaluate import ModelEvaluation
 from workbench.services._paper_tables import SMALL_COUNT
-from workbench.services._measure_disclosure import confusion_cells, confusion_note
+from pipelines.figures.multiclass import multiclass_confusion_figure
+from workbench.services._measure_disclosure import (
+    confusion_cells,
+    confusion_note,
+    multiclass_confusion_cells,
+    multiclass_confusion_note,
+)
 from workbench.services._table_disclosure import COMPLEMENT_LABEL, forest_counts
 
 __all__ = ["FIGURES", "PATIENT_LEVEL_FIGURES", "PACK_DEPENDENCE_FEATURES", "FigureDetail", "make_figure",
@@ -142,6 +148,9 @@ def make_figure(name: str, evaluations: Sequence[ModelEvaluation], *, summary: M
         draw = fg.multiclass_roc_figure if name == "roc" else fg.multiclass_pr_figure
         return draw([e.main.multiclass_curves for e in evaluations], style=style,
                     outcome=str(summary.get("target") or "") or None)
+    if name == "confusion_matrix" and first.task == "multiclass":
+        return _multiclass_confusion(first, style=style, outcome=str(summary.get("target") or "") or None, safe=safe,
+                                     lang=lang)
     _binary(evaluations, name)
     if name == "roc":
         return fg.roc_figure([e.main.roc for e in evaluations], style=style)
@@ -166,6 +175,14 @@ def make_figure(name: str, evaluations: Sequence[ModelEvaluation], *, summary: M
         raise InputError("export.no_subgroups")
     counts, note = forest_counts(first, limit=SMALL_COUNT if safe else 0, lang=lang)  # small counts and their complements
     return fg.forest_figure(first.subgroups, style=style, suppress_below=SMALL_COUNT if safe else 0, counts=counts, note=note)
+
+
+def _multiclass_confusion(evaluation: ModelEvaluation, *, style: Any, outcome: str | None, safe: bool, lang: str) -> Any:
+    metrics = evaluation.main.metrics
+    cells = multiclass_confusion_cells(evaluation, limit=SMALL_COUNT) if safe else None  # small cells, complements
+    note = multiclass_confusion_note(lang, SMALL_COUNT) if cells is not None and _hides(cells) else ""
+    return multiclass_confusion_figure(metrics.confusion, metrics.classes, style=style, outcome=outcome, cells=cells,
+                                       note=note)
 
 
 def _hides(cells: Sequence[Sequence[str]]) -> bool:
@@ -194,6 +211,9 @@ def available_figures(evaluations: Sequence[ModelEvaluation], *, safe: bool, has
     out = []
     for name in FIGURES:
         if name in PATIENT_LEVEL_FIGURES and (safe or not has_contributions):
+            continue
+        if name == "confusion_matrix" and first.task == "multiclass":
+            out.append(name)
             continue
         if name in _CURVES and first.task == "multiclass" and first.main.multiclass_curves is not None:
             out.append(name)
