@@ -16,7 +16,8 @@ __all__ = ["calibration_chart", "decision_chart"]
 
 
 def _counts(curve: Any) -> list[str]:
-    """Bin sizes for the hover text; a suppressed (zeroed) count reads "<5"."""
+    """Bin sizes for the hover text. A reader's copy has no bin below 5 (small bins are merged with a
+    neighbour in ``for_reader``), so no count here is a suppressed one; a zero would read "<5"."""
     return [str(int(n)) if n else "<5" for n in np.asarray(curve.counts)]
 
 
