@@ -121,5 +121,15 @@ def trials_chart(trials: Sequence[dict[str, Any]], *, x: str, y: str, best: str,
         fig.add_trace(go.Scatter(x=[t["number"] for t in ordered], y=running, mode="lines", name=best,
                                  line=dict(color="#000000", width=1.5, shape="hv")))
     simple_white(fig).update_layout(height=360, margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis=dict(title=x), yaxis=dict(title=y))
+                      xaxis=dict(title=x, **_whole_numbers([t["number"] for t in ordered])), yaxis=dict(title=y))
     return fig
+
+
+def _whole_numbers(numbers: Sequence[int]) -> dict[str, Any]:
+    """Ticks at whole trial numbers: plotly's own steps for a few trials are 0.5 (trial "1.5" does not
+    exist). A step of 1, 2, 5, 10, 20, ... that gives at most ten ticks over the trials shown."""
+    span = max(numbers) - min(numbers) if numbers else 0
+    step = 1
+    while span / step > 10:
+        step = step * 5 // 2 if str(step).startswith("2") else step * 2  # 1, 2, 5, 10, 20, 50, ...
+    return dict(tickmode="linear", tick0=0, dtick=step, tickformat="d")
