@@ -11,14 +11,8 @@ from types import SimpleNamespace
 import pytest
 
 from pipelines.splits import SPLIT_KINDS
-from workbench.services._paper_texts import (
-    _calibration_words,
-    _describe_step,
-    _split_words,
-    read_pack_models,
-    rule_name,
-    task_name,
-)
+from workbench.services._paper_texts import _calibration_words, _describe_step, _split_words, rule_name, task_name
+from workbench.services.export import read_pack_models
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

@@ -43,10 +43,11 @@ from workbench.services._paper_figures import (
     make_figure,
 )
 from workbench.services._paper_tables import TABLES, available_tables, make_table, table_bytes
+from workbench.services._paper_texts import read_pack_models
 
 __all__ = ["ExportFile", "ExportChoice", "FigureDetail", "FigureChoices", "MIME", "figure_name", "table_name", "pack_name",
            "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "export_evaluation", "figure_menu", "figure_choices", "table_menu",
-           "preview_figure", "figure_file", "table_file", "paper_pack"]
+           "preview_figure", "figure_file", "table_file", "paper_pack", "read_pack_models"]
 
 
 @dataclass(frozen=True)
