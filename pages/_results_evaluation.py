@@ -22,7 +22,7 @@ from workbench.jobs.status import status_line
 from workbench.services import evaluation_job, results
 from workbench.services.job_control import cancel_job
 
-__all__ = ["evaluations", "explanations"]
+__all__ = ["evaluations", "explanations", "has_explanations"]
 
 _REFRESH_SECONDS = 2
 _TOP = 15
@@ -96,12 +96,19 @@ def _bars(names: list[str], values: list[float], *, title: str, color: str,
     return fig
 
 
+def _explained(view: results.RunResults, evaluated: dict[int, Any]) -> list[int]:
+    return [m for m in (r.model_id for r in view.rows) if m in evaluated and evaluated[m].importance is not None]
+
+
+def has_explanations(view: results.RunResults, evaluated: dict[int, Any]) -> bool:
+    return bool(_explained(view, evaluated))
+
+
 def explanations(ctx: PageContext, view: results.RunResults, evaluated: dict[int, Any]) -> None:
     """Permutation importance (every model) beside mean |SHAP| (models that break down exactly)."""
-    ids = [m for m in (r.model_id for r in view.rows) if m in evaluated and evaluated[m].importance is not None]
+    ids = _explained(view, evaluated)
     if not ids:
         return
-    st.subheader(ctx.t("results.explain"))
     default = ids.index(view.reported_model_id) if view.reported_model_id in ids else 0
     model_id = st.selectbox(ctx.t("results.explain_model"), ids, index=default, format_func=model_namer(ctx, view),
                             key=f"res_explain_{view.run_id}")

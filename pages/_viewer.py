@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._lazy_tabs import lazy_tabs
 from pages._shell import PageContext, attempt
 from pipelines import viewer as v
 from workbench.services import viewer
@@ -22,20 +23,10 @@ def render(ctx: PageContext, version) -> None:
     if flags:
         right.warning(ctx.t("data.view.flags", columns=", ".join(f"{c} ({r['decision']})" for c, r in flags.items())))
 
-    # Only the open tab runs (a tab change reruns the page): the whole-table panel's duplicates,
-    # missingness and correlation queries and figures were most of every Data page's server CPU.
-    # The open tab is remembered by its panel's name, not its label: the labels are in the session's
-    # language, and a tab widget whose labels changed is a new widget that would open on the grid.
-    labels = {name: ctx.t(key) for name, key in _TABS.items()}
-    key, remembered = f"viewer_tab_{version.id}", f"viewer_panel_{version.id}"
-    if st.session_state.get(key) not in labels.values() and st.session_state.get(remembered) in labels:
-        st.session_state[key] = labels[st.session_state[remembered]]
-    tabs = st.tabs(list(labels.values()), key=key, on_change="rerun")
-    for (name, panel), tab in zip(_PANELS.items(), tabs):
-        if tab.open:
-            st.session_state[remembered] = name
-            with tab:
-                panel(ctx, version)
+    # Only the open tab runs: the whole-table panel's duplicates, missingness and correlation queries
+    # and figures were most of every Data page's server CPU.
+    lazy_tabs(ctx, {name: (label, lambda panel=_PANELS[name]: panel(ctx, version)) for name, label in _TABS.items()},
+              key=f"viewer_tab_{version.id}", remembered=f"viewer_panel_{version.id}")
 
 
 def _grid(ctx: PageContext, version) -> None:

@@ -1,5 +1,5 @@
-"""Results: compare runs and models (leaderboard with CIs, overlaid curves, DeLong, trial history,
-settings side by side), choose the model to report, and share results with collaborators.
+"""Results: compare runs and models (leaderboard with CIs; in tabs: overlaid curves, DeLong, what drives
+the predictions, trial history, settings side by side), choose the model to report, and share results with collaborators.
 
 Evaluations are computed once per model and options by the ``evaluate`` job and read back after
 (the page shows the job's progress and never computes a bootstrap itself); a collaborator sees what
@@ -12,6 +12,7 @@ import streamlit as st
 from pages import _comments
 from pages import _results_evaluation as evaluation
 from pages import _results_parts as parts
+from pages._lazy_tabs import lazy_tabs
 from pages._run_picker import pick_models, pick_run
 from pages._shell import attempt, page_context
 from permissions.actions import Action
@@ -57,21 +58,23 @@ st.subheader(ctx.t("results.leaderboard"))
 parts.leaderboard(ctx, view, evaluations)
 parts.choose(ctx, view)
 
-if view.task in ("binary", "multiclass") and evaluations:
-    st.subheader(ctx.t("results.curves"))
+
+def _curves() -> None:
     shown = pick_models(ctx, view, key=f"res_curves_{run_id}", label_key="results.curves_models", default=ids[:3])
     parts.curves(ctx, view, {m: evaluations[m] for m in shown if m in evaluations})
-if view.task == "binary" and evaluations:
-    st.subheader(ctx.t("results.delong"))
-    parts.delong(ctx, view)
 
-evaluation.explanations(ctx, view, evaluations)
 
+# The rest in tabs of which only the open one runs and is drawn (each holds charts or a test).
+panels = {}
+if view.task in ("binary", "multiclass") and evaluations:
+    panels["curves"] = ("results.curves", _curves)
+if view.task == "binary" and evaluations and len(view.rows) >= 2:
+    panels["delong"] = ("results.delong", lambda: parts.delong(ctx, view))
+if evaluation.has_explanations(view, evaluations):
+    panels["explain"] = ("results.explain", lambda: evaluation.explanations(ctx, view, evaluations))
 if view.trials:
-    st.subheader(ctx.t("results.trials"))
-    parts.trials(ctx, view)
-
-st.subheader(ctx.t("results.compare"))
-parts.compare(ctx, runs)
+    panels["trials"] = ("results.trials", lambda: parts.trials(ctx, view))
+panels["runs"] = ("results.compare", lambda: parts.compare(ctx, runs))
+lazy_tabs(ctx, panels, key=f"res_tab_{run_id}", remembered="res_panel")
 
 _comments.panel(ctx, run_id)

@@ -199,7 +199,8 @@ def test_data_scientist_pins_ranges_translates_gpu_hist_and_reproduces_a_run(ser
     page.get_by_text("Rank 1 is").first.wait_for()
 
     nav(page, "Results").click()
-    page.get_by_role("heading", name="Runs side by side").wait_for()
+    page.get_by_role("tab", name="Runs side by side").click()  # Results' tabs run only when opened
+    page.get_by_role("tab", name="Runs side by side", selected=True).wait_for()
     compare = page.get_by_test_id("stDataFrame").last
     compare.scroll_into_view_if_needed()
     compare.wait_for()

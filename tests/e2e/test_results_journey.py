@@ -34,12 +34,13 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     nav(page, "Results").click()
     page.get_by_role("heading", name="Leaderboard").wait_for()
     page.get_by_text(f"95% CIs from {RESAMPLES} stratified bootstrap resamples").wait_for()
-    page.get_by_role("heading", name="ROC and precision-recall curves").wait_for()
+    page.get_by_role("tab", name="ROC and precision-recall curves", selected=True).wait_for()  # the first tab, open
     page.get_by_role("cell", name="Logistic / linear regression", exact=True).wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
     shot(page, "30-results-leaderboard")
-    page.get_by_role("heading", name="What drives the predictions").scroll_into_view_if_needed()
+    page.get_by_role("tab", name="What drives the predictions").click()  # only the open tab is computed
     page.get_by_text("Permutation importance (holdout)").wait_for()
+    assert page.locator(".js-plotly-plot").count() >= 1 and page.get_by_text("Model to explain").count() == 1
     shot(page, "30b-results-explanations")
     page.get_by_role("button", name="Record choice").click()  # the final model (rank 1) becomes the recorded one
     page.get_by_text("is now the model to report").wait_for()

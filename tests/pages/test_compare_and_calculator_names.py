@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.e2e.conftest import trained_demo
 from tests.pages.conftest import open_page
+from workbench.i18n import t
 
 FAMILY_CODES = {"linear", "xgboost", "lightgbm", "forest", "hist_gb", "ensemble"}
 METRIC_CODES = {"roc_auc", "average_precision", "log_loss", "brier", "neg_brier_score", "rmse", "mae"}
@@ -71,7 +72,10 @@ def test_run_comparison_and_calculator_name_settings_models_and_metrics(app_env,
     for lang in ("en", "ko"):
         label = LABELS[lang]
         at = _page(lang, "results.py")
-        frame = at.dataframe[0].value  # the comparison: rows are settings, columns runs
+        at.session_state[f"res_tab_{at.session_state['res_run']}"] = t("results.compare", lang)  # runs side by side
+        at.run()
+        assert not at.exception, at.exception
+        frame = at.dataframe[-1].value  # the comparison (after the leaderboard): rows are settings, columns runs
         differ = next(c.value for c in at.caption if c.value.startswith(("Settings that differ: ", "다른 설정: ")))
         assert label["families"] in differ and label["seed"] in differ and not _codes(differ), differ
         rows = {str(index): [str(v) for v in values] for index, values in zip(frame.index, frame.to_numpy())}
