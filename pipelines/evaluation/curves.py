@@ -259,6 +259,7 @@ class MulticlassCurves:
     macro_roc: RocCurve
     macro_pr: PrCurve
     absent: tuple[str, ...] = ()
+    suppressed: tuple[str, ...] = ()  # classes left out for a restricted reader (workbench.services._curve_disclosure)
 
 
 def _step_tpr(fpr: np.ndarray, tpr: np.ndarray, at: np.ndarray) -> np.ndarray:

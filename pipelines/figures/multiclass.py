@@ -79,9 +79,12 @@ def _one_vs_rest(curves: MulticlassCurves, style: FigureStyle, *, kind: str, out
 
 
 def _absent_note(ax, curves: MulticlassCurves, style: FigureStyle) -> None:
-    if curves.absent:
-        ax.text(1.0, 1.02, style.text("figures.multiclass.absent", classes=", ".join(curves.absent)),
-                transform=ax.transAxes, ha="right", va="bottom", color=GREY, fontsize=style.base_pt - 1)
+    notes = [style.text("figures.multiclass.absent", classes=", ".join(curves.absent))] if curves.absent else []
+    if curves.suppressed:  # a restricted reader's copy: classes of 1-4 patients (and a complement) left out
+        notes.append(style.text("figures.multiclass.suppressed", classes=", ".join(curves.suppressed)))
+    if notes:
+        ax.text(1.0, 1.02, "\n".join(notes), transform=ax.transAxes, ha="right", va="bottom", color=GREY,
+                fontsize=style.base_pt - 1)
 
 
 def _panels(models: Sequence[MulticlassCurves], style: FigureStyle, *, kind: str, outcome: str | None) -> Figure:

@@ -18,12 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from permissions.disclosure import confusion_suppression, merge_small_bins, threshold_measures_safe
+from permissions.disclosure import confusion_suppression, threshold_measures_safe
 from pipelines import evaluation as ev
 from pipelines.evaluation.binary import AT_THRESHOLD
-from pipelines.evaluation.curves import _clopper_pearson as clopper_pearson
 from pipelines.evaluation.external import ColumnIssue, Recalibration, coarsen_pr, coarsen_roc, recalibrate, recalibration
 from workbench.services._codec import register
+from workbench.services._curve_disclosure import merged_calibration
 from workbench.services._evaluate import PartResult
 from workbench.services._measure_disclosure import subgroup_measures_shown
 from workbench.services._table_disclosure import COMPLEMENT_LABEL, count_lines, subgroup_lines
@@ -143,32 +143,6 @@ def _small(n: Any) -> Any:
     return None if isinstance(n, (int, np.integer)) and 0 < n < SMALL_COUNT else n
 
 
-def _clean_counts(counts: Any) -> np.ndarray:
-    counts = np.asarray(counts).copy()
-    counts[(counts > 0) & (counts < SMALL_COUNT)] = 0
-    return counts
-
-
-def _calibration(curve: ev.CalibrationCurve | None) -> ev.CalibrationCurve | None:
-    """The curve with every bin of 1-4 patients merged into a neighbour (:func:`merge_small_bins`).
-
-    Zeroing a small bin's count hid nothing: the bins add up to the patients (n minus the others),
-    and a bin's observed rate with its exact CI gives its size back. Merged bins keep every patient
-    on the curve and print no count below 5; a cohort of fewer than 5 keeps no bin at all."""
-    if curve is None:
-        return None
-    counts = np.asarray(curve.counts, dtype=float)
-    groups = merge_small_bins(counts, limit=SMALL_COUNT) if counts.sum() >= SMALL_COUNT else []
-    n = np.array([counts[g].sum() for g in groups], dtype=float)
-    events = np.array([np.round(curve.observed[g] * counts[g]).sum() for g in groups], dtype=float)
-    predicted = np.array([(curve.predicted[g] * counts[g]).sum() for g in groups], dtype=float) / np.maximum(n, 1)
-    lower, upper = clopper_pearson(events, n, curve.slope.level)
-    return dataclasses.replace(curve, predicted=predicted, observed=events / np.maximum(n, 1), observed_lower=lower,
-                               observed_upper=upper, counts=n.astype(int),
-                               histogram_events=_clean_counts(curve.histogram_events),
-                               histogram_non_events=_clean_counts(curve.histogram_non_events))
-
-
 def _shown(cell: Any) -> Any:
     """A printed count as the report carries it: the number, None for "<5", ``x`` for a complement."""
     return None if isinstance(cell, str) and cell.startswith("<") else cell
@@ -215,10 +189,13 @@ def _suppress(result: CohortResult) -> CohortResult:
     safe = threshold_measures_safe(table, counts_printed=not mask[0][:2].any(), limit=SMALL_COUNT)
     metrics = dataclasses.replace(metrics, n=n, n_positive=events, confusion=dataclasses.replace(confusion, **hidden_cells),
                                   **_hide_measures(metrics.estimates(), safe))
-    part = dataclasses.replace(result.part, n=n, metrics=metrics, calibration=_calibration(result.part.calibration))
+    # bins of 1-4 merged: a bin's rate with its exact CI gives its size back (zeroing its count hid nothing)
+    calibration = merged_calibration(result.part.calibration, limit=SMALL_COUNT)
+    part = dataclasses.replace(result.part, n=n, metrics=metrics, calibration=calibration)
     recal = dataclasses.replace(result.recalibration, n=n, n_events=events)
     hidden = () if safe else tuple(name for name in AT_THRESHOLD if name in result.part.metrics.estimates())
-    return dataclasses.replace(result, part=part, recalibration=recal, recalibrated=_calibration(result.recalibrated),
+    return dataclasses.replace(result, part=part, recalibration=recal,
+                               recalibrated=merged_calibration(result.recalibrated, limit=SMALL_COUNT),
                                subgroups=_subgroups(result.subgroups, mask[0]), hidden_measures=hidden)
 
 
