@@ -14,6 +14,7 @@ from pages._run_picker import family_name, metric_name, model_namer
 from pages._run_settings import settings_rows
 from pages._shell import PageContext, attempt, succeeded
 from permissions.actions import Action
+from permissions.disclosure import SMALL_COUNT_THRESHOLD
 from permissions.roles import FACETS
 from workbench.services import results
 
@@ -94,6 +95,9 @@ def curves(ctx: PageContext, view: results.RunResults, evaluations: dict[int, An
                       width="stretch", key=f"res_roc_{view.run_id}")
     right.plotly_chart(pr_chart(shown, x=ctx.t("results.pr_x"), y=ctx.t("results.pr_y"), macro=macro, names=names),
                        width="stretch", key=f"res_pr_{view.run_id}")
+    left_out = sorted({c for e in shown if e.main.multiclass_curves for c in e.main.multiclass_curves.suppressed})
+    if left_out:  # a restricted reader's copy (results service): small classes' curves are not drawn
+        st.caption(ctx.t("results.curves_suppressed", classes=", ".join(left_out), limit=SMALL_COUNT_THRESHOLD - 1))
 
 
 def delong(ctx: PageContext, view: results.RunResults) -> None:

@@ -28,10 +28,9 @@ import numpy as np
 from permissions.disclosure import complementary_suppression, merge_small_bins
 from pipelines import evaluation as ev
 from pipelines.evaluation.curves import _clopper_pearson as clopper_pearson
-from workbench.i18n import t
 from workbench.services._evaluate import ModelEvaluation, PartResult
 
-__all__ = ["merged_calibration", "reader_multiclass_curves", "reader_evaluation", "suppressed_classes_note"]
+__all__ = ["merged_calibration", "reader_multiclass_curves", "reader_evaluation"]
 
 
 def _clean_counts(counts: Any, limit: int) -> np.ndarray:
@@ -100,10 +99,3 @@ def reader_evaluation(evaluation: ModelEvaluation, *, limit: int) -> ModelEvalua
     if not limit:
         return evaluation
     return dataclasses.replace(evaluation, parts=tuple(_part(p, limit) for p in evaluation.parts))
-
-
-def suppressed_classes_note(curves: ev.MulticlassCurves | None, lang: str, *, limit: int) -> str:
-    """The translated note naming the classes whose curves were left out; empty when none were."""
-    if curves is None or not curves.suppressed:
-        return ""
-    return t("figures.multiclass.suppressed", lang, classes=", ".join(curves.suppressed), limit=limit - 1)

@@ -20,6 +20,7 @@ from pipelines import figures as fg
 from pipelines.errors import InputError
 from pipelines.evaluation import BinaryMetrics, Contributions, ranked_features, strongest_interaction
 from workbench.i18n import t
+from workbench.services._curve_disclosure import reader_evaluation
 from workbench.services._evaluate import ModelEvaluation
 from workbench.services._paper_tables import SMALL_COUNT
 from pipelines.figures.multiclass import multiclass_confusion_figure
@@ -127,6 +128,8 @@ def make_figure(name: str, evaluations: Sequence[ModelEvaluation], *, summary: M
     style = fg.figure_style(preset, lang)
     if not evaluations:
         raise InputError("export.no_models")
+    if safe:  # calibration bins of 1-4 merged (and the histogram's small spikes), small classes' curves left out
+        evaluations = [reader_evaluation(e, limit=SMALL_COUNT) for e in evaluations]
     first = evaluations[0]
     if name == "cohort_flow":
         n_analysed = int(summary.get("n_train", 0)) + int(summary.get("n_test", 0))
@@ -157,10 +160,7 @@ def make_figure(name: str, evaluations: Sequence[ModelEvaluation], *, summary: M
     if name == "pr":
         return fg.pr_figure([e.main.pr for e in evaluations], style=style)
     if name == "calibration":
-        curves = [e.main.calibration for e in evaluations[:3]]
-        if safe:  # the spike histogram counts patients per bin: small bins are suppressed
-            curves = [_suppress_histogram(c) for c in curves]
-        return fg.calibration_figure(curves, style=style)
+        return fg.calibration_figure([e.main.calibration for e in evaluations[:3]], style=style)
     if name == "decision_curve":
         return fg.decision_curve_figure([e.main.decision for e in evaluations], style=style)
     if name == "confusion_matrix":
@@ -187,20 +187,6 @@ def _multiclass_confusion(evaluation: ModelEvaluation, *, style: Any, outcome: s
 
 def _hides(cells: Sequence[Sequence[str]]) -> bool:
     return any(c == COMPLEMENT_LABEL or c.startswith("<") for row in cells for c in row)
-
-
-def _suppress_histogram(curve: Any) -> Any:
-    import dataclasses
-
-    import numpy as np
-
-    def clean(counts: Any) -> Any:
-        counts = np.asarray(counts).copy()
-        counts[(counts > 0) & (counts < SMALL_COUNT)] = 0
-        return counts
-
-    return dataclasses.replace(curve, histogram_events=clean(curve.histogram_events),
-                               histogram_non_events=clean(curve.histogram_non_events))
 
 
 def available_figures(evaluations: Sequence[ModelEvaluation], *, safe: bool, has_contributions: bool) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from permissions.actions import Action
+from permissions.disclosure import SMALL_COUNT_THRESHOLD
 from permissions.policy import Actor
 from pipelines.errors import EvaluationError, InputError, NotFound, WorkbenchError
 from pipelines.evaluation import by_input, calibration_curve, feature_contributions
@@ -31,10 +32,11 @@ from workbench.services import audit
 from workbench.services._access import authorize
 from workbench.services._frames import read_dataset_frame
 from workbench.services._run_store import load_model_zip
-from workbench.services.results import results_resource
+from workbench.services._curve_disclosure import merged_calibration
+from workbench.services.results import is_restricted, results_resource
 
 __all__ = ["InputField", "CalculatorForm", "CalibrationBin", "Factor", "RangeFlag", "RiskResult",
-           "calculator_form", "predict_risk", "MIN_CATEGORY_COUNT"]
+           "calculator_form", "predict_risk", "calibration_bins", "MIN_CATEGORY_COUNT"]
 
 #: A category held by fewer training patients than this is not offered (small-cell suppression, as
 #: in the collaborator-safe tables): a rare value can point at one patient. Left empty, it is imputed.
@@ -292,18 +294,27 @@ def _flags(fields: tuple[InputField, ...], row: pd.DataFrame) -> tuple[RangeFlag
     return tuple(out)
 
 
-def _calibration(workbench: Workbench, context: _Context, risk: float) -> tuple[tuple[CalibrationBin, ...], int | None]:
-    frame = _predictions(workbench, context.run, context.model.id)
-    holdout = frame[(frame["part"] == "test") & frame["probability"].notna()]
-    if len(holdout) < 20 or holdout["y_true"].nunique() < 2:
-        return (), None
-    curve = calibration_curve(holdout["y_true"].to_numpy().astype(int), holdout["probability"].to_numpy(),
-                              n_bins=10, n_resamples=100, seed=0)
-    bins = tuple(CalibrationBin(float(p), float(o), float(lo), float(hi), int(n)) for p, o, lo, hi, n in zip(
+def calibration_bins(y: np.ndarray, p: np.ndarray, risk: float, *, limit: int = 0
+                     ) -> tuple[tuple[CalibrationBin, ...], int | None]:
+    """The holdout calibration bins and the one nearest ``risk``. ``limit`` (a restricted reader): bins of
+    1 to ``limit - 1`` patients merged with a neighbour, since a bin's observed rate with its exact
+    interval gives its size back (``_curve_disclosure.merged_calibration``)."""
+    curve = merged_calibration(calibration_curve(y, p, n_bins=10, n_resamples=100, seed=0), limit=limit)
+    bins = tuple(CalibrationBin(float(x), float(o), float(lo), float(hi), int(n)) for x, o, lo, hi, n in zip(
         curve.predicted, curve.observed, curve.observed_lower, curve.observed_upper, curve.counts))
     # the bin whose mean prediction is nearest the new patient's risk
     index = int(np.argmin([abs(b.predicted - risk) for b in bins])) if bins else None
     return bins, index
+
+
+def _calibration(workbench: Workbench, context: _Context, risk: float, *, limit: int
+                 ) -> tuple[tuple[CalibrationBin, ...], int | None]:
+    frame = _predictions(workbench, context.run, context.model.id)
+    holdout = frame[(frame["part"] == "test") & frame["probability"].notna()]
+    if len(holdout) < 20 or holdout["y_true"].nunique() < 2:
+        return (), None
+    return calibration_bins(holdout["y_true"].to_numpy().astype(int), holdout["probability"].to_numpy(), risk,
+                            limit=limit)
 
 
 def _factors(context: _Context, model: Any, X_row: pd.DataFrame, features: list[str]
@@ -353,7 +364,8 @@ def predict_risk(workbench: Workbench, actor: Actor, *, run_id: int, values: Map
         probabilities = {str(c): float(p) for c, p in zip(loaded.classes, proba)}
         if task == "binary":
             risk = float(proba[1])
-            bins, where = _calibration(workbench, context, risk)
+            restricted = is_restricted(actor, context.run.project_id)  # may not see patient rows here
+            bins, where = _calibration(workbench, context, risk, limit=SMALL_COUNT_THRESHOLD if restricted else 0)
     if task != "multiclass":
         factors, method = _factors(context, loaded.model, X, features)
     with session_scope(workbench.engine) as session:

@@ -8,6 +8,8 @@ dashboard, every export and the paper pack show the same numbers, and nothing is
 behind the user's back.
 Collaborators (results-only roles) reach these functions too, for the facets the owner shared;
 row-level parts (per-patient SHAP values) need ``results.view_predictions``, which they never hold.
+Whoever may not see patient rows gets each evaluation with its calibration bins of 1-4 patients merged
+and the one-vs-rest curves of classes of 1-4 patients left out (``_curve_disclosure``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from permissions.actions import Action
+from permissions.disclosure import SMALL_COUNT_THRESHOLD
 from permissions.policy import Actor, Resource, check
 from permissions.roles import FACETS
 from pipelines.errors import InputError, NotFound
@@ -28,6 +31,7 @@ from workbench.db.engine import session_scope
 from workbench.db.models import Evaluation, ModelRow, ProjectShare, Run, utcnow
 from workbench.services import _codec, audit
 from workbench.services._access import authorize
+from workbench.services._curve_disclosure import reader_evaluation
 from workbench.services._evaluate import EvalOptions, ModelEvaluation, Progress
 from workbench.services._evaluation_store import (
     compute,
@@ -292,7 +296,7 @@ def evaluate(workbench: Workbench, actor: Actor, *, run_id: int, model_id: int, 
     authorize_part(workbench, actor, action, run.project_id, part)
     options = options or default_options(workbench)
     row = _evaluation_row(workbench, actor, run, models, model_id, options, on_progress, wait)
-    return _codec.loads(workbench.store.get_bytes(row.result_sha256))
+    return _for_reader(actor, run.project_id, _codec.loads(workbench.store.get_bytes(row.result_sha256)))
 
 
 _WAIT_FOR_JOB_SECONDS = 600.0
@@ -310,7 +314,18 @@ def stored_evaluations(workbench: Workbench, actor: Actor, *, run_id: int, optio
     with session_scope(workbench.engine, read_only=True) as session:
         rows = {row.model_id: row.result_sha256 for row in session.scalars(
             select(Evaluation).where(Evaluation.run_id == run_id, Evaluation.options_sha256 == digest))}
-    return {m: _codec.loads(workbench.store.get_bytes(rows[m])) for m in wanted if m in rows}
+    restricted = is_restricted(actor, run.project_id)
+    return {m: _for_reader(actor, run.project_id, _codec.loads(workbench.store.get_bytes(rows[m])), restricted)
+            for m in wanted if m in rows}
+
+
+def _for_reader(actor: Actor, project_id: int, evaluation: ModelEvaluation,
+                restricted: bool | None = None) -> ModelEvaluation:
+    """The evaluation as this reader may see it: for whoever may not see patient rows, calibration bins of
+    1-4 patients merged and the curves of classes of 1-4 patients left out (``_curve_disclosure``)."""
+    if restricted is None:
+        restricted = is_restricted(actor, project_id)
+    return reader_evaluation(evaluation, limit=SMALL_COUNT_THRESHOLD) if restricted else evaluation
 
 
 def evaluate_many(workbench: Workbench, actor: Actor, *, run_id: int, model_ids: Sequence[int],
