@@ -109,3 +109,16 @@ def pytest_collection_modifyitems(config, items):
         rank = 0 if item.get_closest_marker("e2e") else 1 if item.get_closest_marker("slow") else 2
         weight[item.nodeid.split("::")[0]] = min(rank, weight.get(item.nodeid.split("::")[0], 2))
     items.sort(key=lambda item: weight[item.nodeid.split("::")[0]])
+
+
+def pytest_sessionfinish(session):
+    """Stop the journeys' shared served app (tests/e2e/conftest.py ``shared_server``) once every
+    pytest-xdist process is done: this hook runs last in the main process."""
+    if hasattr(session.config, "workerinput"):  # a pytest-xdist process: the main one stops it
+        return
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is None or factory._basetemp is None:  # no test asked for a temporary folder
+        return
+    from tests.e2e.conftest import stop_shared_server
+
+    stop_shared_server(factory.getbasetemp())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 import signal
@@ -66,6 +68,13 @@ class Server:
                 time.sleep(0.5)
         raise AssertionError(f"server did not answer in {timeout}s: {self.log.read_text(errors='replace')[-3000:]}")
 
+    @classmethod
+    def attach(cls, state: dict) -> Server:
+        """A server another test process started (``process`` stays None: not this process's to stop)."""
+        srv = cls(Path(state["data_dir"]), Path(state["log"]), env=state["env"])
+        srv.port, srv.url = state["port"], f"http://127.0.0.1:{state['port']}"
+        return srv
+
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
@@ -99,6 +108,59 @@ def server(tmp_path):
     # shutdown (Streamlit, then closing the Dask cluster) took 7-20 s per test on a loaded machine.
     # tests/workbench/test_serve_*.py still stop their servers with SIGTERM.
     srv.kill_everything()
+
+
+SHARED_STATE = "shared-server.json"
+# Ends the shared server's process group once the test run's main process is gone, even when the run
+# was killed before its own clean-up (pytest_sessionfinish in tests/conftest.py).
+_WATCH = ("import os, signal, sys, time\n"
+          "owner, group = int(sys.argv[1]), int(sys.argv[2])\n"
+          "while os.path.exists(f'/proc/{owner}'):\n    time.sleep(2)\n"
+          "try:\n    os.killpg(group, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass\n")
+
+
+def _shared_root(tmp_path_factory) -> Path:
+    """The run's temporary folder that every pytest-xdist process shares (each has a subfolder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory):
+    """One served app for the whole test run, as the ``server`` fixture configures it, for journey files
+    that keep to their own accounts and projects (or only read the demo project): a server start and
+    its first page cost half a minute of a loaded machine each. The first xdist process that asks
+    starts it under a file lock; the others reuse it; the run's end stops it (tests/conftest.py)."""
+    root = _shared_root(tmp_path_factory)
+    with open(root / "shared-server.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = root / SHARED_STATE
+        if state.exists():
+            srv, started = Server.attach(json.loads(state.read_text())), False
+        else:
+            folder = root / "shared-server"
+            folder.mkdir(exist_ok=True)
+            srv = Server(folder / "data", folder / "server.log",
+                         env={"WORKBENCH_BOOTSTRAP_RESAMPLES": str(RESAMPLES)}).start()
+            owner = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+            subprocess.Popen([sys.executable, "-c", _WATCH, str(owner), str(srv.process.pid)], start_new_session=True)
+            state.write_text(json.dumps({"data_dir": str(srv.data_dir), "log": str(srv.log), "env": srv.env,
+                                         "port": srv.port, "pid": srv.process.pid}))
+            started = True
+    yield srv
+    if started and not os.environ.get("PYTEST_XDIST_WORKER"):
+        stop_shared_server(root)
+
+
+def stop_shared_server(root: Path) -> None:
+    """SIGKILL the shared server's process group (a throwaway folder, as for ``server``)."""
+    state = root / SHARED_STATE
+    if state.exists():
+        try:
+            os.killpg(json.loads(state.read_text())["pid"], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        state.unlink()
 
 
 @pytest.fixture
@@ -148,34 +210,78 @@ def nav(page, name: str):
     return page.get_by_test_id("stSidebar").get_by_role("link", name=name, exact=True)
 
 
-def trained_demo(server, datasets_dir):
-    """The demo project with an approved recipe (without ``time``) and one tiny training run."""
+def password_for(username: str) -> str:
+    """The journeys' accounts' passwords (the rules refuse one that contains the user name)."""
+    return f"seven quiet herons fold the map {len(username)}"
+
+
+def add_account(server, username: str, *, project_id: int | None = None, role: str = "collaborator",
+                by=None, site_role: str = "user") -> str:
+    """An account the site admin creates (password: ``password_for``), and with ``project_id`` a member
+    of that project in ``role``, added by ``by`` (its owner; the admin by default). Returns the password."""
+    from workbench.services import accounts, projects
+
+    workbench, admin = _admin(server)
+    password = password_for(username)
+    accounts.create_user(workbench, admin, username=username, password=password, site_role=site_role)
+    if project_id is not None:
+        projects.add_member(workbench, by or admin, project_id=project_id, username=username, role=role)
+    workbench.engine.dispose()
+    return password
+
+
+def _admin(server, *, resamples: int | None = None):
+    from workbench.context import open_workbench
+    from workbench.services import accounts
+    from workbench.settings import default_settings
+
+    extra = {} if resamples is None else {"bootstrap_resamples": resamples}
+    workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD, **extra))
+    return workbench, accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
+                                                                          password=ADMIN_PASSWORD).token)
+
+
+def trained_demo(server, datasets_dir, *, owner: str | None = None):
+    """The demo project with an approved recipe (without ``time``) and one tiny training run.
+
+    With ``owner``: that account (created, password ``password_for(owner)``) and a project of its own
+    holding the heart failure table instead of the demo, so journeys on the shared server do not meet."""
+    from sqlalchemy import select
+
     from pipelines.automl import SearchSettings
     from pipelines.recipe import DropColumns, suggest_recipe
     from tests.workbench.test_results_service import InlineQueue
-    from workbench.context import open_workbench
     from workbench.db.engine import session_scope
-    from workbench.services import accounts, datasets, projects, recipes, training
+    from workbench.db.models import User
+    from workbench.services import datasets, projects, recipes, training
     from workbench.services._access import load_actor
-    from workbench.settings import default_settings
 
     resamples = int(getattr(server, "env", {}).get("WORKBENCH_BOOTSTRAP_RESAMPLES", 1000))  # as the server evaluates
-    workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD,
-                                                bootstrap_resamples=resamples))
-    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
-                                                                 password=ADMIN_PASSWORD).token)
+    workbench, admin = _admin(server, resamples=resamples)
     workbench.jobs = InlineQueue(workbench.settings)
-    demo = projects.list_projects(workbench, admin)[0]
+    table = datasets_dir / "heart_failure_clinical_records.csv"
+    if owner is None:
+        user_id, project_id = admin.user_id, projects.list_projects(workbench, admin)[0].id
+    else:
+        add_account(server, owner)
+        with session_scope(workbench.engine) as session:
+            user_id = session.scalar(select(User.id).where(User.username == owner))
+            actor = load_actor(session, user_id)
+        project_id = projects.create_project(workbench, actor, name=f"Heart failure mortality ({owner})")
     with session_scope(workbench.engine) as session:
-        owner = load_actor(session, admin.user_id)
-    version = datasets.list_versions(workbench, owner, demo.id)[0]
-    recipe = suggest_recipe(pd.read_csv(datasets_dir / "heart_failure_clinical_records.csv"), target="DEATH_EVENT")
+        actor = load_actor(session, user_id)
+    if owner is not None:
+        datasets.import_file(workbench, actor, project_id=project_id, path=table, label=table.name)
+        with session_scope(workbench.engine) as session:
+            actor = load_actor(session, user_id)
+    version = datasets.list_versions(workbench, actor, project_id)[0]
+    recipe = suggest_recipe(pd.read_csv(table), target="DEATH_EVENT")
     if "time" not in [c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns]:
         recipe = recipe.add(DropColumns(columns=("time",), note="recorded after the outcome"))
-    recipe_version = recipes.save_version(workbench, owner, project_id=demo.id, dataset_version_id=version.id,
+    recipe_version = recipes.save_version(workbench, actor, project_id=project_id, dataset_version_id=version.id,
                                           recipe=recipe)
-    recipes.approve(workbench, owner, recipe_version_id=recipe_version)
-    training.start_training(workbench, owner, recipe_version_id=recipe_version, overrides_text=None,
+    recipes.approve(workbench, actor, recipe_version_id=recipe_version)
+    training.start_training(workbench, actor, recipe_version_id=recipe_version, overrides_text=None,
                             settings=SearchSettings(families=("linear", "xgboost"), n_trials=3, time_budget_s=None,
                                                     seed=3))
-    return workbench, owner, demo.id
+    return workbench, actor, project_id

@@ -20,10 +20,10 @@ def _open(data_dir):
     return open_workbench(default_settings(data_dir=str(data_dir)))
 
 
-def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(server, browser):
+def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(shared_server, browser):
     from workbench.services import accounts
 
-    workbench = _open(server.data_dir)
+    workbench = _open(shared_server.data_dir)
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin", password=ADMIN_PASSWORD).token)
     accounts.create_user(workbench, admin, username="dr_guest", password=GUEST_PASSWORD)
 
@@ -31,7 +31,7 @@ def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(server, brow
     owner = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = owner.new_page()
     page.set_default_timeout(60_000)
-    sign_in(page, server.url)
+    sign_in(page, shared_server.url)
     page.get_by_text("Heart failure mortality (demo)").first.wait_for()
     page.get_by_test_id("stSidebar").get_by_role("link", name="Members", exact=True).click()
     page.get_by_role("heading", name="Invite or change a member").wait_for()
@@ -44,7 +44,7 @@ def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(server, brow
     guest = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = guest.new_page()
     page.set_default_timeout(60_000)
-    sign_in(page, server.url, "dr_guest", GUEST_PASSWORD)
+    sign_in(page, shared_server.url, "dr_guest", GUEST_PASSWORD)
     page.get_by_text("Heart failure mortality (demo)").first.wait_for()
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("link", name="Projects").wait_for()
@@ -58,5 +58,7 @@ def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(server, brow
     with workbench.engine.connect() as connection:
         rows = connection.exec_driver_sql(
             "SELECT m.role FROM memberships m JOIN users u ON u.id = m.user_id WHERE u.username = 'dr_guest'").all()
-        audited = connection.exec_driver_sql("SELECT actor_name FROM audit_events WHERE action = 'members.add'").all()
+        audited = connection.exec_driver_sql(  # (the shared server holds other journeys' members too)
+            "SELECT a.actor_name FROM audit_events a JOIN users u ON a.resource_id = CAST(u.id AS TEXT) "
+            "WHERE a.action = 'members.add' AND a.resource_type = 'user' AND u.username = 'dr_guest'").all()
     assert rows == [("collaborator",)] and audited == [("admin",)]

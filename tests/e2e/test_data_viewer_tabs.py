@@ -10,11 +10,11 @@ from tests.e2e.conftest import nav, shot, sign_in
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_viewer_tabs_show_their_panels_when_opened(server, browser):
+def test_viewer_tabs_show_their_panels_when_opened(shared_server, browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)
-    sign_in(page, server.url)
+    sign_in(page, shared_server.url)
     nav(page, "Data").click()
     page.locator("[data-testid=stDataFrame]").first.wait_for()
     assert page.locator("[data-testid=stPlotlyChart]").count() == 0  # the panels were not computed

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import RESAMPLES, Server, nav, shot, sign_in
+from tests.e2e.conftest import nav, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 60_000
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One served app for both tests (a server start is half a minute on a loaded machine): the
-    Korean sign-in page changes nothing the admin's test reads."""
-    folder = tmp_path_factory.mktemp("physician")
-    srv = Server(folder / "data", folder / "server.log", env={"WORKBENCH_BOOTSTRAP_RESAMPLES": str(RESAMPLES)}).start()
-    yield srv
-    srv.kill_everything()  # a throwaway folder (see conftest)
+@pytest.fixture
+def server(shared_server):
+    """The run's shared served app (see conftest): the Korean sign-in page changes nothing, and the
+    admin's upload adds a version to the demo project that the other journeys on it only look at."""
+    return shared_server
 
 
 def test_korean_browser_gets_korean_and_can_switch_to_english(server, browser):

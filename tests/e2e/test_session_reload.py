@@ -30,7 +30,7 @@ def _signed_out(page) -> None:
     assert page.get_by_text(SIGNED_IN).count() == 0
 
 
-def test_reload_keeps_the_session_until_the_server_ends_it(server, browser):
+def test_reload_keeps_the_session_until_the_server_ends_it(shared_server, browser):
     from workbench.context import open_workbench
     from workbench.db.engine import session_scope
     from workbench.db.models import SessionRow, utcnow
@@ -40,7 +40,7 @@ def test_reload_keeps_the_session_until_the_server_ends_it(server, browser):
     page = context.new_page()
     page.set_default_timeout(60_000)
 
-    sign_in(page, server.url)
+    sign_in(page, shared_server.url)
     _signed_in(page)
     cookie = session_cookie(context)
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] == -1  # ends with the browser
@@ -61,9 +61,9 @@ def test_reload_keeps_the_session_until_the_server_ends_it(server, browser):
     page.get_by_text(ENDED).wait_for()
 
     # A session idle for longer than the idle timeout is refused after a reload, with the reason.
-    sign_in(page, server.url)
+    sign_in(page, shared_server.url)
     _signed_in(page)
-    workbench = open_workbench(default_settings(data_dir=str(server.data_dir)))
+    workbench = open_workbench(default_settings(data_dir=str(shared_server.data_dir)))
     token = session_cookie(context, other_than=cookie["value"])["value"]
     from permissions.sessions import token_digest
 
