@@ -241,11 +241,12 @@ def _admin(server, *, resamples: int | None = None):
                                                                           password=ADMIN_PASSWORD).token)
 
 
-def trained_demo(server, datasets_dir, *, owner: str | None = None):
+def trained_demo(server, datasets_dir, *, owner: str | None = None, table: Path | None = None):
     """The demo project with an approved recipe (without ``time``) and one tiny training run.
 
     With ``owner``: that account (created, password ``password_for(owner)``) and a project of its own
-    holding the heart failure table instead of the demo, so journeys on the shared server do not meet."""
+    holding the heart failure table (or ``table``) instead of the demo, so journeys on the shared server
+    do not meet."""
     from sqlalchemy import select
 
     from pipelines.automl import SearchSettings
@@ -259,7 +260,7 @@ def trained_demo(server, datasets_dir, *, owner: str | None = None):
     resamples = int(getattr(server, "env", {}).get("WORKBENCH_BOOTSTRAP_RESAMPLES", 1000))  # as the server evaluates
     workbench, admin = _admin(server, resamples=resamples)
     workbench.jobs = InlineQueue(workbench.settings)
-    table = datasets_dir / "heart_failure_clinical_records.csv"
+    table = table or datasets_dir / "heart_failure_clinical_records.csv"
     if owner is None:
         user_id, project_id = admin.user_id, projects.list_projects(workbench, admin)[0].id
     else:

@@ -11,12 +11,19 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tests.e2e.conftest import nav, shot, trained_demo, sign_in
+from tests.e2e.conftest import (
+    add_account,
+    nav,
+    password_for,
+    shot,
+    sign_in,
+    trained_demo,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 240_000  # the results page starts the evaluate job on the first visit
-GUEST_PASSWORD = "a calm heron crosses 88 fields"
+OWNER = "dr_calc"
 
 
 def _fill(page, label: str, value: str) -> None:
@@ -24,12 +31,13 @@ def _fill(page, label: str, value: str) -> None:
     box.fill(value)
 
 
-def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(server, browser, datasets_dir):
+def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(shared_server, browser, datasets_dir):
     from workbench.db.engine import session_scope
     from workbench.db.models import AuditEvent, Comment
-    from workbench.services import accounts, projects, results
+    from workbench.services import results
 
-    workbench, owner, project_id = trained_demo(server, datasets_dir)
+    server = shared_server  # the owner's own project and accounts on the run's shared served app
+    workbench, owner, project_id = trained_demo(server, datasets_dir, owner=OWNER)
     run_id = results.project_runs(workbench, owner, project_id)[0].run_id
     view = results.run_results(workbench, owner, run_id)
     xgb = next(r for r in view.rows if r.family == "xgboost")
@@ -38,7 +46,7 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(ser
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
-    sign_in(page, server.url)
+    sign_in(page, server.url, OWNER, password_for(OWNER))
     nav(page, "Risk calculator").click()
     page.get_by_role("heading", name="Risk calculator").wait_for()
     page.get_by_text("Model: xgboost").wait_for()
@@ -63,8 +71,7 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(ser
 
     # scenario 3 step 3: a comment from each side, shown as plain text, both audited
     results.set_sharing(workbench, owner, project_id=project_id, facets=["metrics", "figures"])
-    accounts.create_user(workbench, owner, username="dr_heron", password=GUEST_PASSWORD)
-    projects.add_member(workbench, owner, project_id=project_id, username="dr_heron", role="collaborator")
+    guest_password = add_account(server, "dr_heron", project_id=project_id, role="collaborator", by=owner)
     nav(page, "Results").click()
     page.get_by_role("heading", name="Comments").wait_for()
     page.get_by_label("Add a comment").fill("Calibration looks good <b>below 30%</b>.")
@@ -74,7 +81,7 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(ser
     guest = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     other = guest.new_page()
     other.set_default_timeout(TIMEOUT)
-    sign_in(other, server.url, "dr_heron", GUEST_PASSWORD)
+    sign_in(other, server.url, "dr_heron", guest_password)
     assert nav(other, "Risk calculator").count() == 0  # collaborators hold no model.predict
     nav(other, "Results").click()
     other.get_by_text("Calibration looks good <b>below 30%</b>.").wait_for()
@@ -94,7 +101,7 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(ser
     shot(page, "53-owner-sees-comments")
     # the owner hides the collaborator's comment: still shown to her, marked, and kept in the database
     page.get_by_role("button", name="Hide").nth(1).click()
-    page.get_by_text("hidden by admin").wait_for()
+    page.get_by_text(f"hidden by {OWNER}").wait_for()
     # retried: an evaluate job finishing meanwhile reruns the page, and its old buttons linger a moment
     expect(page.get_by_role("button", name="Hide")).to_have_count(1)
     context.close()
@@ -102,7 +109,7 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(ser
     with session_scope(workbench.engine) as session:
         events = list(session.scalars(select(AuditEvent).where(AuditEvent.project_id == project_id)))
         written = [e for e in events if e.action == "comments.write"]
-        assert sorted(e.actor_name for e in written) == ["admin", "dr_heron"]
+        assert sorted(e.actor_name for e in written) == ["dr_calc", "dr_heron"]
         hidden = [e for e in events if e.action == "comments.moderate"]
         assert len(hidden) == 1 and hidden[0].details["author_id"] != owner.user_id
         kept = session.scalars(select(Comment).where(Comment.hidden.is_(True))).all()

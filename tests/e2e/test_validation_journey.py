@@ -10,48 +10,44 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import nav, shot, sign_in, trained_demo
+from tests.e2e.conftest import (
+    add_account,
+    nav,
+    password_for,
+    shot,
+    sign_in,
+    trained_demo,
+)
 from tests.e2e.test_review_journey import choose
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 180_000
-GUEST_PASSWORD = "a steady kestrel counts 61 hills"
+OWNER = "dr_valid"
 
 
-def _develop_on_two_thirds(server, datasets_dir, tmp_path):
-    """The demo project gets a version with two thirds of the patients (the newest version, which
-    the trained demo uses); the other third is the collaborator's hospital file."""
-    from workbench.context import open_workbench
-    from workbench.services import accounts, datasets, projects
-    from workbench.settings import default_settings
-
+def _split(datasets_dir, tmp_path):
+    """Two thirds of the patients for development (the owner's project's table); the other third is
+    the collaborator's hospital file."""
     table = pd.read_csv(datasets_dir / "heart_failure_clinical_records.csv")
     held_out = table.sample(frac=1 / 3, random_state=8)
     development = tmp_path / "heart_failure_development.csv"
     table.drop(held_out.index).to_csv(development, index=False)
     hospital = tmp_path / "our_hospital_cohort.csv"
     held_out.rename(columns={"serum_creatinine": "Serum Creatinine"}).to_csv(hospital, index=False)
-    workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD))
-    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
-                                                                 password=ADMIN_PASSWORD).token)
-    demo = projects.list_projects(workbench, admin)[0]
-    datasets.import_file(workbench, admin, project_id=demo.id, path=development, label="heart failure, 2/3")
-    workbench.engine.dispose()
-    return hospital, len(held_out)
+    return development, hospital, len(held_out)
 
 
-def test_a_collaborator_validates_the_shared_model_and_the_owner_reads_the_report(server, browser, datasets_dir,
-                                                                                   tmp_path):
+def test_a_collaborator_validates_the_shared_model_and_the_owner_reads_the_report(shared_server, browser,
+                                                                                   datasets_dir, tmp_path):
     from workbench.db.engine import session_scope
     from workbench.db.models import AuditEvent, ExternalValidation
-    from workbench.services import accounts, projects, results
+    from workbench.services import results
 
-    hospital, n_held_out = _develop_on_two_thirds(server, datasets_dir, tmp_path)
-    workbench, owner, project_id = trained_demo(server, datasets_dir)
-    accounts.create_user(workbench, owner, username="dr_kestrel", password=GUEST_PASSWORD)
-    projects.add_member(workbench, owner, project_id=project_id, username="dr_kestrel", role="collaborator")
+    server = shared_server  # the owner's own project and accounts on the run's shared served app
+    development, hospital, n_held_out = _split(datasets_dir, tmp_path)
+    workbench, owner, project_id = trained_demo(server, datasets_dir, owner=OWNER, table=development)
+    guest_password = add_account(server, "dr_kestrel", project_id=project_id, role="collaborator", by=owner)
 
     # The owner shares the model for validation. (Made through the service that the Results page's
     # "Shared with collaborators" form calls: opening Results would start its evaluation job on the
@@ -61,7 +57,7 @@ def test_a_collaborator_validates_the_shared_model_and_the_owner_reads_the_repor
     guest = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     other = guest.new_page()
     other.set_default_timeout(TIMEOUT)
-    sign_in(other, server.url, "dr_kestrel", GUEST_PASSWORD)
+    sign_in(other, server.url, "dr_kestrel", guest_password)
     nav(other, "External validation").click()
     other.get_by_role("heading", name="External validation").wait_for()
     other.locator("input[type=file]").set_input_files(str(hospital))
@@ -87,7 +83,7 @@ def test_a_collaborator_validates_the_shared_model_and_the_owner_reads_the_repor
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
-    sign_in(page, server.url)
+    sign_in(page, server.url, OWNER, password_for(OWNER))
     nav(page, "External validation").click()
     page.get_by_role("tab", name="Reports").click()
     page.get_by_text("Counts below 5 are shown as <5.").first.wait_for()
