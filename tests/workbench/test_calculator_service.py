@@ -325,3 +325,23 @@ def test_a_numeric_outcome_gets_a_predicted_value_and_its_factors(tmp_path_facto
             assert {f.feature for f in answer.factors} == {f.name for f in form.fields}
     assert "xgboost_treeshap" in methods
     workbench.engine.dispose()
+
+
+def test_a_collaborator_gets_calibration_bins_of_five_or_more(trained, table):
+    """The owner's bins are the holdout's ten quantile bins; a collaborator's are the same bins with any
+    of 1-4 patients merged (``calibration_bins`` with the limit, on the same stored predictions)."""
+    from workbench.services import calculator, results, training
+
+    owner, guest = trained.actor(), trained.user("calc_bins_guest", "collaborator")
+    results.set_sharing(trained.workbench, owner, project_id=trained.project_id, facets=["metrics", "calculator"])
+    names = [f.name for f in calculator.calculator_form(trained.workbench, owner, trained.run_id).fields]
+    values = _patient(table, 7, names)
+    mine = calculator.predict_risk(trained.workbench, owner, run_id=trained.run_id, values=values)
+    theirs = calculator.predict_risk(trained.workbench, guest, run_id=trained.run_id, values=values)
+    frame = training.load_run_predictions(trained.workbench, owner, trained.run_id)
+    holdout = frame[(frame.part == "test") & (frame.model_id == mine.model_id)]
+    y, p = holdout.y_true.to_numpy().astype(int), holdout.probability.to_numpy()
+    assert mine.calibration == calculator.calibration_bins(y, p, mine.risk)[0]
+    assert theirs.calibration == calculator.calibration_bins(y, p, theirs.risk, limit=5)[0]
+    assert all(b.count >= 5 for b in theirs.calibration) and theirs.risk == mine.risk
+    assert sum(b.count for b in theirs.calibration) == sum(b.count for b in mine.calibration)

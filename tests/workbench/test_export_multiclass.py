@@ -93,3 +93,24 @@ def test_every_chosen_model_is_drawn_in_the_multiclass_roc_and_pr_exports(clevel
             curves = stored[model_id].main.multiclass_curves
             macro = curves.macro_roc.auroc if figure == "roc" else curves.macro_pr.auprc
             assert f"{macro.value:.2f} ({macro.lower:.2f}" in text, (figure, model_id)
+
+
+def test_a_collaborator_gets_no_curve_of_a_class_of_one_to_four(cleveland):
+    """The page's path (stored evaluations) and the export: a class of 1-4 held-out patients (grade 4 has
+    13 of 303) is not drawn for a collaborator, nor a complement; the owner keeps every class."""
+    from workbench.services import evaluation_job, export, results
+
+    owner, guest = cleveland.actor(), cleveland.user("mc_guest", "collaborator")
+    results.set_sharing(cleveland.workbench, owner, project_id=cleveland.project_id, facets=["metrics", "figures"])
+    options = results.default_options(cleveland.workbench)
+    view = results.run_results(cleveland.workbench, owner, cleveland.run_id)
+    model_id = view.reported_model_id
+    mine = results.evaluate(cleveland.workbench, owner, run_id=cleveland.run_id, model_id=model_id, options=options)
+    small = [c.label for c in mine.main.metrics.per_class if 0 < c.n < 5]
+    assert small and set(small) <= set(mine.main.multiclass_curves.classes)  # the case on real data
+    status = evaluation_job.evaluation_status(cleveland.workbench, guest, run_id=cleveland.run_id, options=options)
+    curves = status.evaluations[model_id].main.multiclass_curves
+    assert not set(small) & set(curves.classes) and set(small) < set(curves.suppressed)
+    png = export.preview_figure(cleveland.workbench, guest, run_id=cleveland.run_id, figure="roc", model_ids=[model_id],
+                                choice=export.ExportChoice(), options=options)
+    assert png.startswith(b"\x89PNG")
