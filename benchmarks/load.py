@@ -13,12 +13,23 @@ count, the leaderboard with its first model). Each N is repeated with fresh sess
 about ``--samples`` page times. Prints the median and 95th percentile per N and per page, the ratio
 p95(N=max)/p95(N=1), and every error (a timeout, a Streamlit exception or error box on a page).
 
+By default the people click as fast as the pages come (no pause): N robots, a stress test rather
+than N people. ``--think S`` makes each person read every page for a random 0.5-1.5 x S seconds
+before the next click, and ``--stagger S`` spreads their sign-ins evenly over S seconds (people do
+not all arrive in the same second); pauses are not part of any page time. Say which you used when
+you report the numbers.
+
 The browsers run on the same machine as the server, by default 10 steps of niceness below it (as
 if they were on the people's own computers; their rendering still counts in every page time). On
 a small machine say so when you report the numbers, and whether other work shared the machine.
 
     python benchmarks/load.py [--sessions 1,5,10] [--rounds 2] [--samples 30] [--browser-nice 10]
-                              [--keep DIR] [--screenshots DIR] [--no-training]
+                              [--think 0] [--stagger 0] [--keep DIR] [--screenshots DIR] [--no-training]
+    WORKBENCH_LOAD_PASSWORD=... python benchmarks/load.py --url https://workbench.example.org --users a,b,c,...
+
+With ``--url`` it drives a server that runs elsewhere (start a training job there yourself): the
+browsers then run on this computer and the server on its own, as in use; the server's CPU is not
+measured, the page times and the server's part are.
 """
 
 from __future__ import annotations
@@ -28,11 +39,11 @@ import asyncio
 import base64
 import math
 import os
+import random
 import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,11 +53,32 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tests.conftest import SHARED_DATASETS  # noqa: E402
+from benchmarks._load_cpu import Browsers, machine_cpu, server_cpu  # noqa: E402
 from tests.e2e.conftest import CHROMIUM_ARGS, Server, chromium_path, trained_demo  # noqa: E402
 
 PASSWORD = "a quiet tandem rides east at dawn 42"
 TIMEOUT_MS = 120_000
 _ERRORS = "[data-testid=stException], [data-testid=stAlertContentError]"
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How the simulated people click: the mean pause after each page and the spread of their arrivals."""
+
+    think_s: float = 0.0
+    stagger_s: float = 0.0
+
+    async def arrive(self, index: int, sessions: int) -> None:
+        if self.stagger_s and sessions > 1:
+            await asyncio.sleep(self.stagger_s * index / sessions)
+
+    async def read(self, rng: random.Random) -> None:
+        if self.think_s:
+            await asyncio.sleep(rng.uniform(0.5, 1.5) * self.think_s)
+
+    def describe(self) -> str:
+        clicks = f"a pause of 0.5-1.5 x {self.think_s:g} s after each page" if self.think_s else "no pause between pages"
+        return clicks + (f", sign-ins spread over {self.stagger_s:g} s" if self.stagger_s else ", all sign in at once")
 
 
 @dataclass
@@ -65,6 +97,16 @@ class Phase:
     @property
     def all_server_times(self) -> list[float]:
         return [t for values in self.server_times.values() for t in values]
+
+
+@dataclass
+class Target:
+    """The app to drive: the address, the people's accounts, and the server when this script started it."""
+
+    url: str
+    users: list[str]
+    password: str
+    server: Server | None = None
 
 
 class Wire:
@@ -133,7 +175,10 @@ async def _timed(phase: Phase, kind: str, user: str, action, ready, page, wire: 
         phase.errors.append(f"{user} {kind}: error on the page: {shown[0][:160]}")
 
 
-async def _person(browser, url: str, user: str, rounds: int, phase: Phase, shots: Path | None = None) -> None:
+async def _person(browser, url: str, user: str, password: str, rounds: int, phase: Phase, pace: Pace, index: int,
+                  shots: Path | None = None) -> None:
+    rng = random.Random(f"{user}-{phase.sessions}-{len(phase.all_times)}")
+    await pace.arrive(index, phase.sessions)
     context = await browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = await context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
@@ -143,12 +188,14 @@ async def _person(browser, url: str, user: str, rounds: int, phase: Phase, shots
     try:
         await page.goto(url)
         await page.get_by_label("User name").fill(user)
-        await page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        await page.get_by_role("textbox", name="Password").fill(password)
         await _timed(phase, "sign-in", user, page.get_by_role("button", name="Sign in").click,
                      sidebar.get_by_role("link", name="Data", exact=True).wait_for, page, wire)
         for _ in range(rounds):
+            await pace.read(rng)
             await _timed(phase, "data", user, sidebar.get_by_role("link", name="Data", exact=True).click,
                          lambda: _data_ready(page), page, wire)
+            await pace.read(rng)
             await _timed(phase, "results", user, sidebar.get_by_role("link", name="Results", exact=True).click,
                          lambda: _results_ready(page), page, wire)
         if shots is not None:  # what the last page looked like under this load
@@ -160,22 +207,25 @@ async def _person(browser, url: str, user: str, rounds: int, phase: Phase, shots
 
 
 async def _data_ready(page) -> None:
-    await page.get_by_text("299 rows × 13 columns").first.wait_for()
+    """The viewer's summary line (its rows and columns) and its grid are on screen."""
+    await page.get_by_text(re.compile(r"rows × \d+ columns · from")).first.wait_for()
     await page.locator("[data-testid=stDataFrame]").first.wait_for()
 
 
 async def _results_ready(page) -> None:
+    """The leaderboard with its first model's name is on screen."""
     await page.get_by_role("heading", name="Leaderboard").wait_for()
-    await page.get_by_role("cell", name="Logistic / linear regression", exact=True).first.wait_for()
+    await page.locator("[data-testid=stTable] tbody tr td").first.wait_for()
 
 
-async def _drive(url: str, users: list[str], rounds: int, phase: Phase, shots: Path | None = None) -> None:
+async def _drive(url: str, users: list[str], password: str, rounds: int, phase: Phase, pace: Pace,
+                 shots: Path | None = None) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
         try:
-            await asyncio.gather(*(_person(browser, url, user, rounds, phase, shots if i == 0 else None)
+            await asyncio.gather(*(_person(browser, url, user, password, rounds, phase, pace, i, shots if i == 0 else None)
                                    for i, user in enumerate(users)))
         finally:
             await browser.close()
@@ -232,119 +282,23 @@ class Training:
             request_cancel(self.workbench, self.job_id)
 
 
-class Browsers:
-    """Watches this script's browser processes: keeps every Chromium thread ``niceness`` steps below
-    the server, and adds up the CPU time of every browser process it saw.
-
-    In use the browsers run on the people's own computers; here they share the server's cores, and
-    ten renderers at the server's priority would measure the machine's rendering, not the server.
-    Chromium sets its processes' priorities itself (as root even above normal), so they are
-    lowered again every 0.2 s, except the network process (see :func:`_network_process`). Only
-    descendants of this script are touched. Their rendering time is still in every page time. ``getrusage`` misses most of their CPU (Chromium's helpers are
-    not reaped through this script), so it is sampled from /proc every 0.2 s instead (the last
-    0.2 s of a process that ends is missed).
-    """
-
-    def __init__(self, niceness: int) -> None:
-        self.niceness = niceness
-        self._seen: dict[int, float] = {}  # pid -> its CPU seconds when last sampled
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="browser-watch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def cpu_seconds(self) -> float:
-        with self._lock:
-            return sum(self._seen.values())
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            for pid in _descendants(os.getpid()):
-                try:
-                    name = Path(f"/proc/{pid}/comm").read_text()
-                    if not name.startswith(("chrom", "node")):  # the server is a descendant too
-                        continue
-                    spent = _cpu_seconds(pid)
-                    with self._lock:  # the Playwright driver (node) serves the browsers: counted with them
-                        self._seen[pid] = max(spent, self._seen.get(pid, 0.0))
-                    if not name.startswith("chrom") or not self.niceness or _network_process(pid):
-                        continue
-                    for tid in os.listdir(f"/proc/{pid}/task"):
-                        if os.getpriority(os.PRIO_PROCESS, int(tid)) < self.niceness:
-                            os.setpriority(os.PRIO_PROCESS, int(tid), self.niceness)
-                except (OSError, ValueError):  # a process or thread that ended meanwhile
-                    continue
-
-
-def _network_process(pid: int) -> bool:
-    """Chromium's network process keeps its priority: it takes the websocket frames' timestamps
-    (the server's part of each page time), which a starved process would take late. It uses
-    little CPU (a fraction of a second per page)."""
-    return b"network.mojom.NetworkService" in Path(f"/proc/{pid}/cmdline").read_bytes()
-
-
-def _machine_cpu() -> tuple[float, float]:
-    """Busy and idle CPU seconds of the whole machine so far (all cores, /proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK"), idle / os.sysconf("SC_CLK_TCK")
-
-
-def _descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                parent = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            children.setdefault(parent, []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of one live process (all its threads)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _server_cpu(server: Server) -> dict[str, float]:
-    """CPU seconds so far of the web server (Streamlit) and of the job workers (the rest of serve)."""
-    spent = {"web server": 0.0, "job workers": 0.0}
-    for pid in [server.process.pid, *_descendants(server.process.pid)]:
-        try:
-            args = Path(f"/proc/{pid}/cmdline").read_bytes()
-            spent["web server" if b"streamlit" in args else "job workers"] += _cpu_seconds(pid)
-        except (OSError, ValueError):
-            continue
-    return spent
-
-
-def run_phase(server: Server, users: list[str], sessions: int, rounds: int, samples: int, training: Training,
-              browsers: Browsers, shots: Path | None = None) -> Phase:
-    """Where the CPU went is measured too: the server's and the browsers' processes from /proc, and
-    the whole machine's busy and idle time (other work on the machine is the rest)."""
+def run_phase(target: Target, sessions: int, rounds: int, samples: int, training: Training,
+              browsers: Browsers, pace: Pace, shots: Path | None = None) -> Phase:
+    """Where the CPU went is measured too: the server's (when it runs here) and the browsers'
+    processes from /proc, and the whole machine's busy and idle time (other work is the rest)."""
+    server = target.server
     phase = Phase(sessions)
     per_pass = sessions * (1 + 2 * rounds)
-    started, before = time.perf_counter(), _server_cpu(server)
-    browsers_before, machine_before = browsers.cpu_seconds(), _machine_cpu()
+    started, before = time.perf_counter(), server_cpu(server) if server else {}
+    browsers_before, machine_before = browsers.cpu_seconds(), machine_cpu()
     passes = max(1, math.ceil(samples / per_pass))
     for number in range(passes):
         training.ensure_running()
-        asyncio.run(_drive(server.url, users[:sessions], rounds, phase, shots if number == passes - 1 else None))
+        asyncio.run(_drive(target.url, target.users[:sessions], target.password, rounds, phase, pace,
+                           shots if number == passes - 1 else None))
     phase.wall_s = time.perf_counter() - started
     time.sleep(0.5)  # the watcher's last sample of the browsers that just closed
-    after, machine = _server_cpu(server), _machine_cpu()
+    after, machine = server_cpu(server) if server else {}, machine_cpu()
     phase.cpu_s = {name: after[name] - before[name] for name in after}
     phase.cpu_s["browsers"] = browsers.cpu_seconds() - browsers_before
     phase.cpu_s["machine busy"] = machine[0] - machine_before[0]
@@ -374,6 +328,60 @@ def _line(label: str, values: list[float]) -> str:
             f"p95 {percentile(values, 95):6.2f} s  max {max(values):6.2f} s")
 
 
+def _measure(target: Target, counts: list[int], args, training: Training, browsers: Browsers, pace: Pace) -> list[Phase]:
+    phases = []
+    for n in counts:
+        phase = run_phase(target, n, args.rounds, args.samples, training, browsers, pace, args.screenshots)
+        phases.append(phase)
+        print(f"\nN = {n}: {len(phase.all_times)} page times in {phase.wall_s:.0f} s, {len(phase.errors)} error(s)")
+        print(_line("all pages", phase.all_times))
+        print("       CPU: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in phase.cpu_s.items())
+              + f" in {phase.wall_s:.0f} s on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+        for kind, values in phase.times.items():
+            print(_line(kind, values))
+        print(_line("server", phase.all_server_times) + "   (the server's part: request to script end)")
+        for kind, values in phase.server_times.items():
+            print(_line(kind, values))
+        for error in phase.errors[:20]:
+            print(f"  error: {error}")
+    return phases
+
+
+def _verdict(phases: list[Phase], pace: Pace) -> None:
+    base = next((p for p in phases if p.sessions == 1), None)
+    top = max(phases, key=lambda p: p.sessions)
+    if base is None or top is base or not base.all_times or not top.all_times:
+        return
+    ratio = percentile(top.all_times, 95) / percentile(base.all_times, 95)
+    errors = sum(len(p.errors) for p in phases)
+    verdict = "met" if ratio <= 3 and errors == 0 else "missed"
+    print(f"p95(N={top.sessions}) / p95(N=1) = {ratio:.2f} (goal <= 3, no error): {verdict}; errors: {errors}; "
+          f"{pace.describe()}")
+    if base.all_server_times and top.all_server_times:
+        served = percentile(top.all_server_times, 95) / percentile(base.all_server_times, 95)
+        print(f"the server's part alone: p95(N={top.sessions}) / p95(N=1) = {served:.2f}")
+
+
+def _remote(args, counts: list[int], pace: Pace, browsers: Browsers) -> int:
+    """Drive a server that runs elsewhere (the browsers on this machine, the server on its own)."""
+    users = [u.strip() for u in (args.users or "").split(",") if u.strip()]
+    password = os.environ.get("WORKBENCH_LOAD_PASSWORD", "")
+    if len(users) < max(counts) or not password:
+        print(f"--url needs --users with at least {max(counts)} names and their password in WORKBENCH_LOAD_PASSWORD.",
+              file=sys.stderr)
+        return 2
+    target, training = Target(args.url.rstrip("/"), users, password), Training(None, None, 0, enabled=False)
+    print(f"Server {target.url} (not started here: its CPU and jobs are not measured); {pace.describe()}.")
+    browsers.start()
+    try:
+        warm = run_phase(target, 1, 1, 1, training, browsers, Pace())
+        print(f"Warm-up (not counted): {len(warm.all_times)} pages, {len(warm.errors)} error(s).")
+        _verdict(_measure(target, counts, args, training, browsers, pace), pace)
+    finally:
+        browsers.stop()
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="1,5,10", help="comma-separated N (default 1,5,10)")
@@ -383,60 +391,49 @@ def main() -> int:
     parser.add_argument("--screenshots", type=Path, help="save the first session's last Results page per N here")
     parser.add_argument("--browser-nice", type=int, default=10,
                         help="run the browsers this much below the server's CPU priority (0: same priority)")
+    parser.add_argument("--think", type=float, default=0.0,
+                        help="mean seconds a person reads each page before the next click (default 0: no pause)")
+    parser.add_argument("--stagger", type=float, default=0.0,
+                        help="spread the sign-ins of each N evenly over this many seconds (default 0: all at once)")
     parser.add_argument("--no-training", action="store_true", help="measure without a training job (diagnosis)")
+    parser.add_argument("--url", help="drive a server already running at this address (e.g. from another computer) "
+                                      "instead of starting one; needs --users")
+    parser.add_argument("--users", help="with --url: comma-separated accounts (one per person, members who see the "
+                                        "current project's data and results); password in WORKBENCH_LOAD_PASSWORD")
     args = parser.parse_args()
     counts = [int(n) for n in args.sessions.split(",")]
     if chromium_path() is None:
         print("No Chromium found (Debian: apt-get install chromium).", file=sys.stderr)
         return 2
+    pace, browsers = Pace(args.think, args.stagger), Browsers(args.browser_nice)
+    if args.screenshots is not None:
+        args.screenshots.mkdir(parents=True, exist_ok=True)
+    if args.url:
+        return _remote(args, counts, pace, browsers)
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="wb-load-"))
     root.mkdir(parents=True, exist_ok=True)
-    if args.screenshots is not None:
-        args.screenshots.mkdir(parents=True, exist_ok=True)
     server = Server(root / "data", root / "server.log").start()
     training = None
-    browsers = Browsers(args.browser_nice)
     try:
         workbench, owner, project_id, users = _prepare(server, max(counts))
+        target = Target(server.url, users, PASSWORD, server)
         training = Training(workbench, owner, project_id, enabled=not args.no_training)
-        print(f"Server {server.url}; {len(users)} accounts; training job: {training.ensure_running() or 'none'}.")
+        print(f"Server {server.url}; {len(users)} accounts; training job: {training.ensure_running() or 'none'}; "
+              f"{pace.describe()}.")
         browsers.start()
-        warm = run_phase(server, users, 1, 1, 1, training, browsers)  # the first Results visit computes evaluations
+        warm = run_phase(target, 1, 1, 1, training, browsers, Pace())  # the first Results visit computes evaluations
         settled = _wait_for_other_jobs(workbench, project_id, training.job_id)
         print(f"Warm-up (not counted): {len(warm.all_times)} pages, {len(warm.errors)} error(s); "
               f"the evaluations it started took {settled:.0f} s more.")
-        phases = []
-        for n in counts:
-            phase = run_phase(server, users, n, args.rounds, args.samples, training, browsers, args.screenshots)
-            phases.append(phase)
-            print(f"\nN = {n}: {len(phase.all_times)} page times in {phase.wall_s:.0f} s, {len(phase.errors)} error(s)")
-            print(_line("all pages", phase.all_times))
-            print("       CPU: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in phase.cpu_s.items())
-                  + f" in {phase.wall_s:.0f} s on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
-            for kind, values in phase.times.items():
-                print(_line(kind, values))
-            print(_line("server", phase.all_server_times) + "   (the server's part: request to script end)")
-            for kind, values in phase.server_times.items():
-                print(_line(kind, values))
-            for error in phase.errors[:20]:
-                print(f"  error: {error}")
+        phases = _measure(target, counts, args, training, browsers, pace)
         if training.job_id is not None:
             from workbench.jobs import get_job
             from workbench.jobs.status import job_status_line
 
             job = get_job(workbench, training.job_id)
             print(f"\nTraining job {job.id} during the last phase: {job.state}, {job_status_line(job, 'en') or '-'}")
-        base = next((p for p in phases if p.sessions == 1), None)
-        top = max(phases, key=lambda p: p.sessions)
-        if base is not None and top is not base and base.all_times and top.all_times:
-            ratio = percentile(top.all_times, 95) / percentile(base.all_times, 95)
-            errors = sum(len(p.errors) for p in phases)
-            verdict = "met" if ratio <= 3 and errors == 0 else "missed"
-            print(f"p95(N={top.sessions}) / p95(N=1) = {ratio:.2f} (goal <= 3, no error): {verdict}; errors: {errors}")
-            if base.all_server_times and top.all_server_times:
-                served = percentile(top.all_server_times, 95) / percentile(base.all_server_times, 95)
-                print(f"the server's part alone: p95(N={top.sessions}) / p95(N=1) = {served:.2f}")
+        _verdict(phases, pace)
     finally:
         browsers.stop()
         if training is not None:
