@@ -18,7 +18,7 @@ import numpy as np
 from pipelines.errors import EvaluationError
 from pipelines.evaluation.progress import tick
 
-__all__ = ["Estimate", "resample_indices", "bootstrap", "as_binary_arrays", "as_groups"]
+__all__ = ["Estimate", "interval_separator", "resample_indices", "bootstrap", "as_binary_arrays", "as_groups"]
 
 MINUS = "\u2212"  # typographic minus: journals want it, and a cell never starts with "-"
 
@@ -32,8 +32,10 @@ class Estimate:
     upper: float
     level: float = 0.95
 
-    def format(self, digits: int = 2, *, percent: bool = False) -> str:
-        """``0.81 (0.76 to 0.86)``: the form journals ask for (no dash, which reads as minus)."""
+    def format(self, digits: int = 2, *, percent: bool = False, lang: str = "en") -> str:
+        """``0.81 (0.76 to 0.86)``: the form journals ask for (no dash, which reads as minus). In Korean
+        ``0.81 (0.76\u20130.86)`` as the figures print it, ``~`` where a bound is negative
+        (:func:`interval_separator`)."""
 
         def one(v: float) -> str:
             if not math.isfinite(v):
@@ -43,7 +45,17 @@ class Estimate:
 
         if not math.isfinite(self.lower) or not math.isfinite(self.upper):
             return one(self.value)
-        return f"{one(self.value)} ({one(self.lower)} to {one(self.upper)})"
+        sep = " to " if lang == "en" else interval_separator(min(self.lower, self.value), lang)
+        return f"{one(self.value)} ({one(self.lower)}{sep}{one(self.upper)})"
+
+
+def interval_separator(lowest: float, lang: str) -> str:
+    """Between an interval's bounds in the figures (any language) and in Korean text: an en dash, unless
+    ``lowest`` (the lower bound or the value) is negative, where a dash would read as a minus sign: then
+    ``" to "`` in English and ``"~"`` in Korean (the range mark Korean text uses, as in "1~4\uba85")."""
+    if lowest < 0:
+        return " to " if lang == "en" else "~"
+    return "\u2013"
 
 
 def as_binary_arrays(y_true: Sequence | np.ndarray, y_prob: Sequence | np.ndarray) -> tuple[np.ndarray, np.ndarray]:

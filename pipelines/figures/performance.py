@@ -20,6 +20,7 @@ from pipelines.evaluation import (
     RocCurve,
     ThresholdCurve,
 )
+from pipelines.evaluation._estimate import interval_separator
 from pipelines.figures._base import fmt_num, new_figure, require_items, tidy_axes, tint
 from pipelines.figures._style import GREY, PALETTE, FigureStyle, figure_style
 
@@ -33,11 +34,12 @@ __all__ = [
 ]
 
 
-def _ci_text(est: Estimate, digits: int = 2) -> str:
-    """``0.76 (0.71\u20130.82)``; with a negative bound ``0.00 (\u22120.13 to 0.13)``, as a dash would read as minus."""
+def _ci_text(est: Estimate, digits: int = 2, lang: str = "en") -> str:
+    """``0.76 (0.71\u20130.82)``; with a negative bound ``0.00 (\u22120.13 to 0.13)`` (Korean
+    ``\u22120.13~0.13``), as a dash would read as minus."""
     if not (np.isfinite(est.lower) and np.isfinite(est.upper)):
         return fmt_num(est.value, digits)
-    sep = " to " if min(est.lower, est.value) < 0 else "\u2013"
+    sep = interval_separator(min(est.lower, est.value), lang)
     return f"{fmt_num(est.value, digits)} ({fmt_num(est.lower, digits)}{sep}{fmt_num(est.upper, digits)})"
 
 
@@ -139,7 +141,7 @@ def calibration_figure(curves: Sequence[CalibrationCurve], *, style: FigureStyle
             ax.plot(x, c.observed, color=color, lw=0.9, zorder=2)
             slope = style.text("figures.calibration.slope")
             intercept = style.text("figures.calibration.intercept")
-            lines.append((color, f"{c.label}: {slope} {_ci_text(c.slope)}, {intercept.lower() if style.lang == 'en' else intercept} {_ci_text(c.intercept)}".lstrip(": ")))
+            lines.append((color, f"{c.label}: {slope} {_ci_text(c.slope, lang=style.lang)}, {intercept.lower() if style.lang == 'en' else intercept} {_ci_text(c.intercept, lang=style.lang)}".lstrip(": ")))
         for j, (color, text) in enumerate(lines):
             if double:
                 notes.text(0.0, 0.6 - j * 0.08, text.replace(": ", ":\n", 1), transform=notes.transAxes, ha="left",

@@ -36,8 +36,8 @@ def _count(n: int, limit: int) -> Cell:
     return suppress_count(int(n), limit)
 
 
-def _est(est: Estimate, digits: int) -> str:
-    return est.format(digits)
+def _est(est: Estimate, digits: int, lang: str) -> str:
+    return est.format(digits, lang=lang)  # "0.81 (0.76 to 0.86)"; Korean "0.81 (0.76\u20130.86)"
 
 
 def performance_table(
@@ -59,7 +59,7 @@ def performance_table(
         cells: list[Cell] = [lab.get(f"figures.metric.{name}", name)]
         for result in models.values():
             est = result.estimates().get(name)
-            cells.append(_est(est, digits) if est is not None else "")
+            cells.append(_est(est, digits, lang) if est is not None else "")
         rows.append(tuple(cells))
     if all(isinstance(m, BinaryMetrics) for m in models.values()):
         rows.append((_t(lab, "figures.table.threshold"), *(f"{m.threshold.value:.3f}" for m in models.values())))
@@ -177,7 +177,7 @@ def subgroup_table(
     missing = _t(lab, "figures.table.not_estimable")
 
     def line(variable: str, level: str, row) -> tuple[Cell, ...]:
-        cells = [row.metrics[m].format(digits) if m in row.metrics else missing for m in result.metrics]
+        cells = [_est(row.metrics[m], digits, lang) if m in row.metrics else missing for m in result.metrics]
         return (variable, level, _count(row.n, suppress_below), _count(row.n_positive, suppress_below), *cells)
 
     rows = [line(_t(lab, "figures.forest.overall"), "", result.overall)]

@@ -338,3 +338,26 @@ def test_the_methods_text_says_how_the_run_was_tuned(trained):
     assert "maximising" in methods_text(dask) and "in cross-validation" not in methods_text(dask)
     cells = [" ".join(map(str, row)) for row in tripod_table(dask).rows]
     assert any("tuned on one validation part of 48 rows" in c for c in cells)
+
+
+def test_a_korean_pack_writes_its_intervals_and_source_in_korean(trained):
+    """Before: "0.72 (0.61 to 0.83)" in the Korean tables and methods, and "· run 1" on the source line of
+    the README, the model card and MANIFEST.json. The English pack keeps both as they were."""
+    import json as _json
+    import re
+
+    from workbench.services import export
+
+    owner = trained.actor()
+    interval = re.compile(r"\d\.\d{2} \((\u2212?\d\.\d{2})( to |\u2013|~)(\u2212?\d\.\d{2})\)")
+    packs = {lang: _pack(trained, owner, choice=export.ExportChoice(lang=lang), formats=("png",))[1]
+             for lang in ("en", "ko")}
+    for lang, pack in packs.items():
+        texts = [pack.read(n).decode("utf-8-sig") for n in ("tables/performance.csv", "methods.md", "model_card.md")]
+        found = [m for text in texts for m in interval.findall(text)]
+        assert len(found) >= 6, lang
+        separators = {sep for low, sep, _ in found if not low.startswith("\u2212")}
+        assert separators == ({" to "} if lang == "en" else {"\u2013"}), (lang, separators)
+        source = _json.loads(pack.read("MANIFEST.json"))["source"]
+        assert source.endswith(f" · run {trained.run_id}" if lang == "en" else f" · 실행 {trained.run_id}"), source
+        assert source in pack.read("README.txt").decode() and source in texts[2]

@@ -43,7 +43,7 @@ def _est(metrics: Any, name: str, *, shown: bool = True, lang: str = "en") -> st
     est = metrics.estimates().get(name)
     if not shown and name in AT_THRESHOLD:  # it would give a small confusion cell away (collaborator copy)
         return measure_suppressed_label(lang)
-    return est.format(2) if est is not None else "NA"
+    return est.format(2, lang=lang) if est is not None else "NA"
 
 
 def _part_n(pack: PackInput, part: str) -> Any:
@@ -162,8 +162,9 @@ def methods_text(pack: PackInput) -> str:
         m = first.main.metrics
         shown = part_measures_shown(first, limit=SMALL_COUNT if pack.safe else 0)[first.main.part]
         paragraphs.append(t("export.methods.results", lang, model=first.label, part=t(f"export.part.{first.main.part}", lang),
-                            auroc=_est(m, "auroc"), auprc=_est(m, "auprc"), brier=_est(m, "brier"),
-                            slope=_est(m, "calibration_slope"), sensitivity=_est(m, "sensitivity", shown=shown, lang=lang),
+                            auroc=_est(m, "auroc", lang=lang), auprc=_est(m, "auprc", lang=lang),
+                            brier=_est(m, "brier", lang=lang), slope=_est(m, "calibration_slope", lang=lang),
+                            sensitivity=_est(m, "sensitivity", shown=shown, lang=lang),
                             specificity=_est(m, "specificity", shown=shown, lang=lang), threshold=f"{m.threshold.value:.3f}"))
     title = t("export.methods.title", lang)
     return f"# {title}\n\n" + "\n\n".join(p.strip() for p in paragraphs if p.strip()) + "\n\n" + \

@@ -30,6 +30,7 @@ from pipelines.tables import TABLE_FORMATS
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
 from workbench.db.models import Project, RecipeVersion, Run
+from workbench.i18n import t
 from workbench.services import audit, evaluation_job, results, training
 from workbench.services._access import authorize
 from workbench.services._model_names import named_evaluations, named_params
@@ -312,7 +313,8 @@ def paper_pack(workbench: Workbench, actor, *, run_id: int, model_ids: Sequence[
     pack = PackInput(
         evaluations=evaluations, summary=view.summary, settings=view.settings, recipe=json.loads(recipe_json),
         params=named_params({r.model_id: r.params for r in view.rows}, choice.lang), title=project_name,
-        source=f"{project_name} · run {view.run_id}", safe=safe, preset=choice.preset, dpi=choice.dpi, lang=choice.lang,
+        source=t("export.pack.source", choice.lang, project=project_name, run=view.run_id), safe=safe,
+        preset=choice.preset, dpi=choice.dpi, lang=choice.lang,
         formats=tuple(formats), contributions=_contributions(workbench, actor, view, evaluations[0], options, safe,
                                                              in_units=True),
         recipe_version=recipe_number, families=tuple(family[e.model_id] for e in stored),
