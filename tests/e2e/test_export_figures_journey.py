@@ -4,7 +4,8 @@ holdout patient chosen by number, and downloads it as PDF. The screenshots show 
 
 Nothing is evaluated when the browser opens the page: the Export page starts the ``evaluate`` job on
 the server's Dask workers, shows its progress, and draws the preview once the numbers are stored
-(the server bootstraps 100 resamples, so the job is short)."""
+(the served app bootstraps RESAMPLES resamples, so the job is short). The owner works in her own
+project on the run's shared served app."""
 
 from __future__ import annotations
 
@@ -14,20 +15,12 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from tests.e2e.conftest import Server, nav, shot, sign_in, trained_demo
+from tests.e2e.conftest import RESAMPLES, nav, password_for, shot, sign_in, trained_demo
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 120_000
-RESAMPLES = 100
-
-
-@pytest.fixture
-def quick_server(tmp_path):
-    srv = Server(tmp_path / "data", tmp_path / "server.log",
-                 env={"WORKBENCH_BOOTSTRAP_RESAMPLES": str(RESAMPLES)}).start()
-    yield srv
-    srv.kill_everything()  # a throwaway folder: no graceful shutdown to wait for (see conftest)
+OWNER = "dr_export"
 
 
 def _choose(page, label: str, option: str) -> None:
@@ -50,10 +43,10 @@ def _new_preview(page, before: str) -> str:
     return _image(page)
 
 
-def test_owner_exports_a_dependence_plot_and_one_patients_waterfall(quick_server, browser, datasets_dir, tmp_path):
+def test_owner_exports_a_dependence_plot_and_one_patients_waterfall(shared_server, browser, datasets_dir, tmp_path):
     from workbench.services import results, training
 
-    workbench, owner, project_id = trained_demo(quick_server, datasets_dir)
+    workbench, owner, project_id = trained_demo(shared_server, datasets_dir, owner=OWNER)
     run_id = training.list_runs(workbench, owner, project_id)[-1].id
     view = results.run_results(workbench, owner, run_id)
     xgb = next(r.model_id for r in view.rows if r.family == "xgboost")
@@ -64,7 +57,7 @@ def test_owner_exports_a_dependence_plot_and_one_patients_waterfall(quick_server
     context = browser.new_context(viewport={"width": 1400, "height": 1100}, locale="en-US", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
-    sign_in(page, quick_server.url)
+    sign_in(page, shared_server.url, OWNER, password_for(OWNER))
     nav(page, "Export").click()
     page.get_by_role("heading", name="Export").wait_for()
     page.get_by_text("Computing the numbers these exports need").wait_for()  # the job, not this request

@@ -9,12 +9,20 @@ import zipfile
 
 import pytest
 
-from tests.e2e.conftest import RESAMPLES, nav, shot, sign_in, trained_demo
+from tests.e2e.conftest import (
+    RESAMPLES,
+    add_account,
+    nav,
+    password_for,
+    shot,
+    sign_in,
+    trained_demo,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 240_000  # the first visit starts the evaluate job (RESAMPLES bootstrap resamples per curve)
-GUEST_PASSWORD = "quiet tandem rides east 77"
+OWNER = "dr_results"
 
 
 def _image_loaded(page) -> None:
@@ -22,15 +30,17 @@ def _image_loaded(page) -> None:
                            ".some(i => i.complete && i.naturalWidth > 0)")
 
 
-def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(server, browser, datasets_dir, tmp_path):
-    from workbench.services import accounts, projects, results
+def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(shared_server, browser, datasets_dir,
+                                                                             tmp_path):
+    from workbench.services import results
 
-    workbench, owner, project_id = trained_demo(server, datasets_dir)
+    server = shared_server  # the owner's own project and accounts on the run's shared served app
+    workbench, owner, project_id = trained_demo(server, datasets_dir, owner=OWNER)
 
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US", accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
-    sign_in(page, server.url)
+    sign_in(page, server.url, OWNER, password_for(OWNER))
     nav(page, "Results").click()
     page.get_by_role("heading", name="Leaderboard").wait_for()
     page.get_by_text(f"95% CIs from {RESAMPLES} stratified bootstrap resamples").wait_for()
@@ -66,13 +76,12 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
 
     # the owner shares metrics and figures; the collaborator sees them, safe and without patients
     results.set_sharing(workbench, owner, project_id=project_id, facets=["metrics", "figures", "paper_pack"])
-    accounts.create_user(workbench, owner, username="dr_guest", password=GUEST_PASSWORD)  # the owner is the site admin
-    projects.add_member(workbench, owner, project_id=project_id, username="dr_guest", role="collaborator")
+    guest_password = add_account(server, "dr_reader", project_id=project_id, role="collaborator", by=owner)
 
     guest = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-US")
     page = guest.new_page()
     page.set_default_timeout(TIMEOUT)
-    sign_in(page, server.url, "dr_guest", GUEST_PASSWORD)
+    sign_in(page, server.url, "dr_reader", guest_password)
     nav(page, "Results").click()
     page.get_by_role("heading", name="Leaderboard").wait_for()
     assert page.get_by_role("button", name="Record choice").count() == 0
