@@ -17,6 +17,7 @@ workstation would be signed in as the last one without typing a password.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -178,10 +179,13 @@ def choose_invitations(invitations: Iterable[InvitationState], *, now: datetime)
 def username_for_email(email: str, taken: Callable[[str], bool]) -> str:
     """A user name for an account made from an invitation: the address's local part, made unique.
 
-    Letters, digits, ``.``, ``_`` and ``-`` only (no spaces, as local user names), at most 100
-    characters, then ``-2``, ``-3``... while ``taken`` says the name is in use.
+    Latin letters, digits, Hangul syllables, ``.``, ``_`` and ``-`` only (no spaces, as local user
+    names; no other scripts, whose look-alike letters could pass for another person's name in the
+    audit log), at most 100 characters, then ``-2``, ``-3``... while ``taken`` says the name is in use;
+    ``user`` when nothing is left.
     """
-    base = re.sub(r"[^a-z0-9._-]+", "-", email.split("@", 1)[0].casefold()).strip("-.")[:100] or "user"
+    local = unicodedata.normalize("NFKC", email.split("@", 1)[0]).casefold()
+    base = re.sub(r"[^a-z0-9._\uac00-\ud7a3-]+", "-", local).strip("-.")[:100] or "user"
     name, number = base, 1
     while taken(name):
         number += 1

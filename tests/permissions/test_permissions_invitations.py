@@ -42,7 +42,10 @@ def test_user_names_come_from_the_local_part_and_never_collide() -> None:
     assert username_for_email("x@hospital.example", taken.__contains__) == "x-3"
     assert username_for_email("jiwon.lee@other.example", taken.__contains__) == "jiwon.lee-2"
     assert username_for_email("kim soo+ward 7@hospital.example", taken.__contains__) == "kim-soo-ward-7"
-    assert username_for_email("김수@hospital.example", taken.__contains__) == "user"
+    assert username_for_email("김수@hospital.example", taken.__contains__) == "김수"  # a Korean local part stays
+    assert username_for_email("김수.ＫＩＭ@hospital.example", taken.__contains__) == "김수.kim"  # full-width folded
+    assert username_for_email("аdmin@hospital.example", taken.__contains__) == "dmin"  # a Cyrillic look-alike is dropped
+    assert username_for_email("ᄀ@hospital.example", taken.__contains__) == "user"  # a lone jamo is no syllable
     assert len(username_for_email("a" * 300 + "@hospital.example", taken.__contains__)) == 100
 
 
