@@ -14,6 +14,11 @@ memberships; the rights are the owner's decision, not the provider's.
 A session opened through single sign-on remembers its provider (``sessions.sso_issuer``), so that
 signing out of it can also end the provider's session (:func:`sign_out` returns where to send the
 browser); a session opened with a password is never sent to the provider.
+
+A person who forgot their password gets a temporary one from a site admin (:func:`reset_password`,
+which also gives an account created from an invitation its first password). The account is then
+marked "must change password": the shell asks :func:`password_change_required` on every run and
+opens only the change-password form until :func:`change_password` clears the mark.
 """
 
 from __future__ import annotations
@@ -57,6 +62,8 @@ __all__ = [
     "list_users",
     "set_active",
     "change_password",
+    "reset_password",
+    "password_change_required",
 ]
 
 _LAST_SEEN_STEP = timedelta(seconds=30)  # how stale a session's last-seen time may get before it is written
@@ -313,19 +320,79 @@ def set_active(workbench: Workbench, actor: Actor, *, user_id: int, active: bool
         user.active = active
         user.deactivated_at = None if active else utcnow()
         if not active:
-            for row in session.scalars(select(SessionRow).where(SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None))):
-                row.revoked_at = utcnow()
+            _end_sessions(session, user_id)
         audit.record(session, actor_id=actor.user_id, actor_name=actor.name or "",
                      action="accounts.activate" if active else "accounts.deactivate", outcome="succeeded",
                      resource_type="user", resource_id=user_id)
 
 
+def _end_sessions(session, user_id: int) -> int:
+    """End every open session of an account now; how many there were."""
+    now = utcnow()
+    rows = list(session.scalars(select(SessionRow).where(SessionRow.user_id == user_id, SessionRow.revoked_at.is_(None))))
+    for row in rows:
+        row.revoked_at = now
+    return len(rows)
+
+
 def change_password(workbench: Workbench, actor: Actor, *, current: str, new: str) -> None:
+    """Change one's own password; this also clears the "must change" mark of an admin's reset."""
     authorize(workbench, actor, Action.ACCOUNT_CHANGE_OWN_PASSWORD)
     with session_scope(workbench.engine) as session:
         user = session.get(User, actor.user_id)
         if user is None or not user.password_hash or not verify_password(current, user.password_hash).ok:
             raise PermissionDenied("accounts.bad_credentials")
+        if new == current:
+            raise InputError("accounts.same_password")
         validate_new_password(new, username=user.username, email=user.email)
         user.password_hash = hash_password(new)
-        audit.record(session, actor_id=user.id, actor_name=user.username, action="accounts.change_password", outcome="succeeded")
+        details = {"after_reset": True} if user.must_change_password else None
+        user.must_change_password = False
+        audit.record(session, actor_id=user.id, actor_name=user.username, action="accounts.change_password",
+                     outcome="succeeded", details=details)
+
+
+def reset_password(workbench: Workbench, actor: Actor, *, user_id: int, new_password: str) -> None:
+    """A site admin sets a temporary password for another active account (forgotten password, or the
+    first password of an account that signed in through single sign-on only).
+
+    The password meets the same rules as any new one and is stored only as its argon2id hash; the
+    account must change it at the next sign-in, every open session of it ends now, and failed
+    sign-ins no longer hold it locked. Audited as ``accounts.reset_password`` (never the password).
+    Refused for one's own account (use :func:`change_password`) and for a deactivated one.
+    """
+    authorize(workbench, actor, Action.ACCOUNTS_MANAGE)
+    if user_id == actor.user_id:
+        raise InputError("accounts.cannot_reset_self")
+    with session_scope(workbench.engine, read_only=True) as session:
+        username, email = _resettable(session, user_id)
+    validate_new_password(new_password, username=username, email=email)
+    digest = hash_password(new_password)  # slow on purpose: outside the write transaction
+    with session_scope(workbench.engine) as session:
+        _resettable(session, user_id)  # still there and active
+        user = session.get(User, user_id)
+        first = not user.password_hash
+        user.password_hash = digest
+        user.must_change_password = True
+        ended = _end_sessions(session, user_id)
+        unlocked = session.execute(delete(LoginFailure).where(LoginFailure.username == username.lower())).rowcount
+        audit.record(session, actor_id=actor.user_id, actor_name=getattr(actor, "name", "") or "",
+                     action="accounts.reset_password", outcome="succeeded", resource_type="user", resource_id=user_id,
+                     details={"username": username, "first_password": first, "sessions_ended": ended,
+                              "failed_sign_ins_cleared": unlocked or 0})
+
+
+def _resettable(session, user_id: int) -> tuple[str, str | None]:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("accounts.not_found", user_id=user_id)
+    if not user.active:
+        raise InputError("accounts.reset_inactive", username=user.username)
+    return user.username, user.email
+
+
+def password_change_required(workbench: Workbench, user_id: int) -> bool:
+    """True while the account must replace an admin's temporary password. The shell asks on every
+    run and opens nothing but the change-password form until then."""
+    with session_scope(workbench.engine, read_only=True) as session:
+        return bool(session.scalar(select(User.must_change_password).where(User.id == user_id)))
