@@ -190,6 +190,10 @@ def run_app(workbench: Workbench) -> None:
         nav.run()
         return
 
+    if accounts.password_change_required(workbench, actor.user_id):  # after an admin's reset: the change form only
+        _password_change_only(PageContext(workbench=workbench, actor=actor, lang=lang, project_id=None))
+        return
+
     project_id = _current_project(workbench, actor)
     shared = results.shared_facets(workbench, project_id) if project_id is not None else None
     ctx = PageContext(workbench=workbench, actor=actor, lang=lang, project_id=project_id, shared=shared)
@@ -215,6 +219,20 @@ def run_app(workbench: Workbench) -> None:
         _store_cookie()
     if unknown:
         st.info(t("app.page_not_found", lang), icon=":material/explore_off:")
+    nav.run()
+
+
+def _password_change_only(ctx: PageContext) -> None:
+    """Every address opens My account (its change-password form) until the account's own password is set."""
+    st.session_state["_ctx"], st.session_state["_projects"] = ctx, {}
+    form, title = str(PAGES_DIR / "account.py"), t("app.page.account", ctx.lang)
+    pages = [st.Page(form, title=title, icon=":material/person:", url_path="change_password", default=True)] + [
+        st.Page(form, title=title, url_path=spec.file.removesuffix(".py"), visibility="hidden") for spec in _PAGES]
+    _unknown_address(pages)  # any other address (/sign_in just after signing in) opens the form too
+    nav = st.navigation(pages, position="hidden")
+    _sidebar(ctx, [])
+    with st.sidebar:
+        _store_cookie()
     nav.run()
 
 
