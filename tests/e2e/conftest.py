@@ -241,25 +241,20 @@ def _admin(server, *, resamples: int | None = None):
                                                                           password=ADMIN_PASSWORD).token)
 
 
-def trained_demo(server, datasets_dir, *, owner: str | None = None, table: Path | None = None):
-    """The demo project with an approved recipe (without ``time``) and one tiny training run.
-
-    With ``owner``: that account (created, password ``password_for(owner)``) and a project of its own
-    holding the heart failure table (or ``table``) instead of the demo, so journeys on the shared server
-    do not meet."""
+def project_of(server, datasets_dir, owner: str | None = None, *, table: Path | None = None, resamples: int = 1000):
+    """``(workbench, owner actor, project id, table)``: the admin and the demo project, or with ``owner``
+    that account (created; password ``password_for(owner)``) and a project of its own holding the heart
+    failure table (or ``table``), so journeys on the shared server do not meet."""
     from sqlalchemy import select
 
-    from pipelines.automl import SearchSettings
-    from pipelines.recipe import DropColumns, suggest_recipe
     from tests.workbench.test_results_service import InlineQueue
     from workbench.db.engine import session_scope
     from workbench.db.models import User
-    from workbench.services import datasets, projects, recipes, training
+    from workbench.services import datasets, projects
     from workbench.services._access import load_actor
 
-    resamples = int(getattr(server, "env", {}).get("WORKBENCH_BOOTSTRAP_RESAMPLES", 1000))  # as the server evaluates
     workbench, admin = _admin(server, resamples=resamples)
-    workbench.jobs = InlineQueue(workbench.settings)
+    workbench.jobs = InlineQueue(workbench.settings)  # jobs run here, in the test, through the real runner
     table = table or datasets_dir / "heart_failure_clinical_records.csv"
     if owner is None:
         user_id, project_id = admin.user_id, projects.list_projects(workbench, admin)[0].id
@@ -269,12 +264,19 @@ def trained_demo(server, datasets_dir, *, owner: str | None = None, table: Path 
             user_id = session.scalar(select(User.id).where(User.username == owner))
             actor = load_actor(session, user_id)
         project_id = projects.create_project(workbench, actor, name=f"Heart failure mortality ({owner})")
-    with session_scope(workbench.engine) as session:
-        actor = load_actor(session, user_id)
-    if owner is not None:
-        datasets.import_file(workbench, actor, project_id=project_id, path=table, label=table.name)
         with session_scope(workbench.engine) as session:
             actor = load_actor(session, user_id)
+        datasets.import_file(workbench, actor, project_id=project_id, path=table, label=table.name)
+    with session_scope(workbench.engine) as session:
+        return workbench, load_actor(session, user_id), project_id, table
+
+
+def approved_recipe(workbench, actor, project_id: int, table: Path):
+    """The suggested recipe for DEATH_EVENT on the project's newest version, with ``time`` (recorded
+    after the outcome) dropped, approved by ``actor``: ``(recipe, dataset version, recipe version id)``."""
+    from pipelines.recipe import DropColumns, suggest_recipe
+    from workbench.services import datasets, recipes
+
     version = datasets.list_versions(workbench, actor, project_id)[0]
     recipe = suggest_recipe(pd.read_csv(table), target="DEATH_EVENT")
     if "time" not in [c for s in recipe.steps if isinstance(s, DropColumns) for c in s.columns]:
@@ -282,6 +284,18 @@ def trained_demo(server, datasets_dir, *, owner: str | None = None, table: Path 
     recipe_version = recipes.save_version(workbench, actor, project_id=project_id, dataset_version_id=version.id,
                                           recipe=recipe)
     recipes.approve(workbench, actor, recipe_version_id=recipe_version)
+    return recipe, version, recipe_version
+
+
+def trained_demo(server, datasets_dir, *, owner: str | None = None, table: Path | None = None):
+    """The demo project (or with ``owner`` a project of its own, see ``project_of``) with an approved
+    recipe (without ``time``) and one tiny training run."""
+    from pipelines.automl import SearchSettings
+    from workbench.services import training
+
+    resamples = int(getattr(server, "env", {}).get("WORKBENCH_BOOTSTRAP_RESAMPLES", 1000))  # as the server evaluates
+    workbench, actor, project_id, table = project_of(server, datasets_dir, owner, table=table, resamples=resamples)
+    _, _, recipe_version = approved_recipe(workbench, actor, project_id, table)
     training.start_training(workbench, actor, recipe_version_id=recipe_version, overrides_text=None,
                             settings=SearchSettings(families=("linear", "xgboost"), n_trials=3, time_budget_s=None,
                                                     seed=3))
