@@ -52,9 +52,9 @@ class Estimate:
 def interval_separator(lowest: float, lang: str) -> str:
     """Between an interval's bounds in the figures (any language) and in Korean text: an en dash, unless
     ``lowest`` (the lower bound or the value) is negative, where a dash would read as a minus sign: then
-    ``" to "`` in English and ``"~"`` in Korean (the range mark Korean text uses, as in "1~4\uba85")."""
+    ``" to "`` in English and ``" ~ "`` in Korean (the range mark Korean text uses, as in "1~4\uba85")."""
     if lowest < 0:
-        return " to " if lang == "en" else "~"
+        return " to " if lang == "en" else " ~ "
     return "\u2013"
 
 

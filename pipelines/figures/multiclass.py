@@ -78,12 +78,16 @@ def _one_vs_rest(curves: MulticlassCurves, style: FigureStyle, *, kind: str, out
     return fig
 
 
-def _absent_note(ax, curves: MulticlassCurves, style: FigureStyle) -> None:
+def _notes(curves: MulticlassCurves, style: FigureStyle) -> str:
     notes = [style.text("figures.multiclass.absent", classes=", ".join(curves.absent))] if curves.absent else []
     if curves.suppressed:  # a restricted reader's copy: classes of 1-4 patients (and a complement) left out
         notes.append(style.text("figures.multiclass.suppressed", classes=", ".join(curves.suppressed)))
-    if notes:
-        ax.text(1.0, 1.02, "\n".join(notes), transform=ax.transAxes, ha="right", va="bottom", color=GREY,
+    return "\n".join(notes)
+
+
+def _absent_note(ax, curves: MulticlassCurves, style: FigureStyle) -> None:
+    if notes := _notes(curves, style):
+        ax.text(1.0, 1.02, notes, transform=ax.transAxes, ha="right", va="bottom", color=GREY,
                 fontsize=style.base_pt - 1)
 
 
@@ -126,7 +130,8 @@ def _panels(models: Sequence[MulticlassCurves], style: FigureStyle, *, kind: str
         legend = fig.legend(handles=handles, loc="outside upper left", ncols=min(len(handles), n_cols),
                             title=f"{style.metric('auroc' if roc else 'auprc')} (95% CI)", alignment="left")
         legend.get_title().set_fontweight(style.bold)
-        _absent_note(axes[0], first, style)
+        if notes := _notes(first, style):  # above the panels: over one, it would cover its title
+            fig.suptitle(notes, x=0.99, ha="right", color=GREY, fontsize=style.base_pt - 1)
     return fig
 
 

@@ -36,7 +36,7 @@ __all__ = [
 
 def _ci_text(est: Estimate, digits: int = 2, lang: str = "en") -> str:
     """``0.76 (0.71\u20130.82)``; with a negative bound ``0.00 (\u22120.13 to 0.13)`` (Korean
-    ``\u22120.13~0.13``), as a dash would read as minus."""
+    ``\u22120.13 ~ 0.13``), as a dash would read as minus."""
     if not (np.isfinite(est.lower) and np.isfinite(est.upper)):
         return fmt_num(est.value, digits)
     sep = interval_separator(min(est.lower, est.value), lang)

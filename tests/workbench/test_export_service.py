@@ -349,7 +349,7 @@ def test_a_korean_pack_writes_its_intervals_and_source_in_korean(trained):
     from workbench.services import export
 
     owner = trained.actor()
-    interval = re.compile(r"\d\.\d{2} \((\u2212?\d\.\d{2})( to |\u2013|~)(\u2212?\d\.\d{2})\)")
+    interval = re.compile(r"\d\.\d{2} \((\u2212?\d\.\d{2})( to |\u2013| ~ )(\u2212?\d\.\d{2})\)")
     packs = {lang: _pack(trained, owner, choice=export.ExportChoice(lang=lang), formats=("png",))[1]
              for lang in ("en", "ko")}
     for lang, pack in packs.items():
