@@ -5,8 +5,6 @@ heart failure table made "large" by lowering ``dask_train_rows``."""
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import pytest
 
@@ -14,8 +12,9 @@ from pipelines.automl import SearchSettings
 from pipelines.automl.distributed import run_distributed_search, storage_for
 from pipelines.automl.settings import Overrides
 from pipelines.recipe import DropColumns, suggest_recipe
+from tests.workbench.conftest import wait_for_job
 from workbench.db.engine import session_scope
-from workbench.jobs import JobQueue, get_job
+from workbench.jobs import JobQueue
 from workbench.services import datasets, projects, recipes, training
 from workbench.services._access import load_actor
 
@@ -55,12 +54,9 @@ def test_a_trial_budget_on_the_cluster_stops_at_the_servers_limit(workbench, adm
     try:
         job_id = training.start_training(workbench, owner, recipe_version_id=recipe_id, settings=settings,
                                          overrides_text=None)
-        deadline = time.monotonic() + 300
-        while get_job(workbench, job_id).state in ("queued", "running") and time.monotonic() < deadline:
-            time.sleep(0.3)
+        job = wait_for_job(workbench, job_id, timeout=300)
     finally:
         workbench.jobs.close()
-    job = get_job(workbench, job_id)
     assert job.params["distributed"] is True and job.params["max_training_seconds"] == 1
     assert job.state == "succeeded", (job.error_key, job.error_params, job.log[-3000:])
     run = training.get_run(workbench, owner, job.result["run_id"])
@@ -76,10 +72,9 @@ def test_a_failed_first_trial_does_not_end_the_run_at_the_limit(datasets_dir, cl
     """A limit already passed stops the launches only once a trial has *completed*: XGBoost's
     trial fails on a pinned value LightGBM does not see, LightGBM's then completes, and nothing
     starts after it (one worker: one trial in flight at a time)."""
-    from distributed import Client
-
     import pyarrow as pa
     import pyarrow.parquet as pq
+    from distributed import Client
 
     frame = pd.read_csv(datasets_dir / "heart_failure_clinical_records.csv")
     source = tmp_path / "heart.parquet"

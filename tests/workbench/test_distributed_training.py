@@ -3,15 +3,14 @@ cluster, and the run it stores is an ordinary one: models, predictions, evaluati
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import pytest
 
 from pipelines.automl import SearchSettings
 from pipelines.recipe import prepare, suggest_recipe
+from tests.workbench.conftest import wait_for_job
 from workbench.db.engine import session_scope
-from workbench.jobs import JobQueue, get_job
+from workbench.jobs import JobQueue
 from workbench.services import datasets, projects, recipes, results, training
 from workbench.services._access import load_actor
 from workbench.services._frames import read_dataset_frame
@@ -53,12 +52,9 @@ def test_a_table_above_the_threshold_trains_on_the_cluster_and_gives_a_normal_ru
         try:
             job_id = training.start_training(workbench, owner, recipe_version_id=recipe_id, settings=SETTINGS,
                                              overrides_text=None)
-            deadline = time.monotonic() + 600
-            while get_job(workbench, job_id).state in ("queued", "running") and time.monotonic() < deadline:
-                time.sleep(0.5)
+            job = wait_for_job(workbench, job_id, timeout=600, poll=0.5)
         finally:
             workbench.jobs.close()
-    job = get_job(workbench, job_id)
     assert job.params["distributed"] is True
     assert job.state == "succeeded", (job.error_key, job.error_params, job.log[-3000:])
 

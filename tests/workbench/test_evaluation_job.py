@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from pipelines.automl import SearchSettings
+from tests.workbench.conftest import wait_for_job
 from tests.workbench.test_results_service import train_heart_failure
 from tests.workbench.test_training_service import InlineQueue
 from workbench.db.engine import session_scope
@@ -157,9 +158,7 @@ def test_training_starts_the_evaluation_of_its_run_on_the_cluster(trained):
             train_job = training.start_training(workbench, owner, recipe_version_id=trained.recipe_version_id,
                                                 settings=settings, overrides_text=None)
             deadline = time.monotonic() + 240
-            while get_job(workbench, train_job).state in ("queued", "running") and time.monotonic() < deadline:
-                time.sleep(0.5)
-            run_id = get_job(workbench, train_job).result["run_id"]
+            run_id = wait_for_job(workbench, train_job, timeout=240, poll=0.5).result["run_id"]
             view = results.run_results(workbench, owner, run_id)
             options = results.run_default_options(workbench, view.summary)  # what the page opens with
             status = evaluation_job.evaluation_status(workbench, owner, run_id=run_id, options=options)

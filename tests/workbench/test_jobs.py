@@ -7,22 +7,20 @@ from datetime import timedelta
 
 import pytest
 
+from tests.workbench.conftest import wait_for_job
 from workbench.db.engine import session_scope
 from workbench.db.models import DatasetVersion, Job, utcnow
-from workbench.jobs import JobQueue, create_job, get_job, request_cancel, sweep_stale_jobs, fail_interrupted_jobs
-from workbench.jobs import _kinds
+from workbench.jobs import (
+    JobQueue,
+    _kinds,
+    create_job,
+    fail_interrupted_jobs,
+    get_job,
+    request_cancel,
+    sweep_stale_jobs,
+)
 from workbench.services import datasets
 from workbench.services.datasets import UploadChoices
-
-
-def _wait(workbench, job_id, *, until=("succeeded", "failed", "cancelled"), timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = get_job(workbench, job_id)
-        if job.state in until:
-            return job
-        time.sleep(0.2)
-    raise AssertionError(f"job {job_id} still {get_job(workbench, job_id).state} after {timeout}s")
 
 
 @pytest.fixture
@@ -53,7 +51,7 @@ def test_ingest_job_runs_on_a_local_cluster_with_worker_processes(workbench, own
         try:
             job_id = datasets.submit_version_job(workbench, owner, project_id=project, raw_digest=digest,
                                                  filename="heart.csv", choices=UploadChoices())
-            job = _wait(workbench, job_id)
+            job = wait_for_job(workbench, job_id)
         finally:
             workbench.jobs.close()
     assert job.state == "succeeded", (job.error_key, job.log)
@@ -92,11 +90,11 @@ def test_cancel_stops_a_running_job_within_seconds(workbench, project, test_kind
         try:
             job_id = create_job(workbench, kind="test_slow", params={"steps": 100_000}, project_id=project, user_id=None)
             workbench.jobs.submit(job_id)
-            _wait(workbench, job_id, until=("running",))
+            wait_for_job(workbench, job_id, until=("running",))
             time.sleep(1.0)
             asked = time.monotonic()
             request_cancel(workbench, job_id)
-            job = _wait(workbench, job_id, timeout=10)
+            job = wait_for_job(workbench, job_id, timeout=10)
             took = time.monotonic() - asked
         finally:
             workbench.jobs.close()
@@ -114,7 +112,7 @@ def test_a_crashing_job_fails_with_a_message_and_keeps_the_traceback_in_its_log(
         try:
             job_id = create_job(workbench, kind="test_crash", params={}, project_id=project, user_id=None)
             workbench.jobs.submit(job_id)
-            job = _wait(workbench, job_id)
+            job = wait_for_job(workbench, job_id)
         finally:
             workbench.jobs.close()
     assert job.state == "failed"
