@@ -9,9 +9,6 @@ from workbench.services import accounts
 
 ctx = page_context()
 st.title(ctx.t("admin.accounts.title"))
-notice = st.session_state.pop("_accounts_notice", None)
-if notice:
-    st.success(notice)
 
 
 def role_name(code: str) -> str:
@@ -64,5 +61,8 @@ if resettable:
                 st.error(ctx.t("account.passwords_differ"), icon=":material/error:")
             elif succeeded(ctx.lang, accounts.reset_password, ctx.workbench, ctx.actor,
                            user_id=resettable[who].id, new_password=first):
-                st.session_state["_accounts_notice"] = ctx.t("admin.accounts.reset_done", username=who)
+                st.session_state["_reset_done"] = who
                 st.rerun()  # the table shows the account's new mark
+    done = st.session_state.pop("_reset_done", None)
+    if done:  # under the form, where the admin is looking
+        st.success(ctx.t("admin.accounts.reset_done", username=done), icon=":material/check_circle:")
