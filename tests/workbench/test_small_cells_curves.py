@@ -16,32 +16,17 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pandas as pd
 import pytest
 
-from pipelines.evaluation.curves import _clopper_pearson
+from tests.workbench.test_small_cells_calibration import _size_from_interval
 from tests.workbench.test_small_cells_disclosure import SUMMARY, evaluation_for, records  # noqa: F401
+from tests.workbench.test_small_cells_multiclass import SUMMARY as MULTICLASS
+from tests.workbench.test_small_cells_multiclass import evaluation as multiclass  # noqa: F401  (the module fixture)
 from workbench.services._curve_disclosure import reader_evaluation
-from workbench.services._evaluate import EvalOptions, evaluate_model
 from workbench.services._paper_figures import make_figure
 from workbench.services.calculator import calibration_bins
 
 LIMIT = 5
-CLASSES = [0, 1, 2, 3, 4]
-MULTICLASS = {"task": "multiclass", "target": "num", "features": ["oldpeak", "thalach"], "classes": CLASSES}
-
-
-def size_from_interval(observed: float, lower: float, upper: float) -> list[int]:
-    """Every bin size (1-200) whose exact interval around ``observed`` is the drawn one."""
-    out = []
-    for n in range(1, 201):
-        k = round(observed * n)
-        if abs(k / n - observed) > 1e-6:
-            continue
-        lo, hi = _clopper_pearson(np.array([k]), np.array([n]), 0.95)
-        if abs(lo[0] - lower) < 1e-6 and abs(hi[0] - upper) < 1e-6:
-            out.append(n)
-    return out
 
 
 def drawn_bins(figure) -> list[tuple[float, float, float]]:
@@ -60,7 +45,7 @@ def binary(records):  # noqa: F811
 def test_the_full_calibration_has_bins_of_four(binary):
     counts = binary.main.calibration.counts
     assert min(counts) < LIMIT and counts.sum() == 43  # the case on real data
-    sizes = [size_from_interval(*b) for b in drawn_bins(make_figure("calibration", [binary], summary=SUMMARY))]
+    sizes = [_size_from_interval(*b) for b in drawn_bins(make_figure("calibration", [binary], summary=SUMMARY))]
     assert all(int(c) in s for c, s in zip(counts, sizes))  # the owner's figure gives each size back
 
 
@@ -68,7 +53,7 @@ def test_the_collaborators_calibration_figure_gives_no_bin_below_five(binary):
     figure = make_figure("calibration", [binary], summary=SUMMARY, safe=True)
     svg = figure.savefig(buffer := io.BytesIO(), format="svg") or buffer.getvalue().decode()
     assert svg.startswith("<?xml")
-    found = [n for b in drawn_bins(figure) for n in size_from_interval(*b)]
+    found = [n for b in drawn_bins(figure) for n in _size_from_interval(*b)]
     assert found and all(n >= LIMIT for n in found), found
     merged = reader_evaluation(binary, limit=LIMIT).main.calibration
     assert int(merged.counts.sum()) == 43 and merged.counts.min() >= LIMIT  # every patient still on the curve
@@ -87,22 +72,8 @@ def test_the_calculator_gives_a_collaborator_no_bin_below_five(records):  # noqa
     bins, where = calibration_bins(y, p, 0.5, limit=LIMIT)
     assert sum(b.count for b in bins) == 43 and all(b.count >= LIMIT for b in bins)
     for b in bins:  # the rate and interval of the sentence and the hover text give no size below five
-        assert all(n >= LIMIT for n in size_from_interval(b.observed, b.observed_lower, b.observed_upper))
+        assert all(n >= LIMIT for n in _size_from_interval(b.observed, b.observed_lower, b.observed_upper))
     assert where == int(np.argmin([abs(b.predicted - 0.5) for b in bins]))
-
-
-@pytest.fixture(scope="module")
-def multiclass(datasets_dir):
-    frame = pd.read_csv(datasets_dir / "heart_cleveland.csv").reset_index(drop=True)
-    severity = (frame["oldpeak"].rank(pct=True) + frame["thalach"].rank(pct=True, ascending=False)) / 2
-    centres = np.linspace(0.1, 0.9, len(CLASSES))
-    weights = np.exp(-((severity.to_numpy()[:, None] - centres[None, :]) ** 2) / 0.02)
-    prob = weights / weights.sum(axis=1, keepdims=True)
-    test = frame.sample(n=80, random_state=5).index
-    predictions = pd.DataFrame({"row": frame.index, "part": np.where(frame.index.isin(test), "test", "train"),
-                                "y_true": frame["num"], **{f"p_{c}": prob[:, i] for i, c in enumerate(CLASSES)}})
-    return evaluate_model(model_id=1, label="Score", predictions=predictions, summary=MULTICLASS, prepared_frame=frame,
-                          options=EvalOptions(n_resamples=20))
 
 
 def readable_sizes(evaluation) -> dict[str, int]:
