@@ -54,9 +54,9 @@ def test_admin_resets_a_password_with_the_form_in_korean(app_env):
     _field(at, "임시 비밀번호 확인").input(TEMPORARY)
     _press(at, "비밀번호 재설정")
     assert not at.error
-    assert [s.value for s in at.success] == [
+    assert [s.value for s in at.success] == [(
         "dr_kim의 비밀번호를 재설정했습니다. 임시 비밀번호는 안전한 경로로 전달하세요. "
-        "dr_kim은(는) 다음 로그인 때 비밀번호를 바꿔야 합니다."]
+        "dr_kim은(는) 다음 로그인 때 비밀번호를 바꿔야 합니다.")]
     assert accounts.password_change_required(wb, user_id)
     table = at.dataframe[0].value
     assert table.set_index("사용자 이름").loc["dr_kim", "비밀번호 변경 필요"]

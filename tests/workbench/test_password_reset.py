@@ -12,7 +12,7 @@ from pipelines.errors import InputError, NotFound, PermissionDenied
 from tests.conftest import ADMIN_PASSWORD
 from tests.workbench.test_invitations import ISSUER, SSO, _claims
 from workbench.db.engine import session_scope
-from workbench.db.models import AuditEvent, LoginFailure, SessionRow, User
+from workbench.db.models import AuditEvent, LoginFailure, User
 from workbench.services import accounts, invitations, projects
 
 PASSWORD = "a quiet tandem rides past the ward 7"
@@ -136,7 +136,7 @@ def test_a_reset_unlocks_an_account_locked_by_failed_sign_ins(make_workbench):
 
 
 def test_an_account_made_through_single_sign_on_gets_its_first_password(make_workbench):
-    wb, admin, owner_id = _site(make_workbench, **SSO)
+    wb, admin, _ = _site(make_workbench, **SSO)
     owner = accounts.resolve_session(wb, accounts.sign_in(wb, username="dr_kim", password=PASSWORD).token)
     project_id = projects.create_project(wb, owner, name="Heart failure mortality")
     owner = accounts.resolve_session(wb, accounts.sign_in(wb, username="dr_kim", password=PASSWORD).token)  # now an owner
