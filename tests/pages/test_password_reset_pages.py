@@ -38,6 +38,8 @@ def test_admin_resets_a_password_with_the_form_in_korean(app_env):
     at = open_page("admin_accounts.py", lang="ko")
     table = at.dataframe[0].value
     assert set(table["사이트 역할"]) == {"사이트 관리자", "사용자"}  # names, not the codes admin/user
+    (role_select,) = [s for s in at.selectbox if s.label == "사이트 역할"]
+    assert role_select.options == ["사용자", "사이트 관리자"]
     assert at.selectbox(key="reset_who").options == ["dr_kim"]  # not oneself: the service refuses that
 
     _field(at, "임시 비밀번호").input(TEMPORARY)
