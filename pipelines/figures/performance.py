@@ -141,7 +141,9 @@ def calibration_figure(curves: Sequence[CalibrationCurve], *, style: FigureStyle
             ax.plot(x, c.observed, color=color, lw=0.9, zorder=2)
             slope = style.text("figures.calibration.slope")
             intercept = style.text("figures.calibration.intercept")
-            lines.append((color, f"{c.label}: {slope} {_ci_text(c.slope, lang=style.lang)}, {intercept.lower() if style.lang == 'en' else intercept} {_ci_text(c.intercept, lang=style.lang)}".lstrip(": ")))
+            intercept = intercept.lower() if style.lang == "en" else intercept
+            slope_ci, intercept_ci = _ci_text(c.slope, lang=style.lang), _ci_text(c.intercept, lang=style.lang)
+            lines.append((color, f"{c.label}: {slope} {slope_ci}, {intercept} {intercept_ci}".lstrip(": ")))
         for j, (color, text) in enumerate(lines):
             if double:
                 notes.text(0.0, 0.6 - j * 0.08, text.replace(": ", ":\n", 1), transform=notes.transAxes, ha="left",

@@ -88,13 +88,13 @@ def readable_sizes(evaluation) -> dict[str, int]:
     return sizes
 
 
-def test_the_held_out_part_has_a_class_of_one(multiclass):
+def test_the_held_out_part_has_a_class_of_one(multiclass):  # noqa: F811
     sizes = {c.label: c.n for c in multiclass.main.metrics.per_class}
     assert sizes["4"] == 1 and multiclass.main.n == 80  # the case on real data
     assert readable_sizes(multiclass)["4"] == 1  # the full curves give it back
 
 
-def test_a_collaborator_gets_no_curve_of_a_small_class_and_cannot_subtract_one(multiclass):
+def test_a_collaborator_gets_no_curve_of_a_small_class_and_cannot_subtract_one(multiclass):  # noqa: F811
     seen = reader_evaluation(multiclass, limit=LIMIT)
     curves = seen.main.multiclass_curves
     assert "4" not in curves.classes and "4" in curves.suppressed
@@ -106,7 +106,7 @@ def test_a_collaborator_gets_no_curve_of_a_small_class_and_cannot_subtract_one(m
 
 
 @pytest.mark.parametrize("lang, note", [("en", "Not drawn (small-count rule)"), ("ko", "소수 인원 규칙")])
-def test_the_exported_curves_leave_the_small_class_out_and_say_so(multiclass, lang, note):
+def test_the_exported_curves_leave_the_small_class_out_and_say_so(multiclass, lang, note):  # noqa: F811
     for name in ("roc", "pr"):
         figure = make_figure(name, [multiclass], summary=MULTICLASS, safe=True, lang=lang)
         labels = [line.get_label() for line in figure.axes[0].lines]
