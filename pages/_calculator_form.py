@@ -18,7 +18,8 @@ def _number(value: float | None) -> str:
 def _help(ctx: Any, field: InputField) -> str:
     parts = []
     if field.train_min is not None:
-        parts.append(ctx.t("calculator.help_training", low=_number(field.train_min), high=_number(field.train_max),
+        key = "calculator.help_training_central" if field.central else "calculator.help_training"
+        parts.append(ctx.t(key, low=_number(field.train_min), high=_number(field.train_max),
                            median=_number(field.train_median)))
     if field.plausible_low is not None:
         parts.append(ctx.t("calculator.help_plausible", low=_number(field.plausible_low),

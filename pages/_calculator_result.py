@@ -55,7 +55,7 @@ def _factors_chart(ctx: Any, result: RiskResult) -> go.Figure:
 def show(ctx: Any, form: CalculatorForm, result: RiskResult) -> None:
     st.subheader(ctx.t("calculator.result"))
     for flag in result.flags:
-        key = "calculator.flag_implausible" if flag.kind == "implausible" else "calculator.flag_outside_training"
+        key = f"calculator.flag_{flag.kind}"  # implausible, outside_training or outside_central
         st.warning(ctx.t(key, name=flag.name, value=f"{flag.value:g}", low=f"{flag.low:g}", high=f"{flag.high:g}"),
                    icon=":material/warning:")
     if result.task == "regression":

@@ -345,3 +345,29 @@ def test_a_collaborator_gets_calibration_bins_of_five_or_more(trained, table):
     assert theirs.calibration == calculator.calibration_bins(y, p, theirs.risk, limit=5)[0]
     assert all(b.count >= 5 for b in theirs.calibration) and theirs.risk == mine.risk
     assert sum(b.count for b in theirs.calibration) == sum(b.count for b in mine.calibration)
+
+
+def test_a_collaborator_sees_the_middle_ninety_percent_not_single_patients_extremes(trained, table):
+    """The lowest and highest training values are single patients' values (the oldest patient's age);
+    a collaborator's form gives the 5th and 95th percentiles instead, and flags against them."""
+    from workbench.services import calculator, results
+
+    owner, guest = trained.actor(), trained.user("calc_range_guest", "collaborator")
+    results.set_sharing(trained.workbench, owner, project_id=trained.project_id, facets=["metrics", "calculator"])
+    mine = {f.name: f for f in calculator.calculator_form(trained.workbench, owner, trained.run_id).fields}
+    theirs = {f.name: f for f in calculator.calculator_form(trained.workbench, guest, trained.run_id).fields}
+    numeric = [name for name, f in mine.items() if f.kind == "numeric"]
+    assert "age" in numeric and "serum_sodium" in numeric
+    assert not any(mine[n].central for n in numeric) and all(theirs[n].central for n in numeric)
+    ages = table.age.dropna()
+    assert (mine["age"].train_min, mine["age"].train_max) == (ages.min(), ages.max())  # from the training part
+    assert (ages == mine["age"].train_max).sum() < 5  # the owner's maximum is a handful of patients' age
+    for name in numeric:
+        assert mine[name].train_min <= theirs[name].train_min < theirs[name].train_max <= mine[name].train_max
+        assert theirs[name].train_median == mine[name].train_median
+    assert theirs["age"].train_max < mine["age"].train_max
+    values = {**_patient(table, 3, list(mine)), "serum_sodium": mine["serum_sodium"].train_min}  # below their 5th
+    flagged = {f.name: f for f in calculator.predict_risk(trained.workbench, guest, run_id=trained.run_id,
+                                                          values=values).flags}
+    assert flagged["serum_sodium"].kind == "outside_central"
+    assert flagged["serum_sodium"].low == pytest.approx(theirs["serum_sodium"].train_min)

@@ -52,10 +52,11 @@ class InputField:
     unit: str | None
     plausible_low: float | None
     plausible_high: float | None
-    train_min: float | None
-    train_max: float | None
+    train_min: float | None  # the lowest training value; the 5th percentile for a restricted reader
+    train_max: float | None  # the highest; the 95th percentile for a restricted reader
     train_median: float | None
     categories: tuple[Any, ...]  # seen in training (binary: the two codes)
+    central: bool = False  # train_min/train_max are the middle 90 %, not single patients' extreme values
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,9 @@ def _needed_inputs(recipe: Recipe, raw: pd.DataFrame, features: list[str]) -> tu
     return tuple(needed)
 
 
-def _field(name: str, series: pd.Series) -> InputField:
+def _field(name: str, series: pd.Series, *, restricted: bool = False) -> InputField:
+    """What to ask and what training looked like. The lowest and highest training values are single
+    patients' values (the oldest patient's age): a restricted reader gets the 5th and 95th percentiles."""
     values = series.dropna()
     clinical = range_for_column(name)
     unit = clinical.unit if clinical is not None else None
@@ -228,12 +231,19 @@ def _field(name: str, series: pd.Series) -> InputField:
         distinct = sorted(pd.unique(values).tolist())
         if distinct and set(distinct) <= {0, 1}:
             return InputField(name, "binary", None, None, None, None, None, None, (0, 1))
-        return InputField(name, "numeric", unit, low, high,
-                          float(values.min()) if len(values) else None, float(values.max()) if len(values) else None,
-                          float(values.median()) if len(values) else None, ())
+        if not len(values):
+            return InputField(name, "numeric", unit, low, high, None, None, None, (), restricted)
+        ends = values.quantile([0.05, 0.95]).tolist() if restricted else [values.min(), values.max()]
+        return InputField(name, "numeric", unit, low, high, float(ends[0]), float(ends[1]), float(values.median()), (),
+                          restricted)
     counts = values.astype(str).value_counts()
     seen = sorted(str(v) for v, n in counts.items() if n >= MIN_CATEGORY_COUNT)
     return InputField(name, "categorical", None, None, None, None, None, None, tuple(seen))
+
+
+def _fields(context: _Context, actor: Actor) -> tuple[InputField, ...]:
+    restricted = is_restricted(actor, context.run.project_id)  # may not see patient rows here
+    return tuple(_field(name, context.raw_train[name], restricted=restricted) for name in context.inputs)
 
 
 # --------------------------------------------------------------------------- public
@@ -243,7 +253,7 @@ def calculator_form(workbench: Workbench, actor: Actor, run_id: int) -> Calculat
     """The form for one patient: the inputs the model needs, typed, with units and ranges."""
     context = _load(workbench, actor, run_id)
     summary = context.run.summary or {}
-    fields = tuple(_field(name, context.raw_train[name]) for name in context.inputs)
+    fields = _fields(context, actor)
     return CalculatorForm(run_id=context.run.id, project_id=context.run.project_id, model_id=context.model.id,
                           model_name=context.model_name, task=str(summary.get("task", "")),
                           target=str(summary.get("target", "")), positive_label=summary.get("positive_label"),
@@ -290,7 +300,8 @@ def _flags(fields: tuple[InputField, ...], row: pd.DataFrame) -> tuple[RangeFlag
         if field.plausible_low is not None and not field.plausible_low <= value <= field.plausible_high:
             out.append(RangeFlag(field.name, value, field.plausible_low, field.plausible_high, "implausible"))
         elif field.train_min is not None and not field.train_min <= value <= field.train_max:
-            out.append(RangeFlag(field.name, value, field.train_min, field.train_max, "outside_training"))
+            out.append(RangeFlag(field.name, value, field.train_min, field.train_max,
+                                 "outside_central" if field.central else "outside_training"))
     return tuple(out)
 
 
@@ -338,7 +349,7 @@ def _factors(context: _Context, model: Any, X_row: pd.DataFrame, features: list[
 def predict_risk(workbench: Workbench, actor: Actor, *, run_id: int, values: Mapping[str, Any]) -> RiskResult:
     """The model's prediction for one typed-in patient (the values are neither stored nor audited)."""
     context = _load(workbench, actor, run_id)
-    fields = tuple(_field(name, context.raw_train[name]) for name in context.inputs)
+    fields = _fields(context, actor)
     row = _typed_row(context, fields, values)
     summary = context.run.summary or {}
     features = [str(c) for c in summary.get("features", [])]
