@@ -50,8 +50,9 @@ def describe_issue(ctx: Any, issue: ColumnIssue) -> str:
         params["factor"] = f"{issue.factor:.3g}"
         if issue.units:
             params.update(unit_found=issue.units[0], unit_model=issue.units[1])
-            return ctx.t("validation.issue.unit_named", **params)
-    return ctx.t(_k("validation.issue.", issue.kind), **params)
+            return ctx.t("validation.issue.unit_named_central" if issue.central else "validation.issue.unit_named",
+                         **params)
+    return ctx.t(_k("validation.issue.", issue.kind + ("_central" if issue.central else "")), **params)
 
 
 def follow(ctx: PageContext, validation_id: int) -> None:

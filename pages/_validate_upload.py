@@ -28,8 +28,8 @@ def _needs(ctx: PageContext, inputs: validation.InputsView) -> None:
     rows = []
     for field in inputs.fields:
         if field.kind == "numeric" and field.train_min is not None:
-            values = ctx.t("validation.needs_range", low=f"{field.train_min:g}", high=f"{field.train_max:g}",
-                           unit=field.unit or "")
+            values = ctx.t("validation.needs_range_central" if field.central else "validation.needs_range",
+                           low=f"{field.train_min:g}", high=f"{field.train_max:g}", unit=field.unit or "")
         elif field.kind == "binary":
             values = "0 / 1"
         elif field.kind == "numeric":

@@ -83,6 +83,7 @@ class ExpectedColumn:
     train_max: float | None = None
     train_median: float | None = None
     categories: tuple[str, ...] = ()  # categorical: the levels seen in development (as text)
+    central: bool = False  # train_min/train_max are the 5th/95th percentiles (a reader who sees no patient row)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class ColumnIssue:
     units: tuple[str, str] | None = None
     low: float | None = None
     high: float | None = None
+    central: bool = False  # low/high are the development's middle 90 %, not its extremes
 
     @property
     def severity(self) -> str:
@@ -202,9 +204,9 @@ def _numeric_issues(spec: ExpectedColumn, series: pd.Series) -> list[ColumnIssue
         if suspected is not None:
             factor, units = suspected
             issues.append(ColumnIssue(spec.name, "unit_mismatch", share=share, factor=round(factor, 4), units=units,
-                                      low=low, high=high))
+                                      low=low, high=high, central=spec.central))
         elif share > OUT_OF_RANGE_SHARE:
-            issues.append(ColumnIssue(spec.name, "out_of_range", share=share, low=low, high=high))
+            issues.append(ColumnIssue(spec.name, "out_of_range", share=share, low=low, high=high, central=spec.central))
     return issues
 
 

@@ -332,3 +332,27 @@ def test_a_job_that_ends_without_a_report_discards_the_data(trained, holdout):
     with pytest.raises(InputError) as raised:
         validation.validation_report(trained.workbench, owner, validation_id)
     assert raised.value.key == "validation.no_report"
+
+
+def test_a_collaborator_reads_the_middle_ninety_percent_not_the_development_extremes(trained, holdout, collaborator):
+    """The development minimum and maximum are single patients' values: a collaborator's column list
+    and unit warning give the 5th-95th percentiles instead (and say so); the owner's keep the extremes."""
+    from pages._validate_report import describe_issue
+    from workbench.i18n import t
+    from workbench.services import validation
+
+    mine = {f.name: f for f in validation.validation_inputs(trained.workbench, trained.actor(), trained.run_id).fields}
+    theirs = {f.name: f for f in validation.validation_inputs(trained.workbench, collaborator, trained.run_id).fields}
+    numeric = [n for n, f in mine.items() if f.kind == "numeric"]
+    assert numeric and all(theirs[n].central and not mine[n].central for n in numeric)
+    assert all(mine[n].train_min <= theirs[n].train_min < theirs[n].train_max <= mine[n].train_max for n in numeric)
+    assert any(theirs[n].train_max < mine[n].train_max for n in numeric)
+
+    micromol = holdout.assign(serum_creatinine=(holdout["serum_creatinine"] * 88.4).round(1))
+    (issue,) = validation.check_cohort(trained.workbench, collaborator, run_id=trained.run_id, data=_csv(micromol),
+                                       filename="umol.csv").columns.issues
+    assert issue.kind == "unit_mismatch" and issue.central
+    assert (issue.low, issue.high) == (theirs["serum_creatinine"].train_min, theirs["serum_creatinine"].train_max)
+    for lang in ("en", "ko"):
+        text = describe_issue(type("Ctx", (), {"t": staticmethod(lambda key, **p: t(key, lang, **p))})(), issue)
+        assert ("middle 90%" if lang == "en" else "가운데 90%") in text and f"{issue.high:g}" in text, text

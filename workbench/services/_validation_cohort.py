@@ -61,7 +61,7 @@ class Examined:
 
 def expected_columns(inputs: ModelInputs) -> list[ExpectedColumn]:
     return [ExpectedColumn(f.name, f.kind, f.train_min, f.train_max, f.train_median,
-                           tuple(str(c) for c in f.categories)) for f in inputs.fields.values()]
+                           tuple(str(c) for c in f.categories), f.central) for f in inputs.fields.values()]
 
 
 def _renamed(frame: pd.DataFrame, renames: Mapping[str, str], inputs: ModelInputs) -> pd.DataFrame:

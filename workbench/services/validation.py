@@ -103,7 +103,7 @@ def _model_inputs(workbench: Workbench, actor: Actor, run_id: int) -> ModelInput
     summary = context.run.summary or {}
     if summary.get("task") != "binary":
         raise InputError("validation.binary_only", task=str(summary.get("task", "")))
-    fields = {name: calculator._field(name, context.raw_train[name]) for name in context.inputs}
+    fields = {f.name: f for f in calculator._fields(context, actor)}  # a collaborator: middle-90 % ranges
     outcome = context.recipe.outcome
     return ModelInputs(context=context, fields=fields, outcome_column=outcome.column, target=outcome.target,
                        positive_label=summary.get("positive_label"), model_label=context.model_name)
