@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import shot, sign_in
+from tests.e2e.conftest import add_account, password_for, project_of, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 TIMEOUT = 60_000
-DANA_PASSWORD = "a quiet tandem under seven bridges 7"
+OWNER = "dr_review"
+DATA_SCIENTIST = "dan_review"
 
 
 def nav(page, name: str):
@@ -30,26 +30,15 @@ def tab(page, name: str):
     page.get_by_text(name, exact=True).click()
 
 
-def _add_data_scientist(server) -> None:
-    from workbench.context import open_workbench
-    from workbench.services import accounts, projects
-    from workbench.settings import default_settings
-
-    workbench = open_workbench(default_settings(data_dir=str(server.data_dir), admin_password=ADMIN_PASSWORD))
-    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
-                                                                 password=ADMIN_PASSWORD).token)
-    accounts.create_user(workbench, admin, username="dana", password=DANA_PASSWORD, site_role="user")
-    demo = projects.list_projects(workbench, admin)[0]
-    projects.add_member(workbench, admin, project_id=demo.id, username="dana", role="data_scientist")
+def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(shared_server, browser, datasets_dir):
+    server = shared_server  # the owner's own project and accounts on the run's shared served app
+    workbench, owner, project_id, _ = project_of(server, datasets_dir, OWNER)
     workbench.engine.dispose()
-
-
-def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(server, browser):
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
-    sign_in(page, server.url)
-    page.get_by_text("Heart failure mortality (demo)").first.wait_for()
+    sign_in(page, server.url, OWNER, password_for(OWNER))
+    page.get_by_text(f"Heart failure mortality ({OWNER})").first.wait_for()
     nav(page, "Review").click()
     page.get_by_role("heading", name="Review the preprocessing").wait_for()
 
@@ -86,7 +75,7 @@ def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(serv
     page.wait_for_function("() => [...document.querySelectorAll('button')].some("
                            "b => b.innerText.includes('Approve this version') && !b.disabled)")
     approve.click()
-    page.get_by_text("Approved by admin").wait_for()
+    page.get_by_text(f"Approved by {OWNER}").wait_for()
     page.get_by_role("button", name="Approve this version").wait_for(state="detached")
     shot(page, "review-03-approved")
 
@@ -96,11 +85,11 @@ def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(serv
     context.close()
 
     # scenario 2, step 1: the data scientist changes the imputation -> v2, which he cannot approve
-    _add_data_scientist(server)
+    password = add_account(server, DATA_SCIENTIST, project_id=project_id, role="data_scientist", by=owner)
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
-    sign_in(page, server.url, "dana", DANA_PASSWORD)
+    sign_in(page, server.url, DATA_SCIENTIST, password)
     nav(page, "Review").click()
     page.get_by_text("Four-eyes approval is on").wait_for()
     page.get_by_text("Drop the columns time").wait_for()
@@ -122,7 +111,7 @@ def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(serv
     context = browser.new_context(locale="en-US", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
-    sign_in(page, server.url)
+    sign_in(page, server.url, OWNER, password_for(OWNER))
     nav(page, "Review").click()
     page.get_by_text("numbers by iterative imputation").wait_for()
     tab(page, "2 · Review and approve")
@@ -130,6 +119,6 @@ def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(serv
     page.wait_for_function("() => [...document.querySelectorAll('button')].some("
                            "b => b.innerText.includes('Approve this version') && !b.disabled)")
     page.get_by_role("button", name="Approve this version").click()
-    page.get_by_text("Approved by admin").wait_for()
+    page.get_by_text(f"Approved by {OWNER}").wait_for()
     shot(page, "review-05-owner-approves-v2")
     context.close()
