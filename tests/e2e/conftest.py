@@ -95,9 +95,10 @@ class Server:
 
 
 # Bootstrap resamples of the served app's evaluations: the pages' numbers and figures are the same
-# kind at 200 as at the default 1000 (the services' and evaluation tests cover the default), and
-# each journey that opens Results or Export waits for that evaluation job
-RESAMPLES = 200
+# kind at 100 as at the default 1000 (the services' and evaluation tests cover the default), and
+# each journey that opens Results or Export waits for that evaluation job, on the shared server
+# behind the other journeys' jobs
+RESAMPLES = 100
 
 
 @pytest.fixture
