@@ -9,7 +9,6 @@ each), its AUROC or AUPRC (95% CI) in the panel, the models named once for the w
 from __future__ import annotations
 
 import math
-import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -20,7 +19,7 @@ from matplotlib.ticker import MultipleLocator
 from pipelines.evaluation import MulticlassCurves, PrCurve, RocCurve
 from pipelines.figures._base import new_figure, require_items
 from pipelines.figures._style import GREY, MM, PALETTE, FigureStyle, figure_style
-from pipelines.figures.performance import _band, _ci_text, _legend, _unit_axes
+from pipelines.figures.performance import _band, _ci_text, _confusion_grid, _legend, _unit_axes
 
 __all__ = ["multiclass_roc_figure", "multiclass_pr_figure", "multiclass_confusion_figure"]
 
@@ -173,26 +172,10 @@ def multiclass_confusion_figure(confusion: np.ndarray, classes: Sequence[str], *
     texts = [[f"{int(table[r, c])}\n({100 * shares[r, c]:.1f}%)" for c in range(k)] for r in range(k)]
     if cells is not None:
         texts = [[str(cells[r][c]) for c in range(k)] for r in range(k)]
-    hidden_rows = np.array([any(not text[0].isdigit() for text in row) for row in texts])
-    shade = np.where(hidden_rows[:, None], 0.0, shares)
-    note_lines = textwrap.wrap(note, int(style.width_in * 72 / ((style.base_pt - 1) * (1.0 if style.lang == "ko" else 0.5))))
     names = [_class_name(style, outcome, str(c)) for c in classes]
     size = max(style.base_pt - 0.5 * max(k - 3, 0), 4.5)
     with style.context():
-        fig = new_figure(style, style.plot_aspect(0.9) + 0.06 * len(note_lines))
-        if note_lines:
-            fig.supxlabel("\n".join(note_lines), x=0.0, ha="left", fontsize=style.base_pt - 1)
-        ax = fig.add_subplot()
-        ax.imshow(shade, cmap="Blues", vmin=0, vmax=1.4, aspect="equal")
-        for r in range(k):
-            for c in range(k):
-                ax.text(c, r, texts[r][c], ha="center", va="center", fontsize=size,
-                        color="white" if shade[r, c] > 0.75 else "#000000")
+        fig, ax = _confusion_grid(style, shares, texts, aspect=0.9, size=size, note=note)
         ax.set_xticks(range(k), names, rotation=30 if k > 3 else 0, ha="right" if k > 3 else "center")
         ax.set_yticks(range(k), names)
-        ax.set_xlabel(style.text("figures.confusion.x"))
-        ax.set_ylabel(style.text("figures.confusion.y"))
-        ax.tick_params(length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
     return fig

@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MultipleLocator
 
@@ -228,30 +229,40 @@ def confusion_matrix_figure(
     texts = [[_confusion_text(int(table[r, c]), shares[r, c], suppress_below) for c in range(2)] for r in range(2)]
     if cells is not None:
         texts = [[str(cells[r][c]) for c in range(2)] for r in range(2)]
-    hidden_rows = [any(not text[0].isdigit() for text in row) for row in texts]
-    shade = np.where(np.array(hidden_rows)[:, None], 0.0, shares)
-    note_lines = textwrap.wrap(note, int(style.width_in * 72 / ((style.base_pt - 1) * (1.0 if style.lang == "ko" else 0.5))))
     with style.context():
-        fig = new_figure(style, style.plot_aspect(0.8) + 0.06 * len(note_lines))
-        if note_lines:
-            fig.supxlabel("\n".join(note_lines), x=0.0, ha="left", fontsize=style.base_pt - 1)
-        ax = fig.add_subplot()
-        ax.imshow(shade, cmap="Blues", vmin=0, vmax=1.4, aspect="equal")
-        for r in range(2):
-            for c in range(2):
-                ax.text(c, r, texts[r][c], ha="center", va="center", fontsize=style.base_pt + 1,
-                        color="white" if shade[r, c] > 0.75 else "#000000")
+        fig, ax = _confusion_grid(style, shares, texts, aspect=0.8, size=style.base_pt + 1, note=note)
         names = [style.text("figures.confusion.negative"), style.text("figures.confusion.positive")]
         ax.set_xticks([0, 1], names)
         ax.set_yticks([0, 1], names, rotation=90, va="center")
-        ax.set_xlabel(style.text("figures.confusion.x"))
-        ax.set_ylabel(style.text("figures.confusion.y"))
-        ax.tick_params(length=0)
-        for spine in ax.spines.values():
-            spine.set_visible(False)
         if threshold is not None:
             ax.set_title(style.text("figures.confusion.threshold", value=fmt_num(threshold)), fontsize=style.base_pt, loc="left")
     return fig
+
+
+def _confusion_grid(style: FigureStyle, shares: np.ndarray, texts: list[list[str]], *, aspect: float, size: float,
+                    note: str) -> tuple[Figure, Axes]:
+    """A confusion matrix's cells (binary or multiclass; call inside ``style.context()``): each row
+    shaded by its shares, left unshaded when it has a hidden cell (its shade is its share), the texts
+    written in, the axis titles, and ``note`` wrapped under the figure. The caller sets the ticks."""
+    k = len(texts)
+    hidden_rows = np.array([any(not text[0].isdigit() for text in row) for row in texts])
+    shade = np.where(hidden_rows[:, None], 0.0, shares)
+    note_lines = textwrap.wrap(note, int(style.width_in * 72 / ((style.base_pt - 1) * (1.0 if style.lang == "ko" else 0.5))))
+    fig = new_figure(style, style.plot_aspect(aspect) + 0.06 * len(note_lines))
+    if note_lines:
+        fig.supxlabel("\n".join(note_lines), x=0.0, ha="left", fontsize=style.base_pt - 1)
+    ax = fig.add_subplot()
+    ax.imshow(shade, cmap="Blues", vmin=0, vmax=1.4, aspect="equal")
+    for r in range(k):
+        for c in range(k):
+            ax.text(c, r, texts[r][c], ha="center", va="center", fontsize=size,
+                    color="white" if shade[r, c] > 0.75 else "#000000")
+    ax.set_xlabel(style.text("figures.confusion.x"))
+    ax.set_ylabel(style.text("figures.confusion.y"))
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return fig, ax
 
 
 def _confusion_text(count: int, share: float, suppress_below: int) -> str:
