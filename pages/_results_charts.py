@@ -51,7 +51,7 @@ def _one_vs_rest(evaluations: Sequence[Any], kind: str, macro: str,
 
 
 def roc_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro",
-              names: Mapping[int, str] | None = None) -> go.Figure:
+              names: Mapping[int, str] | None = None, lang: str = "en") -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dash", color="#999999", width=1),
                              showlegend=False, hoverinfo="skip"))
@@ -59,7 +59,8 @@ def roc_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro
         for name, roc, color, band in _one_vs_rest(evaluations, "roc", macro, names):
             if band:
                 _band(fig, roc.grid, roc.tpr_lower, roc.tpr_upper, color)
-            fig.add_trace(go.Scatter(x=roc.fpr, y=roc.tpr, mode="lines", name=f"{name}  {roc.auroc.format(2)}",
+            fig.add_trace(go.Scatter(x=roc.fpr, y=roc.tpr, mode="lines",
+                                     name=f"{name}  {roc.auroc.format(2, lang=lang)}",
                                      line=dict(shape="hv", color=color, width=2.5 if band else 1.5)))
         return _layout(fig, x, y)
     for i, e in enumerate(evaluations):
@@ -69,19 +70,20 @@ def roc_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro
                                  fill="toself", fillcolor=color, opacity=0.15, line=dict(width=0), showlegend=False,
                                  hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=roc.fpr, y=roc.tpr, mode="lines", line=dict(shape="hv", color=color, width=2),
-                                 name=f"{_name(e, names)}  {roc.auroc.format(2)}"))
+                                 name=f"{_name(e, names)}  {roc.auroc.format(2, lang=lang)}"))
     return _layout(fig, x, y)
 
 
 def pr_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro",
-             names: Mapping[int, str] | None = None) -> go.Figure:
+             names: Mapping[int, str] | None = None, lang: str = "en") -> go.Figure:
     fig = go.Figure()
     if evaluations and evaluations[0].task == "multiclass":
         for name, pr, color, band in _one_vs_rest(evaluations, "pr", macro, names):
             if band:
                 _band(fig, pr.grid, pr.precision_lower, pr.precision_upper, color)
             precision = np.maximum.accumulate(np.asarray(pr.precision)[::-1])[::-1]
-            fig.add_trace(go.Scatter(x=pr.recall, y=precision, mode="lines", name=f"{name}  {pr.auprc.format(2)}",
+            fig.add_trace(go.Scatter(x=pr.recall, y=precision, mode="lines",
+                                     name=f"{name}  {pr.auprc.format(2, lang=lang)}",
                                      line=dict(shape="vh" if not band else "linear", color=color,
                                                width=2.5 if band else 1.5)))
         return _layout(fig, x, y)
@@ -92,7 +94,7 @@ def pr_chart(evaluations: Sequence[Any], *, x: str, y: str, macro: str = "macro"
                                  y=list(pr.precision_upper) + list(pr.precision_lower[::-1]), fill="toself",
                                  fillcolor=color, opacity=0.15, line=dict(width=0), showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=pr.recall, y=pr.precision, mode="lines", line=dict(shape="vh", color=color, width=2),
-                                 name=f"{_name(e, names)}  {pr.auprc.format(2)}"))
+                                 name=f"{_name(e, names)}  {pr.auprc.format(2, lang=lang)}"))
     if evaluations:
         fig.add_hline(y=evaluations[0].main.pr.prevalence, line=dict(dash="dash", color="#999999", width=1))
     return _layout(fig, x, y)

@@ -52,7 +52,7 @@ def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[in
             for name in names:
                 label = ctx.t(_k("figures.metric.", name))
                 record[ctx.t("results.col.metric", metric=label, part=ctx.t(_k("results.part_", main.part)))] = \
-                    estimates[name].format(3)
+                    estimates[name].format(3, lang=ctx.lang)
         rows.append(record)
     frame = pd.DataFrame(rows).set_index(ctx.t("results.col.rank"))
     st.table(frame)
@@ -91,10 +91,10 @@ def curves(ctx: PageContext, view: results.RunResults, evaluations: dict[int, An
     left, right = st.columns(2)
     macro = ctx.t("export.page.macro")  # multiclass: one-vs-rest curves and their macro average
     names = {e.model_id: model_namer(ctx, view)(e.model_id) for e in shown}
-    left.plotly_chart(roc_chart(shown, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y"), macro=macro, names=names),
-                      width="stretch", key=f"res_roc_{view.run_id}")
-    right.plotly_chart(pr_chart(shown, x=ctx.t("results.pr_x"), y=ctx.t("results.pr_y"), macro=macro, names=names),
-                       width="stretch", key=f"res_pr_{view.run_id}")
+    left.plotly_chart(roc_chart(shown, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y"), macro=macro, names=names,
+                                lang=ctx.lang), width="stretch", key=f"res_roc_{view.run_id}")
+    right.plotly_chart(pr_chart(shown, x=ctx.t("results.pr_x"), y=ctx.t("results.pr_y"), macro=macro, names=names,
+                               lang=ctx.lang), width="stretch", key=f"res_pr_{view.run_id}")
     left_out = sorted({c for e in shown if e.main.multiclass_curves for c in e.main.multiclass_curves.suppressed})
     if left_out:  # a restricted reader's copy (results service): small classes' curves are not drawn
         st.caption(ctx.t("results.curves_suppressed", classes=", ".join(left_out), limit=SMALL_COUNT_THRESHOLD - 1))
@@ -117,8 +117,9 @@ def delong(ctx: PageContext, view: results.RunResults) -> None:
                    part=part)
     if test is not None:
         p = "<0.001" if test.p_value < 0.001 else f"{test.p_value:.3f}"
-        st.markdown(ctx.t("results.delong_result", a=name(a), b=name(b), auc_a=test.auroc_a.format(3),
-                          auc_b=test.auroc_b.format(3), diff=test.difference.format(3), p=p))
+        st.markdown(ctx.t("results.delong_result", a=name(a), b=name(b), auc_a=test.auroc_a.format(3, lang=ctx.lang),
+                          auc_b=test.auroc_b.format(3, lang=ctx.lang),
+                          diff=test.difference.format(3, lang=ctx.lang), p=p))
 
 
 def trials(ctx: PageContext, view: results.RunResults) -> None:

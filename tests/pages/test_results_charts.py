@@ -36,3 +36,14 @@ def test_one_model_every_class_several_models_their_macro_averages(datasets_dir)
     both = pr_chart([linear, bayes], x="Recall", y="Precision", macro="macro average")
     assert [t.name.split("  ")[0] for t in both.data if t.name] == ["linear macro average", "naive bayes macro average"]
     assert sum(1 for t in both.data if t.fill == "toself") == 2  # a band for each macro curve
+
+
+def test_korean_legends_write_intervals_with_a_dash_not_the_english_to(datasets_dir):
+    frame = pd.read_csv(datasets_dir / "heart_cleveland.csv").dropna()
+    linear = _evaluation("linear", make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), frame)
+    for chart in (roc_chart, pr_chart):
+        korean = [t.name for t in chart([linear], x="x", y="y", macro="\ub9e4\ud06c\ub85c \ud3c9\uade0", lang="ko").data
+                  if t.name]
+        english = [t.name for t in chart([linear], x="x", y="y", macro="macro average").data if t.name]
+        assert all(" to " not in name and "\u2013" in name for name in korean), korean
+        assert all(" to " in name for name in english), english
