@@ -190,7 +190,7 @@ def run_app(workbench: Workbench) -> None:
         nav.run()
         return
 
-    if accounts.password_change_required(workbench, actor.user_id):  # after an admin's reset: the change form only
+    if actor.must_change_password:  # after an admin's reset: the change form only (read with the session)
         _password_change_only(PageContext(workbench=workbench, actor=actor, lang=lang, project_id=None))
         return
 

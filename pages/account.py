@@ -1,7 +1,7 @@
 """The signed-in user's own account: change password.
 
 After a site admin's reset the shell opens only this page, with the form explained, until the
-temporary password is replaced (the mark is the server's, see ``accounts.password_change_required``).
+temporary password is replaced (the mark is the server's, read with the session: ``NamedActor.must_change_password``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pages._shell import page_context, succeeded
 from workbench.services import accounts
 
 ctx = page_context()
-forced = accounts.password_change_required(ctx.workbench, ctx.actor.user_id)
+forced = ctx.actor.must_change_password
 st.title(ctx.t("account.title"))
 st.write(ctx.t("app.signed_in_as", name=ctx.actor.name))
 if st.session_state.pop("_password_changed", False):

@@ -45,14 +45,14 @@ def test_reset_sets_a_temporary_password_ends_sessions_and_is_audited_without_it
     wb, admin, user_id = _site(make_workbench, database_url)
     open_tokens = [accounts.sign_in(wb, username="dr_kim", password=PASSWORD).token for _ in range(2)]
     assert all(accounts.resolve_session(wb, token) is not None for token in open_tokens)
-    assert not accounts.password_change_required(wb, user_id)
+    assert not _user(wb, user_id).must_change_password
 
     accounts.reset_password(wb, admin, user_id=user_id, new_password=TEMPORARY)
 
     assert all(accounts.resolve_session(wb, token) is None for token in open_tokens)  # both ended at once
     stored = _user(wb, user_id)
     assert stored.password_hash.startswith("$argon2id$") and TEMPORARY not in stored.password_hash
-    assert stored.must_change_password and accounts.password_change_required(wb, user_id)
+    assert stored.must_change_password
     with pytest.raises(PermissionDenied):
         accounts.sign_in(wb, username="dr_kim", password=PASSWORD)  # the forgotten one no longer works
     signed = accounts.sign_in(wb, username="dr_kim", password=TEMPORARY)
@@ -78,11 +78,11 @@ def test_the_mark_holds_until_the_person_chooses_their_own_password(make_workben
         accounts.change_password(wb, kim, current=TEMPORARY, new="dr_kim is my name ok")  # contains the user name
     with pytest.raises(PermissionDenied):
         accounts.change_password(wb, kim, current="not the temporary one", new=CHOSEN)
-    assert accounts.password_change_required(wb, user_id)  # no failed attempt clears it
+    assert _user(wb, user_id).must_change_password  # no failed attempt clears it
 
     accounts.change_password(wb, kim, current=TEMPORARY, new=CHOSEN)
 
-    assert not accounts.password_change_required(wb, user_id)
+    assert not _user(wb, user_id).must_change_password
     assert accounts.sign_in(wb, username="dr_kim", password=CHOSEN).user_id == user_id
     assert _audit(wb, "accounts.change_password")[-1].details == {"after_reset": True}
 
@@ -151,7 +151,7 @@ def test_an_account_made_through_single_sign_on_gets_its_first_password(make_wor
     assert accounts.resolve_session(wb, created.token) is None  # its single sign-on session ended too
     assert _audit(wb, "accounts.reset_password")[0].details["first_password"] is True
     x = accounts.resolve_session(wb, accounts.sign_in(wb, username="x", password=TEMPORARY).token)
-    assert accounts.password_change_required(wb, x.user_id)
+    assert _user(wb, x.user_id).must_change_password
     accounts.change_password(wb, x, current=TEMPORARY, new=CHOSEN)
-    assert not accounts.password_change_required(wb, x.user_id)
+    assert not _user(wb, x.user_id).must_change_password
     assert _user(wb, created.user_id).sso_key.startswith(ISSUER)  # still signs in through the provider as well

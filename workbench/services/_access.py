@@ -28,6 +28,7 @@ class NamedActor(Actor):
     """The policy's actor plus the user name the audit log and the pages show."""
 
     name: str = ""
+    must_change_password: bool = False  # an admin's temporary password: the shell opens only the change form
 
     def __hash__(self) -> int:
         return super().__hash__()
@@ -41,7 +42,7 @@ def load_actor(session: Session, user_id: int | None) -> NamedActor | None:
     rows = session.scalars(select(Membership).where(Membership.user_id == user.id))
     memberships = {m.project_id: PolicyMembership(role=m.role, expires_at=m.expires_at) for m in rows}
     return NamedActor(user_id=user.id, site_role=user.site_role, active=user.active, memberships=memberships,
-                      name=user.username)
+                      name=user.username, must_change_password=bool(user.must_change_password))
 
 
 def authorize(

@@ -17,8 +17,9 @@ browser); a session opened with a password is never sent to the provider.
 
 A person who forgot their password gets a temporary one from a site admin (:func:`reset_password`,
 which also gives an account created from an invitation its first password). The account is then
-marked "must change password": the shell asks :func:`password_change_required` on every run and
-opens only the change-password form until :func:`change_password` clears the mark.
+marked "must change password" (``User.must_change_password``, read with the session into
+``NamedActor.must_change_password``): the shell opens only the change-password form until
+:func:`change_password` clears the mark.
 """
 
 from __future__ import annotations
@@ -63,7 +64,6 @@ __all__ = [
     "set_active",
     "change_password",
     "reset_password",
-    "password_change_required",
 ]
 
 _LAST_SEEN_STEP = timedelta(seconds=30)  # how stale a session's last-seen time may get before it is written
@@ -390,9 +390,3 @@ def _resettable(session, user_id: int) -> tuple[str, str | None]:
         raise InputError("accounts.reset_inactive", username=user.username)
     return user.username, user.email
 
-
-def password_change_required(workbench: Workbench, user_id: int) -> bool:
-    """True while the account must replace an admin's temporary password. The shell asks on every
-    run and opens nothing but the change-password form until then."""
-    with session_scope(workbench.engine, read_only=True) as session:
-        return bool(session.scalar(select(User.must_change_password).where(User.id == user_id)))
