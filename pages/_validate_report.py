@@ -120,9 +120,10 @@ def _metrics_table(ctx: PageContext, cohorts: list[Any]) -> pd.DataFrame:
     hidden = ctx.t("figures.table.metric_suppressed")  # as the exported tables print it, not "NA"
     for name in _METRICS:
         rows[ctx.t(_k("figures.metric.", name))] = [hidden if name in c.hidden_measures else
-                                                     c.part.metrics.estimates()[name].format(3) for c in cohorts]
-    rows[ctx.t("validation.citl")] = [c.recalibration.intercept.format(3) for c in cohorts]
-    rows[ctx.t("validation.slope")] = [c.recalibration.slope.format(3) for c in cohorts]
+                                                     c.part.metrics.estimates()[name].format(3, lang=ctx.lang)
+                                                     for c in cohorts]
+    rows[ctx.t("validation.citl")] = [c.recalibration.intercept.format(3, lang=ctx.lang) for c in cohorts]
+    rows[ctx.t("validation.slope")] = [c.recalibration.slope.format(3, lang=ctx.lang) for c in cohorts]
     rows[ctx.t("validation.patients")] = [f"{_n(c.part.n)} ({_n(c.part.metrics.n_positive)})" for c in cohorts]
     return pd.DataFrame(rows, index=[c.label for c in cohorts]).T
 
@@ -136,7 +137,7 @@ def _subgroup_table(ctx: PageContext, cohorts: list[Any]) -> pd.DataFrame | None
             auroc = row.metrics.get("auroc")
             entry = out.setdefault((row.variable, row.level), {})
             entry[ctx.t("validation.col.n", cohort=c.label)] = f"{_n(row.n)} ({_n(row.n_positive)})"
-            entry[ctx.t("validation.col.auroc", cohort=c.label)] = auroc.format(3) if auroc else \
+            entry[ctx.t("validation.col.auroc", cohort=c.label)] = auroc.format(3, lang=ctx.lang) if auroc else \
                 ctx.t(_k("validation.subgroup_note.", row.note or "too_small"))
     frame = pd.DataFrame.from_dict(out, orient="index").fillna("")
     frame.index = [f"{variable} = {level}" for variable, level in frame.index]
@@ -168,16 +169,16 @@ def _report(ctx: PageContext, report: Any, key: str) -> None:
         st.caption(ctx.t("figures.table.note_metric_suppressed", label=ctx.t("figures.table.metric_suppressed"),
                          limit=SMALL_COUNT - 1))
     left, right = st.columns(2)
-    left.plotly_chart(roc_chart(cohorts, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y")), width="stretch",
-                      key=f"val_roc_{key}")
+    left.plotly_chart(roc_chart(cohorts, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y"), lang=ctx.lang),
+                      width="stretch", key=f"val_roc_{key}")
     right.plotly_chart(calibration_chart(cohorts, recalibrated=ext.recalibrated, x=ctx.t("validation.predicted"),
                                          y=ctx.t("validation.observed"),
                                          recalibrated_name=ctx.t("validation.recalibrated")),
                        width="stretch", key=f"val_cal_{key}")
     recal = ext.recalibration
     direction = "low" if recal.intercept.value > 0 else "high"
-    st.markdown(ctx.t(_k("validation.recal_text_", direction), citl=recal.intercept.format(3),
-                      slope=recal.slope.format(3)))
+    st.markdown(ctx.t(_k("validation.recal_text_", direction), citl=recal.intercept.format(3, lang=ctx.lang),
+                      slope=recal.slope.format(3, lang=ctx.lang)))
     st.caption(ctx.t("validation.recal_formula", a=_signed(recal.slope_intercept), b=f"{recal.slope.value:.3f}"))
     st.markdown("**" + ctx.t("validation.decision_title") + "**")
     st.plotly_chart(decision_chart(cohorts, x=ctx.t("validation.dca_x"), y=ctx.t("validation.dca_y"),
