@@ -8,9 +8,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from pages._run_picker import metric_name
 from pages._shell import PageContext, attempt, succeeded
 from permissions.actions import Action
-from workbench.i18n import t
+from workbench.i18n import named, t
 from workbench.jobs import TERMINAL_STATES
 from workbench.services import training
 from workbench.services.job_control import cancel_job
@@ -29,6 +30,11 @@ def _minutes(seconds: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+def _calibration(ctx: PageContext, method: str) -> str:
+    """``none`` / ``sigmoid`` / ``isotonic`` / ``not applicable`` named for people."""
+    return named("train.calibration.", str(method).replace(" ", "_"), ctx.lang)
+
+
 def _live_table(ctx: PageContext, rows: tuple[dict, ...], metric: str) -> pd.DataFrame:
     return pd.DataFrame({
         ctx.t("train.col.model"): [ctx.t("train.family." + r["family"]) for r in rows],
@@ -39,14 +45,14 @@ def _live_table(ctx: PageContext, rows: tuple[dict, ...], metric: str) -> pd.Dat
 
 
 def _run_table(ctx: PageContext, view: training.RunView) -> pd.DataFrame:
-    metric = view.summary["metric"]
+    metric = metric_name(ctx, view.summary["metric"])
     rows = view.summary["leaderboard"]
     return pd.DataFrame({
         ctx.t("train.col.rank"): [r["rank"] for r in rows],
         ctx.t("train.col.model"): [ctx.t("train.family." + r["name"]) for r in rows],
         ctx.t("train.col.cv", metric=metric): [f"{_score(r['cv_mean'])} ± {_score(r['cv_sd'])}" for r in rows],
         ctx.t("train.col.test", metric=metric): [_score(r["test_score"]) for r in rows],
-        ctx.t("train.col.calibration"): [r["calibration"] for r in rows],
+        ctx.t("train.col.calibration"): [_calibration(ctx, r["calibration"]) for r in rows],
         ctx.t("train.col.final"): ["✓" if r["final"] else "" for r in rows],
     })
 
@@ -67,7 +73,7 @@ def _body(ctx: PageContext, job_id: int) -> None:
     progress = attempt(ctx.lang, training.run_progress, ctx.workbench, ctx.actor, job_id)
     if progress is None:
         return
-    metric = progress.metric or "-"
+    metric = metric_name(ctx, progress.metric) if progress.metric else "-"
     st.markdown(f"**{ctx.t('train.job', job_id=progress.job_id)}** · {ctx.t('train.state.' + progress.state)}")
     trials = str(progress.trials_done) + (f" / {progress.trials_total}" if progress.trials_total else "")
     elapsed = _minutes(progress.elapsed_s) + (f" / {_minutes(progress.time_budget_s)}" if progress.time_budget_s else "")
@@ -114,8 +120,8 @@ def _leaderboard(ctx: PageContext, progress: training.TrainingProgress, metric: 
             st.dataframe(_run_table(ctx, view), hide_index=True, width="stretch")
             final = view.summary["final"]
             key = "train.final_single" if final["kind"] == "single" else "train.final_ensemble"
-            st.caption(ctx.t(key, calibration=final["calibration"], n_train=view.summary["n_train"],
-                             n_test=view.summary["n_test"]))
+            st.caption(ctx.t(key, calibration=_calibration(ctx, final["calibration"]),
+                             n_train=view.summary["n_train"], n_test=view.summary["n_test"]))
     elif progress.leaderboard:
         st.dataframe(_live_table(ctx, progress.leaderboard, metric), hide_index=True, width="stretch")
     else:

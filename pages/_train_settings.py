@@ -10,11 +10,12 @@ import pandas as pd
 import streamlit as st
 import yaml
 
+from pages._run_picker import metric_name
 from pages._shell import PageContext, attempt
 from permissions.actions import Action
 from pipelines.automl import ALL_FAMILIES, METRICS, SearchSettings, default_metric
 from pipelines.errors import WorkbenchError
-from workbench.i18n import t
+from workbench.i18n import named, t
 from workbench.services import training
 
 __all__ = ["show_recommended", "settings_form", "Choice"]
@@ -31,7 +32,10 @@ class Choice:
 
 
 def _notice(ctx: PageContext, notice: Any) -> str:
-    return t(notice.key, ctx.lang, **notice.params)
+    params = dict(notice.params)
+    if notice.key == "training.recommend_similar":  # where the similar table's run came from, named
+        params["source"] = named("train.source.", params.get("source"), ctx.lang)
+    return t(notice.key, ctx.lang, **params)
 
 
 def show_recommended(ctx: PageContext, rec: training.Recommended) -> None:
@@ -43,7 +47,8 @@ def show_recommended(ctx: PageContext, rec: training.Recommended) -> None:
     if s.n_trials:
         budget.append(ctx.t("train.budget_trials", trials=s.n_trials))
     st.markdown(ctx.t("train.recommended_summary", families=", ".join(ctx.t("train.family." + f) for f in s.families),
-                      budget=" · ".join(budget), folds=rec.n_folds, metric=s.metric or default_metric(rec.meta.task),
+                      budget=" · ".join(budget), folds=rec.n_folds,
+                      metric=metric_name(ctx, s.metric or default_metric(rec.meta.task)),
                       seed=s.seed, first=len(rec.enqueue)))
     st.caption(ctx.t("train.meta", n=rec.meta.n_rows, predictors=rec.meta.n_features,
                      prevalence="-" if rec.meta.prevalence is None else f"{rec.meta.prevalence:.2f}",
@@ -112,7 +117,8 @@ def settings_form(ctx: PageContext, rec: training.Recommended, *, project_id: in
             families = tuple(left.multiselect(ctx.t("train.families"), list(ALL_FAMILIES), default=list(s.families),
                                               format_func=lambda f: ctx.t("train.family." + f), key="train_families"))
             allowed = [m for m, spec in METRICS.items() if rec.meta.task in spec.tasks]
-            metric = right.selectbox(ctx.t("train.metric"), allowed, index=0, key="train_metric")
+            metric = right.selectbox(ctx.t("train.metric"), allowed, index=0, key="train_metric",
+                                     format_func=lambda m: metric_name(ctx, m))
             trials_text = left.number_input(ctx.t("train.trials"), min_value=0, value=s.n_trials or 0, step=10,
                                             help=ctx.t("train.trials_help"), key="train_trials")
             n_trials = int(trials_text) or None
