@@ -1,5 +1,6 @@
-"""Results: compare runs and models (leaderboard with CIs; in tabs: overlaid curves, DeLong, what drives
-the predictions, trial history, settings side by side), choose the model to report, and share results with collaborators.
+"""Results: compare runs and models (leaderboard with CIs; in tabs: the performance table at the chosen
+threshold, overlaid curves, DeLong, subgroups, what drives the predictions, trial history, settings side
+by side), choose the model to report, and share results with collaborators.
 
 Evaluations are computed once per model and options by the ``evaluate`` job and read back after
 (the page shows the job's progress and never computes a bootstrap itself); a collaborator sees what
@@ -12,6 +13,7 @@ import streamlit as st
 from pages import _comments
 from pages import _results_evaluation as evaluation
 from pages import _results_parts as parts
+from pages import _results_tables as tables
 from pages._lazy_tabs import lazy_tabs
 from pages._run_picker import pick_models, pick_run
 from pages._shell import attempt, page_context
@@ -64,12 +66,17 @@ def _curves() -> None:
     parts.curves(ctx, view, {m: evaluations[m] for m in shown if m in evaluations})
 
 
-# The rest in tabs of which only the open one runs and is drawn (each holds charts or a test).
+# The rest in tabs of which only the open one runs and is drawn (each holds a table, charts or a test).
 panels = {}
+shares_tables = tables.has_tables(ctx, view)
+if evaluations and shares_tables:  # first: a plain table opens at once; charts load when chosen
+    panels["performance"] = ("results.perf_tab", lambda: tables.performance(ctx, view, options, evaluations))
 if view.task in ("binary", "multiclass") and evaluations:
     panels["curves"] = ("results.curves", _curves)
 if view.task == "binary" and evaluations and len(view.rows) >= 2:
     panels["delong"] = ("results.delong", lambda: parts.delong(ctx, view))
+if view.task == "binary" and evaluations and shares_tables:
+    panels["subgroups"] = ("results.table_subgroups", lambda: tables.subgroups(ctx, view, options))
 if evaluation.has_explanations(view, evaluations):
     panels["explain"] = ("results.explain", lambda: evaluation.explanations(ctx, view, evaluations))
 if view.trials:

@@ -44,10 +44,17 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     nav(page, "Results").click()
     page.get_by_role("heading", name="Leaderboard").wait_for()
     page.get_by_text(f"95% CIs from {RESAMPLES} stratified bootstrap resamples").wait_for()
-    page.get_by_role("tab", name="ROC and precision-recall curves", selected=True).wait_for()  # the first tab, open
+    page.get_by_role("tab", name="Performance table", selected=True).wait_for()  # the first tab, open, chart-free
     page.get_by_role("cell", name="Logistic / linear regression", exact=True).wait_for()
-    page.locator(".js-plotly-plot").first.wait_for()
+    page.get_by_text("are at the cut-off chosen by Youden index").wait_for()
+    page.get_by_role("rowheader", name="Sensitivity", exact=True).wait_for()
+    assert page.locator(".js-plotly-plot").count() == 0
+    page.get_by_role("rowheader", name="Sensitivity", exact=True).scroll_into_view_if_needed()
     shot(page, "30-results-leaderboard")
+    page.get_by_role("tab", name="ROC and precision-recall curves").click()
+    page.locator(".js-plotly-plot").nth(1).wait_for()  # ROC and precision-recall
+    page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
+    shot(page, "30a-results-curves")
     page.get_by_role("tab", name="What drives the predictions").click()  # only the open tab is computed
     page.get_by_text("Permutation importance (holdout)").wait_for()
     assert page.locator(".js-plotly-plot").count() >= 1 and page.get_by_text("Model to explain").count() == 1

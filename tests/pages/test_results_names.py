@@ -16,8 +16,10 @@ from workbench.i18n import t
 FAMILY_CODES = {"linear", "xgboost", "lightgbm", "forest", "hist_gb", "ensemble"}
 METRIC_CODES = {"roc_auc", "average_precision", "neg_brier_score", "neg_log_loss", "r2", "neg_root_mean_squared_error"}
 NAMES = {"en": ("Logistic / linear regression", "Ensemble", "AUROC"), "ko": ("로지스틱 / 선형 회귀", "앙상블", "AUROC")}
+GUEST = "a guest reads the tables at noon 5"
 RESAMPLES = "50"  # what is tested is names and which tab runs, not the intervals
-PANELS = ("results.curves", "results.delong", "results.explain", "results.trials", "results.compare")
+PANELS = ("results.perf_tab", "results.curves", "results.delong", "results.table_subgroups", "results.explain",
+          "results.trials", "results.compare")
 
 
 def _results(lang: str) -> AppTest:
@@ -44,6 +46,7 @@ def test_leaderboard_and_run_picker_show_names_not_codes_and_only_the_open_tab_r
                                                 datasets_dir)  # linear and xgboost, three trials
     _evaluated(workbench, owner, project_id)
     _only_the_open_tab_runs(open_page("results.py", timeout=120))
+    _performance_table_as_downloaded(workbench, owner, project_id)
     for lang in ("en", "ko"):
         at = _results(lang)
         texts = _texts(at)
@@ -84,13 +87,17 @@ def _evaluated(workbench, owner, project_id: int) -> None:
 
 
 def _only_the_open_tab_runs(at) -> None:
-    """On arrival the curves (two charts) and nothing of the DeLong test, the explanations, the trial
-    history or the run comparison; each when its tab is chosen; the open tab stays open in Korean."""
+    """On arrival the performance table (no chart) and nothing of the curves, the DeLong test, the
+    explanations, the trial history or the run comparison; each when its tab is chosen; the open tab
+    stays open in Korean."""
     assert [tab.label for tab in at.tabs][-len(PANELS):] == [t(k) for k in PANELS]
-    assert _charts(at) == 2  # ROC and precision-recall
+    assert _charts(at) == 0 and len(at.table) == 2  # the leaderboard and the performance table
     run = at.session_state["res_run"]
     assert f"res_explain_{run}" not in [s.key for s in at.selectbox] and f"dl_a_{run}" not in [s.key for s in at.selectbox]
     assert not at.dataframe  # the comparison of runs is not built
+
+    _open(at, "en", "results.curves")
+    assert _charts(at) == 2 and len(at.table) == 1  # ROC and precision-recall; the table is not built
 
     _open(at, "en", "results.delong")
     assert _charts(at) == 0 and f"dl_a_{run}" in [s.key for s in at.selectbox]
@@ -106,3 +113,47 @@ def _only_the_open_tab_runs(at) -> None:
     at.run()
     assert not at.exception
     assert at.session_state[f"res_tab_{run}"] == t("results.trials", "ko") and _charts(at) == 1
+
+
+def _table_cells(at) -> list[list[str]]:
+    frame = at.table[1].value
+    return [[str(frame.index[i]), *map(str, frame.iloc[i])] for i in range(len(frame))]
+
+
+def _performance_table_as_downloaded(workbench, owner, project_id: int) -> None:
+    """The performance tab holds the export's table cell for cell: every measure at the chosen threshold
+    for the owner; for a collaborator, only when tables are shared, and then the safe cells."""
+    from datetime import timedelta
+
+    from tests.conftest import ADMIN_PASSWORD
+    from workbench.db.models import utcnow
+    from workbench.services import accounts, export, projects, results
+
+    at = open_page("results.py", timeout=120)
+    run = at.session_state["res_run"]
+    options = at.session_state[f"res_options_{run}"]
+    reported = results.run_results(workbench, owner, run).reported_model_id
+    shown = list(at.multiselect(key=f"res_table_models_{run}").value)
+    assert shown[0] == reported and len(shown) >= 2
+    expected = export.table_view(workbench, owner, run_id=run, table="performance", model_ids=shown, options=options)
+    cells = _table_cells(at)
+    assert cells == [[str(c) for c in row] for row in expected.rows]
+    assert {"Sensitivity", "Specificity", "Threshold", "Patients, n", "Events, n"} <= {row[0] for row in cells}, cells
+    assert any("Youden index" in c.value for c in at.caption), [c.value for c in at.caption]
+
+    at.radio(key=f"res_table_part_{run}").set_value("train").run()  # the out-of-fold predictions
+    oof = export.table_view(workbench, owner, run_id=run, table="performance_oof", model_ids=shown, options=options)
+    assert _table_cells(at) == [[str(c) for c in row] for row in oof.rows] != cells
+
+    admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin", password=ADMIN_PASSWORD).token)
+    accounts.create_user(workbench, admin, username="dr_guest", password=GUEST)
+    projects.add_member(workbench, owner, project_id=project_id, username="dr_guest", role="collaborator",
+                        expires_at=utcnow() + timedelta(days=30))
+    guest = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="dr_guest", password=GUEST).token)
+    for facets, tab in ((("metrics",), False), (("metrics", "tables"), True)):
+        results.set_sharing(workbench, owner, project_id=project_id, facets=facets)
+        at = open_page("results.py", username="dr_guest", password=GUEST, timeout=120)
+        assert (t("results.perf_tab") in [tab.label for tab in at.tabs]) is tab, facets
+    safe = export.table_view(workbench, guest, run_id=run, table="performance", model_ids=shown[:1], options=options)
+    at.multiselect(key=f"res_table_models_{run}").set_value(shown[:1]).run()
+    assert not at.exception and _table_cells(at) == [[str(c) for c in row] for row in safe.rows]

@@ -26,6 +26,7 @@ from permissions.actions import Action
 from pipelines import figures as fg
 from pipelines.errors import EvaluationError, InputError, PermissionDenied
 from pipelines.evaluation import Contributions, in_input_units, ranked_features
+from pipelines import tables as tb
 from pipelines.tables import TABLE_FORMATS
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
@@ -48,7 +49,7 @@ from workbench.services._paper_texts import read_pack_models
 
 __all__ = ["ExportFile", "ExportChoice", "FigureDetail", "FigureChoices", "MIME", "figure_name", "table_name", "pack_name",
            "FIGURES", "TABLES", "PATIENT_LEVEL_FIGURES", "export_evaluation", "figure_menu", "figure_choices", "table_menu",
-           "preview_figure", "figure_file", "table_file", "paper_pack", "read_pack_models"]
+           "preview_figure", "figure_file", "table_view", "table_file", "paper_pack", "read_pack_models"]
 
 
 @dataclass(frozen=True)
@@ -269,17 +270,32 @@ def figure_file(workbench: Workbench, actor, *, run_id: int, figure: str, fmt: s
     return ExportFile(figure_name(run_id, figure, choice, fmt, detail), MIME[fmt], data)
 
 
-def table_file(workbench: Workbench, actor, *, run_id: int, table: str, fmt: str, model_ids: Sequence[int] | None = None,
-               lang: str = "en", options: results.EvalOptions | None = None) -> ExportFile:
-    """A table file for download (audited as ``tables.download``); counts < 5 suppressed when restricted."""
+def _table(workbench: Workbench, actor, *, run_id: int, table: str, model_ids: Sequence[int] | None, lang: str,
+           options: results.EvalOptions | None) -> tuple[results.RunResults, tb.Table, bool]:
     view = _view(workbench, actor, run_id, "tables")
-    if fmt not in TABLE_FORMATS:
-        raise InputError("export.bad_table_format", value=fmt, allowed=", ".join(TABLE_FORMATS))
     ExportChoice(lang=lang).check()
     safe = results.is_restricted(actor, view.project_id)
     evaluations = named_evaluations(_evaluations(workbench, actor, view, model_ids, options, "tables"), lang)
     built = make_table(table, evaluations, params=named_params({r.model_id: r.params for r in view.rows}, lang),
                        lang=lang, safe=safe)
+    return view, built, safe
+
+
+def table_view(workbench: Workbench, actor, *, run_id: int, table: str, model_ids: Sequence[int] | None = None,
+               lang: str = "en", options: results.EvalOptions | None = None) -> tb.Table:
+    """The table as the results page shows it: cell for cell what a download of it contains (counts
+    and the measures that would give them away suppressed for a restricted reader). A view, not a
+    download: not audited, as the leaderboard is not."""
+    return _table(workbench, actor, run_id=run_id, table=table, model_ids=model_ids, lang=lang, options=options)[1]
+
+
+def table_file(workbench: Workbench, actor, *, run_id: int, table: str, fmt: str, model_ids: Sequence[int] | None = None,
+               lang: str = "en", options: results.EvalOptions | None = None) -> ExportFile:
+    """A table file for download (audited as ``tables.download``); counts < 5 suppressed when restricted."""
+    if fmt not in TABLE_FORMATS:
+        raise InputError("export.bad_table_format", value=fmt, allowed=", ".join(TABLE_FORMATS))
+    view, built, safe = _table(workbench, actor, run_id=run_id, table=table, model_ids=model_ids, lang=lang,
+                               options=options)
     data = table_bytes(built, fmt)
     _record(workbench, actor, action="tables.download", project_id=view.project_id, run_id=run_id,
             details={"table": table, "format": fmt, "lang": lang, "suppressed": safe})
