@@ -160,12 +160,13 @@ class RoundCap:
             self.started = self.now()
 
     @classmethod
-    def for_first_trial(cls, clock: Clock, rounds: int, probe: int = _PROBE_ROUNDS) -> RoundCap:
+    def for_first_trial(cls, clock: Clock, rounds: int, probe: int = _PROBE_ROUNDS,
+                        trial_fits: int | None = None) -> RoundCap:
         """The cap of the run's first trial: a share of what is left after the end's fixed part
-        (the final preprocessing) goes to its folds and its refit."""
+        (the final preprocessing) goes to its fits (one per fold, or ``trial_fits``) and its refit."""
         free = clock.left() - clock.prep_seconds * clock.scale() - 0.5
-        return cls(seconds=_FIRST_SHARE * max(0.0, free), fits=clock.n_folds + clock.scale(), rounds=rounds,
-                   probe=probe)
+        fits = (clock.n_folds if trial_fits is None else trial_fits) + clock.scale()
+        return cls(seconds=_FIRST_SHARE * max(0.0, free), fits=fits, rounds=rounds, probe=probe)
 
     def __call__(self, iteration: int) -> None:
         if self.decided:
@@ -180,13 +181,21 @@ class RoundCap:
         if now - self.first < _PROBE_SHARE * per_fold:
             return
         self.decided = True
-        per_round = (now - self.first) / iteration * (1 + _PREDICT_SHARE)
-        before = self.first - (self.started or 0.0)
-        # a restart loses what the probe took: the folds and the refit share what is left
-        per_fold = (self.seconds - (now - (self.started or 0.0))) / self.fits
-        fitting = self.rounds if per_round <= 0 else int((per_fold - before) / per_round)
-        if fitting < self.rounds:
-            raise Recap(max(MIN_ROUNDS, fitting))
+        fitting = self.rounds_within(before=self.first - (self.started or 0.0),
+                                     per_round=(now - self.first) / iteration * (1 + _PREDICT_SHARE),
+                                     spent=now - (self.started or 0.0))
+        if fitting is not None:
+            raise Recap(fitting)
+
+    def rounds_within(self, *, before: float, per_round: float, spent: float | None = None) -> int | None:
+        """The rounds (at least :data:`MIN_ROUNDS`) that fit when a fit costs ``before`` seconds
+        plus ``per_round`` a round, or None when the asked rounds fit. What the probe took (``spent``,
+        by default since the cap was created) is lost: the fits share what is left."""
+        if spent is None:
+            spent = self.now() - (self.started or 0.0)
+        per_fit = (self.seconds - spent) / self.fits
+        fitting = self.rounds if per_round <= 0 else int((per_fit - before) / per_round)
+        return max(MIN_ROUNDS, fitting) if fitting < self.rounds else None
 
 
 def shortened(params: dict[str, Any], *, rounds: int, pins: dict[str, Any],

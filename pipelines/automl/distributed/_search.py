@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from sklearn.pipeline import Pipeline
 
+from pipelines.automl._schedule import Clock
 from pipelines.automl.calibration import choose_calibration, fit_calibration
 from pipelines.automl.device import DeviceChoice, Notice, resolve_device
 from pipelines.automl.distributed import _lgbm, _xgb
@@ -134,9 +135,15 @@ def run_distributed_search(client: Any, *, recipe: Recipe, source: Path, scratch
                                                              "rows": int(len(val_pos))}))
 
     # tuning: preprocessing fitted on the other folds, every partition transformed where it lies
+    prep_started = time.perf_counter()
     prep, _ = fit_preprocessor(client, data, recipe=recipe, folds=[f for f in range(k) if f != VALIDATION_FOLD])
     tuned = _Parts(client, matrices(client, data, prep), fit=lambda r: r > VALIDATION_FOLD,
                    score=lambda r: r == VALIDATION_FOLD)
+    for family in families:  # LightGBM's arrays now, not inside the first trial's (timed) fits
+        tuned.fit_data(family), tuned.score_X(family)
+    # the budget's clock, as on the single-process path: the end redoes this on the whole training part
+    clock = Clock(start=started, budget=settings.time_budget_s, stop=should_stop, n_folds=k,
+                  prep_seconds=time.perf_counter() - prep_started)
     class_counts = tuple(int(np.sum(y_train == c)) for c in range(n_classes)) if task != "regression" else ()
     contexts = {f: BuildContext(task=task, n_classes=n_classes, seed=settings.seed,
                                 device=choice.device if f == "xgboost" else "cpu", class_counts=class_counts,
@@ -150,7 +157,7 @@ def run_distributed_search(client: Any, *, recipe: Recipe, source: Path, scratch
     names = create_studies(storage, key=study_key, families=families, settings=settings, contexts=contexts)
     outcomes = run_trials(storage=storage, names=names, settings=settings, contexts=contexts, metric=metric,
                           y_val=y_val, evaluate=evaluate, n_parallel=n_parallel or _workers(client),
-                          started=started, reserve=_reserve, should_stop=should_stop,
+                          clock=clock, reserve=lambda done: _reserve(done, clock), should_stop=should_stop,
                           on_trial=lambda o, done: progress("search", done, o.record),
                           stop_launching_after_s=stop_trials_after_s)
     if settings.n_trials is not None and len(outcomes) < settings.n_trials and stop_trials_after_s is not None:
@@ -204,7 +211,8 @@ def run_distributed_search(client: Any, *, recipe: Recipe, source: Path, scratch
         selected = family == best.record.family
         row = LeaderboardRow(name=family, family=family, params=r.params, cv_mean=float(r.cv_mean), cv_sd=0.0,
                              test_score=final_test if selected else metric.value_or_none(y_test, f_test),
-                             device=r.device, fit_seconds=r.fit_seconds, trial_number=r.number, selected=selected)
+                             device=r.device, fit_seconds=r.fit_seconds, trial_number=r.number, selected=selected,
+                             time_cut=r.time_cut)
         rows.append(row)
         if not selected:
             others.append(FamilyFit(row=row, model=_pipeline(final_prep, local), oof=f_oof, test=f_test,
@@ -291,14 +299,17 @@ def _empty(task: str, n_classes: int) -> np.ndarray:
 
 
 
-def _reserve(done: list[TrialOutcome]) -> float:
-    """Seconds kept for the end: refitting each family's best on the whole training part (a
-    little more than one trial of it, as the training part is larger than the tuning part)."""
+def _reserve(done: list[TrialOutcome], clock: Clock) -> float:
+    """Seconds kept for the end: the preprocessing refitted on the whole training part, and each
+    family's best refitted there (more than one trial of it: the training part is larger than the
+    tuning part, ``clock.scale()``)."""
     best: dict[str, float] = {}
     for o in done:
         if o.record.state == "complete":
             best[o.record.family] = max(best.get(o.record.family, 0.0), o.record.fit_seconds)
-    return sum(1.3 * s for s in best.values()) + (5.0 if best else 0.0)
+    if not best:
+        return 0.0
+    return clock.prep_seconds * clock.scale() + sum(clock.scale() * s for s in best.values()) + 5.0
 
 
 def _workers(client: Any) -> int:

@@ -30,6 +30,9 @@ from typing import Any
 import numpy as np
 import optuna
 
+from pipelines.automl._schedule import Clock, OutOfTime
+from pipelines.automl._trial import _jsonable, _tell
+from pipelines.automl.distributed._cap import Paces, TrialCap
 from pipelines.automl.metrics import Metric
 from pipelines.automl.models import BuildContext, Space, get_family
 from pipelines.automl.search import TrialRecord
@@ -100,12 +103,15 @@ class _Scheduler:
 
 def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], settings: SearchSettings,
                contexts: dict[str, BuildContext], metric: Metric, y_val: np.ndarray,
-               evaluate: Callable[[str, dict[str, Any]], np.ndarray], n_parallel: int, started: float,
+               evaluate: Callable[[str, dict[str, Any]], np.ndarray], n_parallel: int, clock: Clock,
                reserve: Callable[[list[TrialOutcome]], float], should_stop: Callable[[], bool] | None,
                on_trial: Callable[[TrialOutcome, list[TrialOutcome]], None],
                stop_launching_after_s: float | None = None) -> list[TrialOutcome]:
     """Trials until the trial budget is used or the next one would not end within the time budget
     (keeping ``reserve(done)`` seconds for the final refit); at least one trial always runs.
+    Under a time budget (``clock.budget``) every trial's rounds are capped by time
+    (:mod:`pipelines.automl.distributed._cap`), and until a trial has completed no other starts
+    beside it (a distributed fit cannot be cut, and nothing says yet what a trial costs).
     ``stop_launching_after_s`` (a server's limit for a trial budget): no trial starts after that
     many seconds once one has completed (as on the single-process path: a failed trial does not
     count, the run must end with a model); the trials in flight then finish."""
@@ -113,13 +119,33 @@ def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], s
     scheduler = _Scheduler(families, storage, names)
     outcomes: list[TrialOutcome] = []
     lock = threading.Lock()
+    paces = Paces()
+    out_of_time = threading.Event()  # a trial found that not even its fewest rounds fit: no more start
+    started = clock.start
 
-    def one(family: str, number: int) -> TrialOutcome:
+    def one(family: str, number: int, cap: TrialCap | None) -> TrialOutcome | None:
         sampler = optuna.samplers.TPESampler(seed=settings.seed * 1000 + families.index(family) * 100 + number,
                                              n_startup_trials=6)
         study = optuna.load_study(study_name=names[family], storage=storage, sampler=sampler)
-        return _trial(study, family=family, number=number, ctx=contexts[family], settings=settings, metric=metric,
-                      y_val=y_val, evaluate=evaluate)
+        outcome = _trial(study, family=family, number=number, ctx=contexts[family], settings=settings,
+                         metric=metric, y_val=y_val, evaluate=evaluate, cap=cap)
+        if outcome is None:
+            out_of_time.set()
+        elif outcome.record.state == "complete" and cap is not None:
+            rounds_param = getattr(get_family(family), "rounds_param", "")
+            paces.observe(family, outcome.record.params.get(rounds_param), outcome.record.fit_seconds)
+        return outcome
+
+    def cap_for(family: str) -> TrialCap | None:
+        if clock.budget is None:
+            return None
+        with lock:
+            done = list(outcomes)
+        complete = [o for o in done if o.record.state == "complete"]
+        in_flight = len(pending)
+        return TrialCap(clock=clock, paces=paces, evaluate=evaluate, first=not complete,
+                        allowed=lambda: (clock.left() - reserve(done)) / (1 + in_flight),
+                        refit=not any(o.record.family == family for o in complete))
 
     def expected() -> float:
         seconds = [o.record.fit_seconds for o in outcomes]
@@ -133,8 +159,11 @@ def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], s
             return False
         if launched == 0 or settings.time_budget_s is None:
             return True
-        left = settings.time_budget_s - (time.perf_counter() - started)
-        return left - reserve(outcomes) >= expected()
+        if out_of_time.is_set():
+            return False
+        if not any(o.record.state == "complete" for o in outcomes):
+            return not pending  # the must-finish trial runs alone
+        return clock.left() - reserve(outcomes) >= expected() * (1 + len(pending))
 
     launched = 0
     pending: set[Future] = set()
@@ -144,13 +173,16 @@ def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], s
                 if should_stop is not None and should_stop():
                     raise JobCancelled("training.cancelled")
                 while len(pending) < max(1, n_parallel) and may_launch(launched):
-                    pending.add(pool.submit(one, scheduler.next(), launched))
+                    family = scheduler.next()
+                    pending.add(pool.submit(one, family, launched, cap_for(family)))
                     launched += 1
                 if not pending:
                     break
                 finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
                 for future in finished:
                     outcome = future.result()
+                    if outcome is None:  # cut before it started: the budget is used
+                        continue
                     with lock:
                         outcomes.append(outcome)
                         scheduler.seen(outcome)
@@ -162,7 +194,9 @@ def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], s
 
 
 def _trial(study: optuna.Study, *, family: str, number: int, ctx: BuildContext, settings: SearchSettings,
-           metric: Metric, y_val: np.ndarray, evaluate: Callable[[str, dict[str, Any]], np.ndarray]) -> TrialOutcome:
+           metric: Metric, y_val: np.ndarray, evaluate: Callable[[str, dict[str, Any]], np.ndarray],
+           cap: TrialCap | None = None) -> TrialOutcome | None:
+    """The trial's outcome; None when the time budget left no room for it (then it is not counted)."""
     module = get_family(family)
     pins, bounds = settings.overrides.for_family(family)
     trial = study.ask()
@@ -177,10 +211,16 @@ def _trial(study: optuna.Study, *, family: str, number: int, ctx: BuildContext, 
         raise
     device = str(params.get("device", ctx.device)) if family == "xgboost" else "cpu"
     started = time.perf_counter()
-    pred, value, error, state = None, None, "", "complete"
+    pred, value, error, state, time_cut = None, None, "", "complete", None
     try:
+        if cap is not None:
+            params, time_cut = cap(family, params, pins)
+            started = time.perf_counter()  # the probe's seconds are not the trial's (its refit costs these)
         pred = evaluate(family, params)
         value = metric.value(y_val, pred)
+    except OutOfTime:
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        return None
     except (JobCancelled, TrainingError):
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
@@ -190,12 +230,13 @@ def _trial(study: optuna.Study, *, family: str, number: int, ctx: BuildContext, 
     score = -math.inf
     if state == "complete":
         score = value if metric.greater_is_better else -value
-        study.tell(trial, score)
+        _tell(study, trial, score, params if time_cut else None)
     else:
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
     record = TrialRecord(number=number, family=family, params={k: (v.item() if isinstance(v, np.generic) else v)
                                                                  for k, v in params.items()},
                          state=state, source=source, cv_mean=value, cv_sd=None,
                          fold_scores=() if value is None else (float(value),), device=device,
-                         fit_seconds=round(seconds, 4), error=error)
+                         fit_seconds=round(seconds, 4), error=error,
+                         time_cut=_jsonable(time_cut) if time_cut else None)
     return TrialOutcome(record=record, pred=pred, score=score)
