@@ -55,6 +55,10 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     page.locator(".js-plotly-plot").nth(1).wait_for()  # ROC and precision-recall
     page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
     shot(page, "30a-results-curves")
+    page.get_by_role("tab", name="Subgroup performance").click()
+    page.get_by_role("rowheader", name="Overall", exact=True).wait_for()  # then each level of each chosen variable
+    page.get_by_role("rowheader", name="Overall", exact=True).scroll_into_view_if_needed()
+    shot(page, "30c-results-subgroups")
     page.get_by_role("tab", name="What drives the predictions").click()  # only the open tab is computed
     page.get_by_text("Permutation importance (holdout)").wait_for()
     assert page.locator(".js-plotly-plot").count() >= 1 and page.get_by_text("Model to explain").count() == 1

@@ -145,6 +145,11 @@ def _performance_table_as_downloaded(workbench, owner, project_id: int) -> None:
     oof = export.table_view(workbench, owner, run_id=run, table="performance_oof", model_ids=shown, options=options)
     assert _table_cells(at) == [[str(c) for c in row] for row in oof.rows] != cells
 
+    assert options.subgroup_columns  # the demo's suggested ones (age bands, sex, ...)
+    _open(at, "en", "results.table_subgroups")
+    groups = export.table_view(workbench, owner, run_id=run, table="subgroups", model_ids=[reported], options=options)
+    assert len(groups.rows) > 2 and _table_cells(at) == [[str(c) for c in row] for row in groups.rows]
+
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin", password=ADMIN_PASSWORD).token)
     accounts.create_user(workbench, admin, username="dr_guest", password=GUEST)
     projects.add_member(workbench, owner, project_id=project_id, username="dr_guest", role="collaborator",
