@@ -128,20 +128,22 @@ def step_list(ctx: PageContext, draft: state.Draft) -> None:
     st.caption(ctx.t("review.page.steps_caption"))
     for index, step in enumerate(recipe.steps):
         level = ctx.t("review.page.level." + step.level)
-        text, on, up, down, remove = st.columns([12, 2, 1, 1, 1], vertical_alignment="center")
+        text, right = st.columns([11, 8], vertical_alignment="center")
+        # the switch and the three buttons in one row at the right, none clipped at a laptop's 1024 px
+        tools = right.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center")
         words = review.describe_step(step, ctx.lang)
         text.markdown(f"**{index + 1}.** {words}  \n:gray[{ctx.t('review.kind.' + step.kind)} · {level}]"
                       if step.enabled else f"**{index + 1}.** ~~{words}~~  \n:gray[{ctx.t('review.page.switched_off')}]")
-        enabled = on.toggle(ctx.t("review.page.on"), value=step.enabled, key=f"rv_on_{index}_{recipe.content_hash()[:8]}")
+        enabled = tools.toggle(ctx.t("review.page.on"), value=step.enabled, key=f"rv_on_{index}_{recipe.content_hash()[:8]}")
         change: Recipe | None = None
         if enabled != step.enabled:
             change = recipe.toggle(index, enabled)
-        if up.button("↑", key=f"rv_up_{index}", disabled=index == 0, help=ctx.t("review.page.move_up")):
+        if tools.button("↑", key=f"rv_up_{index}", disabled=index == 0, help=ctx.t("review.page.move_up")):
             change = recipe.move(index, index - 1)
-        if down.button("↓", key=f"rv_down_{index}", disabled=index + 1 == len(recipe.steps),
-                       help=ctx.t("review.page.move_down")):
+        if tools.button("↓", key=f"rv_down_{index}", disabled=index + 1 == len(recipe.steps),
+                        help=ctx.t("review.page.move_down")):
             change = recipe.move(index, index + 1)
-        if remove.button("✕", key=f"rv_rm_{index}", help=ctx.t("review.page.remove")):
+        if tools.button("✕", key=f"rv_rm_{index}", help=ctx.t("review.page.remove")):
             change = recipe.remove(index)
         if change is not None and state.propose(ctx, change):
             st.rerun()

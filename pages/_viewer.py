@@ -31,7 +31,7 @@ def render(ctx: PageContext, version) -> None:
 
 def _grid(ctx: PageContext, version) -> None:
     names = attempt(ctx.lang, viewer.columns_matching, ctx.workbench, ctx.actor, version.id, "") or []
-    a, b, c, d = st.columns([2, 2, 1, 1])
+    a, b, c, d = st.columns([2, 2, 1.4, 0.9])  # the toggle's label fits at 1024 px
     query = a.text_input(ctx.t("data.view.column_search"), key=f"colsearch_{version.id}")
     shown = [n for n in names if query.strip().casefold() in n.casefold()] if query else names
     sort_by = b.selectbox(ctx.t("data.view.sort_by"), [""] + names, format_func=lambda n: n or "—", key=f"sort_{version.id}")
