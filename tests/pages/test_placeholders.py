@@ -1,0 +1,28 @@
+"""No picker shows Streamlit's built-in English placeholder ("Choose options", "Choose an option") on a
+Korean screen: every ``multiselect``, and every ``selectbox`` that starts empty (``index=None``), in
+pages/ passes a translated ``placeholder``. Read from the pages' source (the placeholder only shows
+while nothing is chosen, which no journey stops to look at)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PAGES = Path(__file__).resolve().parents[2] / "pages"
+# The Results page's files are the lead engineer's (session 6); their three multiselects are listed
+# in the helper's report and join this test once fixed there.
+ELSEWHERE = {"results.py", "_results_parts.py"}
+
+
+def _needs_placeholder(call: ast.Call) -> bool:
+    name = call.func.attr if isinstance(call.func, ast.Attribute) else ""
+    keywords = {k.arg: k.value for k in call.keywords}
+    starts_empty = isinstance(keywords.get("index"), ast.Constant) and keywords["index"].value is None
+    return (name == "multiselect" or name == "selectbox" and starts_empty) and "placeholder" not in keywords
+
+
+def test_every_picker_has_a_translated_placeholder():
+    missing = [f"{path.name}:{node.lineno}" for path in sorted(PAGES.glob("*.py")) if path.name not in ELSEWHERE
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.Call) and _needs_placeholder(node)]
+    assert missing == [], missing
