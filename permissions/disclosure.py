@@ -9,7 +9,9 @@ Suppressing one cell of a table whose totals are shown is not enough: the hidden
 total minus the other cells of its row (or column). :func:`complementary_suppression` hides, for
 each such cell, the smallest other cell of the same row or column as well (secondary suppression),
 until every suppressed cell shares its row and its column with another suppressed cell, or the
-total of that line is itself hidden.
+total of that line is itself hidden. Where the hidden cells of a line are parts of one whole (the
+classes of one outcome), their sum is the line's total minus the shown cells, a count like any
+other: ``min_hidden_total`` hides more of the line until that sum is 0 or at least the threshold.
 
 Counts are recognised as integers (Python or NumPy, or floats with no fractional part) and as
 formatted cells that *start* with a count, such as ``"3 (1.2%)"``, because Table 1 cells are often
@@ -175,6 +177,7 @@ def complementary_suppression(
     *,
     row_totals: Any = None,
     column_totals: Any = None,
+    min_hidden_total: int = 0,
 ) -> np.ndarray:
     """The cells to hide so that no primary-suppressed count can be recovered by subtraction.
 
@@ -183,7 +186,10 @@ def complementary_suppression(
     say, per line, whether that total is shown (default: all shown; a hidden total protects its
     line). Returns the full mask (primary plus complementary cells). A complement is the smallest
     non-zero visible cell of the line (a zero is often known from context, so it is used only when
-    nothing else is left), which hides as little as possible.
+    nothing else is left), which hides as little as possible. ``min_hidden_total``: a line whose total
+    is shown also takes complements while its hidden cells add up to 1 to ``min_hidden_total - 1``
+    (the total minus the shown cells is that sum); 0 (default) asks only for a second hidden cell.
+    The mask returned is a fixed point: given back as ``primary``, it comes back unchanged.
     """
     grid = np.asarray(counts, dtype=float)
     if grid.ndim != 2:
@@ -200,7 +206,8 @@ def complementary_suppression(
             lines = mask if axis == 1 else mask.T
             values = grid if axis == 1 else grid.T
             for i in range(lines.shape[0]):
-                if not shown[i] or lines[i].sum() != 1:
+                hidden_sum = values[i][lines[i]].sum()
+                if not shown[i] or not (lines[i].sum() == 1 or 0 < hidden_sum < min_hidden_total):
                     continue
                 candidates = [j for j in range(lines.shape[1]) if not lines[i, j]]
                 if not candidates:

@@ -1,7 +1,8 @@
 """One-vs-rest ROC and precision-recall figures of a multiclass outcome, and its confusion matrix.
 
 One model: every class in its own colour and the macro average in black over its bootstrap band,
-in one plot. Several models: small multiples, as a journal prints a comparison: one panel per class
+in one plot (a restricted reader's copy, with small classes left out, has the drawn classes' macro
+average without a band, and a note naming the classes left out). Several models: small multiples, as a journal prints a comparison: one panel per class
 and one for the macro average, every model in its own colour in every panel (the same colour in
 each), its AUROC or AUPRC (95% CI) in the panel, the models named once for the whole figure.
 """
@@ -56,7 +57,8 @@ def _one_vs_rest(curves: MulticlassCurves, style: FigureStyle, *, kind: str, out
             ax.plot([0, 1], [0, 1], ls=(0, (3, 2)), lw=0.6, color=GREY, label="_nolegend_", zorder=2)
         macro = curves.macro_roc if roc else curves.macro_pr
         lower, upper = (macro.tpr_lower, macro.tpr_upper) if roc else (macro.precision_lower, macro.precision_upper)
-        _band(ax, macro.grid, lower, upper, "#000000")
+        if len(macro.grid):  # a restricted reader's macro of the drawn classes has no band
+            _band(ax, macro.grid, lower, upper, "#000000")
         for i, c in enumerate(curves.roc if roc else curves.pr):
             _draw(ax, c, color=_LINE_COLOURS[i % len(_LINE_COLOURS)], lw=0.8,
                   label=f"{_class_name(style, outcome, c.label)}  {_area(c)}")
@@ -79,7 +81,8 @@ def _one_vs_rest(curves: MulticlassCurves, style: FigureStyle, *, kind: str, out
 
 def _notes(curves: MulticlassCurves, style: FigureStyle) -> str:
     notes = [style.text("figures.multiclass.absent", classes=", ".join(curves.absent))] if curves.absent else []
-    if curves.suppressed:  # a restricted reader's copy: classes of 1-4 patients (and a complement) left out
+    if curves.suppressed:  # a restricted reader's copy: classes of 1-4 patients (and complements) left out,
+        # the macro average of the drawn classes only (workbench.services._curve_disclosure)
         notes.append(style.text("figures.multiclass.suppressed", classes=", ".join(curves.suppressed)))
     return "\n".join(notes)
 

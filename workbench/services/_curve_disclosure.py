@@ -9,10 +9,21 @@ Two curves give a small count back although no count is printed on them:
   shown (the hover text, the calculator's sentence) is at least the threshold.
 - **One-vs-rest curves of a multiclass outcome.** A class's ROC curve climbs in steps of one patient
   of that class, and its PR curve's no-skill line is the class's share: a class of 1 to 4 patients in
-  the evaluated part can be read off them. Its curve is not drawn, nor, when the shown classes would
-  add up to the rest of the printed patients, the smallest other class's
-  (:func:`permissions.disclosure.complementary_suppression`, the classes as one line whose total is
-  printed); the macro average stays, with a note naming the classes left out.
+  the evaluated part can be read off them. Its curve is not drawn, and the classes are one line whose
+  total is printed (:func:`permissions.disclosure.complementary_suppression` with
+  ``min_hidden_total``): the smallest other classes are left out with it until at least two are out
+  and the patients left out add up to the threshold or more, since the printed patients minus the
+  drawn classes' shares is their sum, and K times a macro value minus the drawn classes' values is
+  the sum of the hidden classes' values (the leaderboard's macro AUROC and AUPRC keep every class:
+  of two hidden classes or more they give only a sum, rounded).
+- **The macro curves.** The average over every class cannot stay beside the drawn ones: K times the
+  macro curve minus the drawn curves is the sum of the hidden classes' curves, and a sum of step
+  functions whose steps are 1/n of different classes is read back class by class (a class of one
+  patient jumps by a whole 1 where the other hidden class of 8 moves by eighths), and its bootstrap
+  band jumps there too. A restricted reader's macro ROC and PR are therefore the average of the
+  drawn classes (what the reader could average), AUROC and AUPRC the mean of the drawn classes', with
+  no band and no interval (those need the patients); the note naming the classes left out says so.
+  When no class is left to draw (a part holding two classes, one of them small), there are no curves.
 
 Owners and editors keep every bin and every class. Applying a rule twice changes nothing.
 """
@@ -28,9 +39,10 @@ import numpy as np
 from permissions.disclosure import complementary_suppression, merge_small_bins
 from pipelines import evaluation as ev
 from pipelines.evaluation.curves import _clopper_pearson as clopper_pearson
+from pipelines.evaluation.curves import _step_tpr
 from workbench.services._evaluate import ModelEvaluation, PartResult
 
-__all__ = ["merged_calibration", "reader_multiclass_curves", "reader_evaluation"]
+__all__ = ["merged_calibration", "reader_multiclass_curves", "reader_evaluation", "drawn_macro"]
 
 
 def _clean_counts(counts: Any, limit: int) -> np.ndarray:
@@ -59,18 +71,48 @@ def merged_calibration(curve: ev.CalibrationCurve | None, *, limit: int) -> ev.C
 
 def _hidden_classes(sizes: Sequence[int], limit: int) -> np.ndarray:
     """Which classes to leave out: 1 to ``limit - 1`` patients, and complements so that the printed
-    patients minus the shown classes give no single hidden class back."""
+    patients minus the shown classes give neither a single hidden class nor a hidden sum of 1 to
+    ``limit - 1`` back."""
     grid = np.asarray(sizes, dtype=float).reshape(1, -1)
     primary = (grid > 0) & (grid < limit)
     if not primary.any():
         return primary[0]
-    return complementary_suppression(grid, primary, column_totals=np.zeros(grid.shape[1], bool))[0]
+    return complementary_suppression(grid, primary, column_totals=np.zeros(grid.shape[1], bool),
+                                     min_hidden_total=limit)[0]
+
+
+def _interpolated_precision(curve: ev.PrCurve, at: np.ndarray) -> np.ndarray:
+    """The best precision at a recall of ``at`` or beyond (as the macro PR averages it)."""
+    envelope = np.maximum.accumulate(np.asarray(curve.precision)[::-1])[::-1]
+    return envelope[np.clip(np.searchsorted(curve.recall, at, side="left"), 0, len(envelope) - 1)]
+
+
+def _no_interval(value: float, level: float) -> ev.Estimate:
+    return ev.Estimate(float(value), float("nan"), float("nan"), level)
+
+
+def drawn_macro(curves: ev.MulticlassCurves) -> tuple[ev.RocCurve, ev.PrCurve]:
+    """The macro ROC and PR of the classes ``curves`` draws, from their curves alone (TPRs averaged at
+    every false-positive rate, interpolated precisions at every recall, areas averaged), without a
+    band or interval: nothing in them that the drawn curves do not hold."""
+    roc, pr = curves.macro_roc, curves.macro_pr
+    at = np.unique(np.concatenate([c.fpr for c in curves.roc]))
+    tpr = np.mean([_step_tpr(c.fpr, c.tpr, at) for c in curves.roc], axis=0)
+    grid = np.asarray(pr.grid)
+    precision = np.mean([_interpolated_precision(c, grid) for c in curves.pr], axis=0)
+    empty = np.zeros(0)
+    return (dataclasses.replace(roc, fpr=at, tpr=tpr, grid=empty, tpr_lower=empty, tpr_upper=empty,
+                                auroc=_no_interval(np.mean([c.auroc.value for c in curves.roc]), roc.auroc.level)),
+            dataclasses.replace(pr, recall=grid.copy(), precision=precision, grid=empty, precision_lower=empty,
+                                precision_upper=empty, prevalence=float(np.mean([c.prevalence for c in curves.pr])),
+                                auprc=_no_interval(np.mean([c.auprc.value for c in curves.pr]), pr.auprc.level)))
 
 
 def reader_multiclass_curves(curves: ev.MulticlassCurves | None, sizes: Mapping[str, int], *,
                              limit: int) -> ev.MulticlassCurves | None:
     """The one-vs-rest curves without the classes :func:`_hidden_classes` leaves out (``sizes``: the
-    patients of each class in the evaluated part, by label); their labels go to ``suppressed``."""
+    patients of each class in the evaluated part, by label); their labels go to ``suppressed`` and the
+    macro curves become the drawn classes' (:func:`drawn_macro`). None when no class is left to draw."""
     if curves is None or not limit:
         return curves
     labels = list(curves.classes)
@@ -78,10 +120,14 @@ def reader_multiclass_curves(curves: ev.MulticlassCurves | None, sizes: Mapping[
     if not hidden.any():
         return curves
     keep = [i for i in range(len(labels)) if not hidden[i]]
-    return dataclasses.replace(curves, classes=tuple(labels[i] for i in keep), roc=tuple(curves.roc[i] for i in keep),
-                               pr=tuple(curves.pr[i] for i in keep),
-                               suppressed=tuple(curves.suppressed) + tuple(labels[i] for i in range(len(labels))
-                                                                           if hidden[i]))
+    drawn = dataclasses.replace(curves, classes=tuple(labels[i] for i in keep), roc=tuple(curves.roc[i] for i in keep),
+                                pr=tuple(curves.pr[i] for i in keep),
+                                suppressed=tuple(curves.suppressed) + tuple(labels[i] for i in range(len(labels))
+                                                                            if hidden[i]))
+    if not keep:  # two classes in the part, one small: the other goes with it, and nothing is left to draw
+        return None
+    macro_roc, macro_pr = drawn_macro(drawn)
+    return dataclasses.replace(drawn, macro_roc=macro_roc, macro_pr=macro_pr)
 
 
 def _part(part: PartResult, limit: int) -> PartResult:
