@@ -137,7 +137,8 @@ def compare(ctx: PageContext, runs: list[results.RunOverview]) -> None:
         return
     ids = [r.run_id for r in runs]
     chosen = st.multiselect(ctx.t("results.compare_pick"), ids, default=ids[:2], key="res_compare",
-                            format_func=lambda rid: ctx.t("results.run_option", run=rid))
+                            format_func=lambda rid: ctx.t("results.run_option", run=rid),
+                            placeholder=ctx.t("app.choose"))
     if len(chosen) < 2:
         return
     views = attempt(ctx.lang, results.compare_runs, ctx.workbench, ctx.actor, chosen) or []
@@ -167,7 +168,8 @@ def sharing(ctx: PageContext) -> None:
         st.caption(ctx.t("results.share_caption"))
         chosen = st.multiselect(ctx.t("results.share_facets"), [f for f in FACET_ORDER if f in FACETS],
                                 default=sorted(current, key=FACET_ORDER.index),
-                                format_func=lambda f: ctx.t(_k("results.facet_", f)))
+                                format_func=lambda f: ctx.t(_k("results.facet_", f)),
+                                placeholder=ctx.t("results.share_none"))
         if st.form_submit_button(ctx.t("results.share_save")):
             if succeeded(ctx.lang, results.set_sharing, ctx.workbench, ctx.actor, project_id=ctx.project_id,
                          facets=chosen):

@@ -43,8 +43,9 @@ with st.expander(ctx.t("results.options"), icon=":material/tune:"):
     if rule != "youden":
         target = st.number_input(ctx.t("results.threshold_target"), 0.01, 0.99, 0.9 if rule != "fixed" else 0.5, 0.01,
                                  key=f"res_target_{run_id}")
-    groups = st.multiselect(ctx.t("results.subgroups"), features, default=list(results.suggested_subgroups(features, view.task)),
-                            key=f"res_groups_{run_id}", disabled=view.task != "binary")
+    groups = st.multiselect(ctx.t("results.subgroups"), features,
+                            default=list(results.suggested_subgroups(features, view.task)), key=f"res_groups_{run_id}",
+                            disabled=view.task != "binary", placeholder=ctx.t("app.choose"))
     configured = int(ctx.workbench.settings.bootstrap_resamples)  # what was evaluated after training
     resamples = st.select_slider(ctx.t("results.resamples"), sorted({200, 500, 1000, 2000, 5000, configured}),
                                  value=configured, key=f"res_resamples_{run_id}", help=ctx.t("results.resamples_help"))
