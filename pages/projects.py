@@ -12,12 +12,22 @@ ctx = page_context()
 st.title(ctx.t("projects.title"))
 
 mine = st.session_state.get("_projects", {})
+
+
+def _name(project) -> str:
+    """The name, marked as the demo unless its name already says so (the shipped demo is named
+    "... (demo)": not "(demo) (demo)")."""
+    badge = ctx.t("projects.demo_badge")
+    said = any(mark in project.name for mark in (badge, "(demo)"))
+    return project.name + (" " + badge if project.is_demo and not said else "")
+
+
 if not mine:
     st.info(ctx.t("projects.none_yet"))
 else:
     rows = [
         {
-            ctx.t("projects.col.name"): p.name + (" " + ctx.t("projects.demo_badge") if p.is_demo else ""),
+            ctx.t("projects.col.name"): _name(p),
             ctx.t("projects.col.role"): ctx.t("roles." + p.role),
             ctx.t("projects.col.datasets"): p.datasets,
             ctx.t("projects.col.runs"): p.runs,
