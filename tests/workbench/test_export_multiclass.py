@@ -114,3 +114,31 @@ def test_a_collaborator_gets_no_curve_of_a_class_of_one_to_four(cleveland):
     png = export.preview_figure(cleveland.workbench, guest, run_id=cleveland.run_id, figure="roc", model_ids=[model_id],
                                 choice=export.ExportChoice(), options=options)
     assert png.startswith(b"\x89PNG")
+
+
+def test_a_collaborators_paper_pack_gives_no_hidden_class_back_through_the_macro_average(cleveland):
+    """The pack's ROC and PR figures for a collaborator: the classes left out are named, at least two
+    holding 5 patients or more together (the printed patients minus the drawn ones is their sum), and
+    the macro average printed is the drawn classes' (no interval), not the one over every class, which
+    beside the drawn curves would give the hidden ones back (test_curve_disclosure_macro)."""
+    from workbench.services import export, results
+
+    owner, guest = cleveland.actor(), cleveland.user("mc_pack_guest", "collaborator")
+    results.set_sharing(cleveland.workbench, owner, project_id=cleveland.project_id,
+                        facets=["metrics", "figures", "paper_pack"])
+    options = results.default_options(cleveland.workbench)
+    model_id = results.run_results(cleveland.workbench, owner, cleveland.run_id).reported_model_id
+    full = results.evaluate(cleveland.workbench, owner, run_id=cleveland.run_id, model_id=model_id, options=options)
+    sizes = {c.label: c.n for c in full.main.metrics.per_class}
+    seen = results.stored_evaluations(cleveland.workbench, guest, run_id=cleveland.run_id, options=options,
+                                      model_ids=[model_id])[model_id].main.multiclass_curves
+    assert len(seen.suppressed) >= 2 and sum(sizes[c] for c in seen.suppressed) >= 5, (sizes, seen.suppressed)
+    pack = zipfile.ZipFile(io.BytesIO(export.paper_pack(cleveland.workbench, guest, run_id=cleveland.run_id,
+                                                        formats=("pdf",), options=options).data))
+    for name, everyone, drawn in (("roc", full.main.multiclass_curves.macro_roc.auroc, seen.macro_roc.auroc),
+                                  ("pr", full.main.multiclass_curves.macro_pr.auprc, seen.macro_pr.auprc)):
+        text = " ".join(PdfReader(io.BytesIO(pack.read(f"figures/{name}.pdf"))).pages[0].extract_text().split())
+        assert all(f"num = {c} " in text for c in seen.classes), text  # the drawn classes' legend lines
+        assert not any(f"num = {c} " in text for c in seen.suppressed) and "Not drawn" in text
+        assert f"Macro average {drawn.value:.2f}" in text, text
+        assert f"{everyone.value:.2f} ({everyone.lower:.2f}" not in text  # the macro over every class is not printed
