@@ -1,6 +1,6 @@
 """The curves a restricted reader (a collaborator, a reader of someone else's validation) may be shown.
 
-Two curves give a small count back although no count is printed on them:
+Curves give a small count back although no count is printed on them:
 
 - **Calibration bins.** The bins add up to the patients, and a bin's observed rate with its exact
   (Clopper-Pearson) interval gives the bin's size back, so hiding a bin's count hides nothing. A bin
@@ -14,8 +14,8 @@ Two curves give a small count back although no count is printed on them:
   ``min_hidden_total``): the smallest other classes are left out with it until at least two are out
   and the patients left out add up to the threshold or more, since the printed patients minus the
   drawn classes' shares is their sum, and K times a macro value minus the drawn classes' values is
-  the sum of the hidden classes' values (the leaderboard's macro AUROC and AUPRC keep every class:
-  of two hidden classes or more they give only a sum, rounded).
+  the sum of the hidden classes' values. (The leaderboard's macro AUROC and AUPRC keep every class:
+  of two hidden classes or more they give only that sum, to three decimals.)
 - **The macro curves.** The average over every class cannot stay beside the drawn ones: K times the
   macro curve minus the drawn curves is the sum of the hidden classes' curves, and a sum of step
   functions whose steps are 1/n of different classes is read back class by class (a class of one
