@@ -31,7 +31,8 @@ def render(ctx: PageContext, version) -> None:
 
 def _grid(ctx: PageContext, version) -> None:
     names = attempt(ctx.lang, viewer.columns_matching, ctx.workbench, ctx.actor, version.id, "") or []
-    a, b, c, d = st.columns([2, 2, 1.4, 0.9])  # the toggle's label fits at 1024 px
+    # bottom-aligned: a label on two lines (English "Rows per page" at 1024 px) leaves the boxes in one line
+    a, b, c, d = st.columns([2, 2, 1.4, 0.9], vertical_alignment="bottom")
     query = a.text_input(ctx.t("data.view.column_search"), key=f"colsearch_{version.id}")
     shown = [n for n in names if query.strip().casefold() in n.casefold()] if query else names
     sort_by = b.selectbox(ctx.t("data.view.sort_by"), [""] + names, format_func=lambda n: n or "—", key=f"sort_{version.id}")
@@ -72,12 +73,13 @@ def _grid(ctx: PageContext, version) -> None:
         st.session_state[page_key] = 0
         st.rerun()
     st.dataframe(result.frame, width="stretch", height=min(38 + 35 * len(result.frame), 560))
-    prev, label, nxt = st.columns([1, 3, 1])
-    if prev.button(ctx.t("data.view.previous"), disabled=number == 0, key=f"prev_{version.id}"):
+    # previous at the left, the page in the middle, next at the right, all on one line
+    bar = st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center")
+    if bar.button(ctx.t("data.view.previous"), disabled=number == 0, key=f"prev_{version.id}"):
         st.session_state[page_key] = number - 1
         st.rerun()
-    label.caption(ctx.t("data.view.page_of", page=number + 1, pages=pages, rows=f"{result.total_rows:,}"))
-    if nxt.button(ctx.t("data.view.next"), disabled=number + 1 >= pages, key=f"next_{version.id}"):
+    bar.caption(ctx.t("data.view.page_of", page=number + 1, pages=pages, rows=f"{result.total_rows:,}"))
+    if bar.button(ctx.t("data.view.next"), disabled=number + 1 >= pages, key=f"next_{version.id}"):
         st.session_state[page_key] = number + 1
         st.rerun()
 

@@ -38,7 +38,7 @@ def _resource(e: audit.LogEvent) -> str:
     return f"{kind} {e.resource_name or ('#' + e.resource_id if e.resource_id else '')}".strip()
 
 
-left, middle, right, last = st.columns(4)
+left, middle, right, last = st.columns([1, 1.2, 0.9, 1.2])  # the date box shows yyyy/mm/dd whole at 1024 px
 who = left.text_input(ctx.t("admin.audit.actor"), help=ctx.t("admin.audit.actor_help"))
 action = middle.text_input(ctx.t("admin.audit.action"), placeholder=ctx.t("admin.audit.action_placeholder"),
                            help=ctx.t("admin.audit.action_help"))
