@@ -160,13 +160,13 @@ class RoundCap:
             self.started = self.now()
 
     @classmethod
-    def for_first_trial(cls, clock: Clock, rounds: int, probe: int = _PROBE_ROUNDS,
-                        trial_fits: int | None = None) -> RoundCap:
+    def for_first_trial(cls, clock: Clock, rounds: int, probe: int = _PROBE_ROUNDS, trial_fits: int | None = None,
+                        now: Callable[[], float] = time.perf_counter) -> RoundCap:
         """The cap of the run's first trial: a share of what is left after the end's fixed part
         (the final preprocessing) goes to its fits (one per fold, or ``trial_fits``) and its refit."""
         free = clock.left() - clock.prep_seconds * clock.scale() - 0.5
         fits = (clock.n_folds if trial_fits is None else trial_fits) + clock.scale()
-        return cls(seconds=_FIRST_SHARE * max(0.0, free), fits=fits, rounds=rounds, probe=probe)
+        return cls(seconds=_FIRST_SHARE * max(0.0, free), fits=fits, rounds=rounds, probe=probe, now=now)
 
     def __call__(self, iteration: int) -> None:
         if self.decided:

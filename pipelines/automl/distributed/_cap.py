@@ -72,14 +72,14 @@ def probe(family: str, params: dict[str, Any], evaluate: Evaluate, cap: RoundCap
     module docstring)."""
     name = get_family(family).rounds_param
     rounds = MIN_ROUNDS
-    took = _timed(evaluate, family, {**params, name: rounds})
+    took = _timed(evaluate, family, {**params, name: rounds}, cap.now)
     if cap.rounds_within(before=0.0, per_round=took / rounds) is None:
         return Pace(0.0, took / rounds)  # even with all of it counted as rounds, the asked rounds fit
-    one = _timed(evaluate, family, {**params, name: 1})
+    one = _timed(evaluate, family, {**params, name: 1}, cap.now)
     top = max(MIN_ROUNDS, cap.rounds // 2)
     while True:  # at least once: the first fit paid one-off costs, its seconds only ever end the probe early
         rounds = min(4 * rounds, top)
-        took = _timed(evaluate, family, {**params, name: rounds})
+        took = _timed(evaluate, family, {**params, name: rounds}, cap.now)
         if cap.rounds_within(before=0.0, per_round=took / rounds) is None:
             return Pace(0.0, took / rounds)
         if took >= 2 * one or rounds >= top or \
@@ -91,10 +91,10 @@ def probe(family: str, params: dict[str, Any], evaluate: Evaluate, cap: RoundCap
     return Pace(before=max(0.0, one - per_round), per_round=per_round)
 
 
-def _timed(evaluate: Evaluate, family: str, params: dict[str, Any]) -> float:
-    started = time.perf_counter()
+def _timed(evaluate: Evaluate, family: str, params: dict[str, Any], now: Callable[[], float]) -> float:
+    started = now()
     evaluate(family, params)
-    return time.perf_counter() - started
+    return now() - started
 
 
 @dataclass
@@ -137,6 +137,7 @@ class TrialCap:
     first: bool
     allowed: Callable[[], float] = lambda: float("inf")
     refit: bool = True
+    now: Callable[[], float] = time.perf_counter
 
     def __call__(self, family: str, params: dict[str, Any], pins: dict[str, Any]
                  ) -> tuple[dict[str, Any], dict[str, list[Any]] | None]:
@@ -146,8 +147,8 @@ class TrialCap:
         if not isinstance(rounds, (int, np.integer)) or rounds <= MIN_ROUNDS:
             return params, None
         fits = 1 + (self.clock.scale() if self.refit else 0.0)
-        cap = RoundCap.for_first_trial(self.clock, int(rounds), trial_fits=1) if self.first else \
-            RoundCap(seconds=self.allowed(), fits=fits, rounds=int(rounds))
+        cap = RoundCap.for_first_trial(self.clock, int(rounds), trial_fits=1, now=self.now) if self.first else \
+            RoundCap(seconds=self.allowed(), fits=fits, rounds=int(rounds), now=self.now)
         pace = self.paces.get(family)
         if pace is None:
             pace = probe(family, params, self.evaluate, cap)
