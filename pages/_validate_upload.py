@@ -74,11 +74,12 @@ def _check(ctx: PageContext, run_id: int, upload: Any, renames: dict[str, str]) 
     return check
 
 
-def _show_check(ctx: PageContext, check: validation.CohortCheck) -> None:
+def _show_check(ctx: PageContext, check: validation.CohortCheck, inputs: validation.InputsView) -> None:
     for issue in check.columns.errors:
         st.error(describe_issue(ctx, issue), icon=":material/error:")
     if not check.columns.outcome_found:
-        st.error(ctx.t("validation.issue.outcome"), icon=":material/error:")
+        st.error(ctx.t("validation.issue.outcome", outcome=inputs.outcome_column, event=inputs.positive_label),
+                 icon=":material/error:")
     for issue in check.columns.warnings:
         st.warning(describe_issue(ctx, issue), icon=":material/warning:")
     if check.ready:
@@ -100,7 +101,7 @@ def render(ctx: PageContext, inputs: validation.InputsView) -> None:
     check = _check(ctx, inputs.run_id, upload, renames)
     if check is None:
         return
-    _show_check(ctx, check)
+    _show_check(ctx, check, inputs)
     mapped = _mapping(ctx, check, upload.file_id)
     if mapped != renames:
         st.session_state[f"val_map_{upload.file_id}"] = mapped
