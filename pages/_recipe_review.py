@@ -20,7 +20,7 @@ _PAGE = 50
 
 def render_review(ctx: PageContext, draft: state.Draft, shown: Preview) -> None:
     prepared = shown.prepared
-    a, b, c, d = st.columns(4)
+    a, b, c, d = st.columns([1, 1, 1, 1.5])  # the task's name ("예/아니오") is a word, not a number: not cut off
     a.metric(ctx.t("review.page.rows_in"), f"{shown.rows_in:,}")
     b.metric(ctx.t("review.page.rows_analysed"), f"{len(prepared.frame):,}")
     c.metric(ctx.t("review.page.predictors"), f"{len(prepared.features):,}")
@@ -43,12 +43,12 @@ def _flow(ctx: PageContext, shown: Preview) -> None:
                            ctx.t("review.page.col.columns"): f"{r['columns_in']} → {r['columns_out']}",
                            ctx.t("review.page.col.excluded"): r["excluded"],
                            ctx.t("review.page.col.reason"): r["reason"]} for r in rows])
-    left, right = st.columns([3, 2])
-    left.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch")  # full width: "299 → 299" is not cut off
+    left, right = st.columns([3, 2], vertical_alignment="center")  # a figure one can read beside its downloads
     png = attempt(ctx.lang, review.flow_figure, shown, lang=ctx.lang, fmt="png", dpi=300)
     if png is not None:
-        right.image(png, caption=ctx.t("review.page.flow_caption", rows_in=f"{shown.rows_in:,}",
-                                       rows_out=f"{len(shown.prepared.frame):,}"))
+        left.image(png, caption=ctx.t("review.page.flow_caption", rows_in=f"{shown.rows_in:,}",
+                                      rows_out=f"{len(shown.prepared.frame):,}"))
         right.download_button(ctx.t("review.page.flow_png"), png, file_name="cohort_flow.png", mime="image/png",
                               key="rv_flow_png")
         pdf = attempt(ctx.lang, review.flow_figure, shown, lang=ctx.lang, fmt="pdf", dpi=300)
@@ -60,7 +60,7 @@ def _flow(ctx: PageContext, shown: Preview) -> None:
 def _table(ctx: PageContext, shown: Preview) -> None:
     st.subheader(ctx.t("review.page.prepared"))
     frame = shown.prepared.frame
-    a, b = st.columns([3, 1])
+    a, b = st.columns([3, 1], vertical_alignment="bottom")
     sort_by = a.selectbox(ctx.t("review.page.sort_by"), [""] + [str(c) for c in frame.columns],
                           format_func=lambda n: n or "—", key="rv_sort")
     descending = b.toggle(ctx.t("review.page.descending"), key="rv_desc")
@@ -72,12 +72,12 @@ def _table(ctx: PageContext, shown: Preview) -> None:
         st.session_state["rv_table_page"] = 0
         st.rerun()
     st.dataframe(page, width="stretch", height=min(38 + 35 * len(page), 420))
-    prev, label, nxt = st.columns([1, 3, 1])
-    if prev.button(ctx.t("review.page.previous"), disabled=number == 0, key="rv_prev"):
+    bar = st.container(horizontal=True, horizontal_alignment="distribute", vertical_alignment="center")
+    if bar.button(ctx.t("review.page.previous"), disabled=number == 0, key="rv_prev"):
         st.session_state["rv_table_page"] = number - 1
         st.rerun()
-    label.caption(ctx.t("review.page.page_of", page=number + 1, pages=pages, rows=f"{total:,}"))
-    if nxt.button(ctx.t("review.page.next"), disabled=number + 1 >= pages, key="rv_next"):
+    bar.caption(ctx.t("review.page.page_of", page=number + 1, pages=pages, rows=f"{total:,}"))
+    if bar.button(ctx.t("review.page.next"), disabled=number + 1 >= pages, key="rv_next"):
         st.session_state["rv_table_page"] = number + 1
         st.rerun()
 
