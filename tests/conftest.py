@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +25,31 @@ def datasets_dir() -> Path:
 ADMIN_PASSWORD = "a long and unusual test passphrase 42"
 
 
+def run_folder(tmp_path_factory) -> Path:
+    """The run's temporary folder that every pytest-xdist process shares (each has a subfolder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def copy_of_built(tmp_path_factory, key: str, build: Callable[[Path], dict], *, into: Path) -> dict:
+    """Copy into ``into`` a data folder that ``build(folder)`` made once for the whole test run, and
+    return what ``build`` returned (JSON: ids and the like). Training the same tiny run in every test
+    module that needs one cost seconds of CPU each time; copying its data folder costs milliseconds.
+    The first process that asks for ``key`` builds it under a file lock (the others wait for it);
+    ``build`` must leave no database connection open on ``folder``."""
+    root = run_folder(tmp_path_factory) / "built"
+    root.mkdir(exist_ok=True)
+    name = hashlib.sha256(key.encode()).hexdigest()[:16]
+    done = root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(root / name, ignore_errors=True)
+            done.write_text(json.dumps(build(root / name)))  # written last: a failed build is tried again
+    shutil.copytree(root / name, into)
+    return json.loads(done.read_text())
+
+
 @pytest.fixture
 def make_workbench(tmp_path, monkeypatch):
     """Open a fresh workbench in a temporary data folder (SQLite), with chosen settings."""
@@ -37,8 +67,28 @@ def make_workbench(tmp_path, monkeypatch):
     return _make
 
 
+def _started(folder: Path, *, admin: bool) -> dict:
+    """A fresh data folder with the default test settings: migrated, and with ``admin`` after its first start."""
+    from workbench.bootstrap import first_start
+    from workbench.context import open_workbench
+    from workbench.settings import default_settings
+
+    workbench = open_workbench(default_settings(data_dir=str(folder), demo_project=False, admin_password=ADMIN_PASSWORD))
+    if admin:
+        first_start(workbench)
+    workbench.engine.dispose()
+    return {}
+
+
 @pytest.fixture
-def workbench(make_workbench):
+def workbench(make_workbench, request, tmp_path, tmp_path_factory):
+    """A fresh workbench with the default test settings (SQLite). Its migrated database, after the first
+    start for a test that asks for ``admin``, is made once per test run and copied (``copy_of_built``):
+    a copy costs a millisecond, the migrations and the admin's password hash half a second of CPU.
+    (``make_workbench`` still migrates for real, as tests/workbench/test_database.py checks.)"""
+    admin = "admin" in request.fixturenames
+    copy_of_built(tmp_path_factory, f"started, admin={admin}", lambda folder: _started(folder, admin=admin),
+                  into=tmp_path / "data")
     return make_workbench()
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD
+from tests.conftest import ADMIN_PASSWORD, run_folder
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
@@ -120,19 +120,13 @@ _WATCH = ("import os, signal, sys, time\n"
           "try:\n    os.killpg(group, signal.SIGKILL)\nexcept ProcessLookupError:\n    pass\n")
 
 
-def _shared_root(tmp_path_factory) -> Path:
-    """The run's temporary folder that every pytest-xdist process shares (each has a subfolder)."""
-    base = tmp_path_factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
 @pytest.fixture(scope="session")
 def shared_server(tmp_path_factory):
     """One served app for the whole test run, as the ``server`` fixture configures it, for journey files
     that keep to their own accounts and projects (or only read the demo project): a server start and
     its first page cost half a minute of a loaded machine each. The first xdist process that asks
     starts it under a file lock; the others reuse it; the run's end stops it (tests/conftest.py)."""
-    root = _shared_root(tmp_path_factory)
+    root = run_folder(tmp_path_factory)
     with open(root / "shared-server.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         state = root / SHARED_STATE

@@ -6,14 +6,12 @@ code ("families", "time_budget_s", "xgboost", "roc_auc")."""
 from __future__ import annotations
 
 import re
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from tests.e2e.conftest import trained_demo
-from tests.pages.conftest import open_page
+from tests.pages.conftest import open_page, trained_app
 from workbench.i18n import t
 
 FAMILY_CODES = {"linear", "xgboost", "lightgbm", "forest", "hist_gb", "ensemble"}
@@ -64,10 +62,10 @@ def _second_run(workbench, owner, project_id) -> None:
 
 
 @pytest.mark.slow
-def test_run_comparison_and_calculator_name_settings_models_and_metrics(app_env, datasets_dir, monkeypatch):
+def test_run_comparison_and_calculator_name_settings_models_and_metrics(app_env, datasets_dir, monkeypatch,
+                                                                         tmp_path_factory):
     monkeypatch.setenv("WORKBENCH_BOOTSTRAP_RESAMPLES", RESAMPLES)
-    env = {"WORKBENCH_BOOTSTRAP_RESAMPLES": RESAMPLES}
-    workbench, owner, project_id = trained_demo(SimpleNamespace(data_dir=app_env, env=env), datasets_dir)
+    workbench, owner, project_id = trained_app(app_env, datasets_dir, tmp_path_factory, resamples=int(RESAMPLES))
     _second_run(workbench, owner, project_id)
     for lang in ("en", "ko"):
         label = LABELS[lang]

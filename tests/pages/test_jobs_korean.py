@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from streamlit.testing.v1 import AppTest
 
-from tests.e2e.conftest import trained_demo
-from tests.pages.conftest import APP, sign_in
+from tests.pages.conftest import APP, sign_in, trained_app
 from workbench.jobs import get_job, list_jobs
 from workbench.services import datasets
 from workbench.services.datasets import UploadChoices
 
 
-def test_a_korean_session_reads_finished_jobs_in_korean(app_env, datasets_dir):
+def test_a_korean_session_reads_finished_jobs_in_korean(app_env, datasets_dir, tmp_path_factory):
     # a tiny training of the demo, then an ingest of the same table, both through the real job runner
-    workbench, owner, project = trained_demo(SimpleNamespace(data_dir=app_env, env={}), datasets_dir)
+    workbench, owner, project = trained_app(app_env, datasets_dir, tmp_path_factory)
     data = (datasets_dir / "heart_failure_clinical_records.csv").read_bytes()
     digest = datasets.stage_upload(workbench, owner, project_id=project, data=data, filename="heart.csv")
     datasets.submit_version_job(workbench, owner, project_id=project, raw_digest=digest, filename="heart.csv",

@@ -65,20 +65,37 @@ class InlineQueue:
 def train_table(tmp_path_factory, path, *, target: str, name: str, settings, label: str | None = None,
                 drop: tuple[str, ...] = (), resamples: int = 200) -> Trained:
     """A workbench with one table, its suggested recipe (without ``drop``: recorded after the
-    outcome) approved, and one tiny training per entry of ``settings``; ``run_id`` is the first run."""
+    outcome) approved, and one tiny training per entry of ``settings``; ``run_id`` is the first run.
+    Trained once per test run for the same arguments; each caller gets its own copy of the data folder
+    (``copy_of_built``), so modules that change it do not meet."""
     import os
 
-    from workbench.bootstrap import first_start
+    from tests.conftest import copy_of_built
     from workbench.context import open_workbench
-    from workbench.services import accounts, datasets, projects, recipes, training
-    from workbench.services._access import load_actor
     from workbench.settings import default_settings
 
     for variable in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
         os.environ.pop(variable)
-    workbench = open_workbench(default_settings(data_dir=str(tmp_path_factory.mktemp("results") / "data"),
-                                                demo_project=False, admin_password=ADMIN_PASSWORD,
-                                                bootstrap_resamples=resamples))
+    values = {"demo_project": False, "admin_password": ADMIN_PASSWORD}  # resamples: used by evaluations only
+    key = repr(("train_table", str(path), target, name, label, drop, [repr(s) for s in settings]))
+    data = tmp_path_factory.mktemp("results") / "data"
+    ids = copy_of_built(tmp_path_factory, key, into=data, build=lambda folder: _train_into(
+        folder, values, path, target=target, name=name, settings=settings, label=label, drop=drop))
+    workbench = open_workbench(default_settings(data_dir=str(data), bootstrap_resamples=resamples, **values))
+    workbench.jobs = InlineQueue(workbench.settings)
+    return Trained(workbench, **ids)
+
+
+def _train_into(folder, values: dict, path, *, target: str, name: str, settings, label: str | None,
+                drop: tuple[str, ...]) -> dict:
+    """``train_table``'s training, in ``folder``; the ids of ``Trained``, and no connection left open."""
+    from workbench.bootstrap import first_start
+    from workbench.context import _WORKER_CACHE, open_workbench
+    from workbench.services import accounts, datasets, projects, recipes, training
+    from workbench.services._access import load_actor
+    from workbench.settings import default_settings
+
+    workbench = open_workbench(default_settings(data_dir=str(folder), **values))
     first_start(workbench)
     admin = accounts.resolve_session(workbench, accounts.sign_in(workbench, username="admin",
                                                                  password=ADMIN_PASSWORD).token)
@@ -98,7 +115,11 @@ def train_table(tmp_path_factory, path, *, target: str, name: str, settings, lab
         training.start_training(workbench, owner, recipe_version_id=recipe_version, settings=chosen,
                                 overrides_text=None)
     run_id = training.list_runs(workbench, owner, project_id)[-1].id  # the first run
-    return Trained(workbench, admin.user_id, project_id, recipe_version, run_id)
+    workbench.engine.dispose()
+    for key in [k for k in _WORKER_CACHE if k[1] == str(workbench.data_path)]:  # the jobs' own engine
+        _WORKER_CACHE.pop(key).engine.dispose()
+    return {"owner_id": admin.user_id, "project_id": project_id, "recipe_version_id": recipe_version,
+            "run_id": run_id}
 
 
 def train_heart_failure(tmp_path_factory, datasets_dir, *, runs: int = 1) -> Trained:
