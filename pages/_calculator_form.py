@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from pages._units import unit_name
 from workbench.services.calculator import CalculatorForm, InputField
 
 __all__ = ["inputs"]
@@ -28,7 +29,7 @@ def _help(ctx: Any, field: InputField) -> str:
 
 
 def _widget(ctx: Any, field: InputField, key: str) -> Any:
-    label = f"{field.name} ({field.unit})" if field.unit else field.name
+    label = f"{field.name} ({unit_name(ctx, field.unit)})" if field.unit else field.name
     if field.kind == "binary":
         return st.selectbox(label, [0, 1], index=None, key=key, placeholder=ctx.t("calculator.unknown"),
                             format_func=lambda v: ctx.t("calculator.yes" if v == 1 else "calculator.no", value=v))

@@ -12,6 +12,7 @@ import streamlit as st
 from pages import _validate_report as report_part
 from pages._validate_report import describe_issue
 from pages._shell import PageContext, attempt
+from pages._units import unit_name
 from workbench.services import validation
 
 __all__ = ["render"]
@@ -29,7 +30,7 @@ def _needs(ctx: PageContext, inputs: validation.InputsView) -> None:
     for field in inputs.fields:
         if field.kind == "numeric" and field.train_min is not None:
             values = ctx.t("validation.needs_range_central" if field.central else "validation.needs_range",
-                           low=f"{field.train_min:g}", high=f"{field.train_max:g}", unit=field.unit or "")
+                           low=f"{field.train_min:g}", high=f"{field.train_max:g}", unit=unit_name(ctx, field.unit))
         elif field.kind == "binary":
             values = "0 / 1"
         elif field.kind == "numeric":

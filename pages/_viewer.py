@@ -6,6 +6,7 @@ import streamlit as st
 
 from pages._lazy_tabs import lazy_tabs
 from pages._shell import PageContext, attempt
+from pages._units import unit_name
 from pipelines import viewer as v
 from workbench.services import viewer
 
@@ -101,16 +102,20 @@ def _column_panel(ctx: PageContext, version) -> None:
     if summary is None:
         return
     types = (version.profile or {}).get("types", {})
-    a, b, c, d = st.columns(4)
-    a.metric(ctx.t("data.view.type"), ctx.t("ingest.type." + types[name]) if name in types else summary.sql_type)
-    b.metric(ctx.t("data.view.missing"), f"{summary.missing_pct:.1f}%", f"{summary.missing_count:,}", delta_color="off")
-    c.metric(ctx.t("data.view.unique"), f"{summary.unique_count:,}")
+    # the type's box twice as wide, the numbers three a row: at 1024 px four equal boxes cut "연속형 숫자"
+    # and "40 / 60 / 95" off after two characters
+    kind, a, b = st.columns([2, 1, 1])
+    kind.metric(ctx.t("data.view.type"), ctx.t("ingest.type." + types[name]) if name in types else summary.sql_type)
+    a.metric(ctx.t("data.view.missing"), f"{summary.missing_pct:.1f}%", f"{summary.missing_count:,}", delta_color="off")
+    b.metric(ctx.t("data.view.unique"), f"{summary.unique_count:,}")
     if summary.median is not None:
-        d.metric(ctx.t("data.view.min_median_max"), f"{_short(summary.minimum)} / {_short(summary.median)} / {_short(summary.maximum)}")
+        for column, key, value in zip(st.columns(3), ("minimum", "median", "maximum"),
+                                      (summary.minimum, summary.median, summary.maximum), strict=True):
+            column.metric(ctx.t("data.view." + key), _short(value))
     if summary.range_name:
         outside = summary.below_range + summary.above_range
         text = ctx.t("data.view.range", name=summary.range_name, low=summary.range_low, high=summary.range_high,
-                     unit=summary.range_unit or "", below=summary.below_range, above=summary.above_range)
+                     unit=unit_name(ctx, summary.range_unit), below=summary.below_range, above=summary.above_range)
         (st.warning if outside else st.info)(text)
     st.plotly_chart(v.column_figure(summary), width="stretch", key=f"colfig_{version.id}_{name}")
 
