@@ -112,6 +112,9 @@ def server(tmp_path):
 
 
 SHARED_STATE = "shared-server.json"
+# The shared server's jobs: one thread per pytest-xdist process (three), so that one journey's evaluation
+# or training does not wait in the queue behind another's (the default is two threads).
+SHARED_ENV = {"WORKBENCH_BOOTSTRAP_RESAMPLES": str(RESAMPLES), "WORKBENCH_DASK_THREADS_PER_WORKER": "3"}
 # Ends the shared server's process group once the test run's main process is gone, even when the run
 # was killed before its own clean-up (pytest_sessionfinish in tests/conftest.py).
 _WATCH = ("import os, signal, sys, time\n"
@@ -135,8 +138,7 @@ def shared_server(tmp_path_factory):
         else:
             folder = root / "shared-server"
             folder.mkdir(exist_ok=True)
-            srv = Server(folder / "data", folder / "server.log",
-                         env={"WORKBENCH_BOOTSTRAP_RESAMPLES": str(RESAMPLES)}).start()
+            srv = Server(folder / "data", folder / "server.log", env=SHARED_ENV).start()
             owner = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
             subprocess.Popen([sys.executable, "-c", _WATCH, str(owner), str(srv.process.pid)], start_new_session=True)
             state.write_text(json.dumps({"data_dir": str(srv.data_dir), "log": str(srv.log), "env": srv.env,
