@@ -11,11 +11,14 @@ rows. Each scenario runs in its own process, so every peak RSS below belongs to 
   each); the driver (the job) and each worker report their own peak.
 
     python benchmarks/dask_scale.py [--scales 1 10] [--folds 2] [--scenarios single dask] [--json OUT]
+                                    [--budget SECONDS]
 
 Both paths run the same suggested recipe, XGBoost and LightGBM with their default configurations
 (two trials), the same seed and the same number of folds (``--folds``; the single-process path
 holds one preprocessed matrix per fold, so fewer folds makes it leaner and the comparison harder
-for the Dask path). Wall times depend on whatever else the machine runs.
+for the Dask path). ``--budget`` searches under that time budget instead (as many trials as fit;
+each trial's rounds and what the time budget cut are printed). Wall times depend on whatever else
+the machine runs.
 """
 
 from __future__ import annotations
@@ -81,14 +84,18 @@ def _recipe(path: Path, folds: int):
                                                                  n_folds=folds))
 
 
-def _settings():
+def _settings(budget: float | None = None):
     from pipelines.automl import SearchSettings
 
-    return SearchSettings(families=("xgboost", "lightgbm"), n_trials=2, time_budget_s=None, seed=0,
-                          calibration=False, ensemble=False, device="cpu")
+    return SearchSettings(families=("xgboost", "lightgbm"), n_trials=None if budget else 2, time_budget_s=budget,
+                          seed=0, calibration=False, ensemble=False, device="cpu")
 
 
-def scenario_single(path: Path, folds: int) -> dict:
+def _trials(trials) -> list:
+    return [(t.family, t.cv_mean, t.params.get("n_estimators"), t.time_cut) for t in trials]
+
+
+def scenario_single(path: Path, folds: int, budget: float | None = None) -> dict:
     import pyarrow.parquet as pq
 
     from pipelines.automl import run_search
@@ -101,14 +108,14 @@ def scenario_single(path: Path, folds: int) -> dict:
     del frame
     plan = make_split_plan(recipe.split, prepared, seed=0)
     result = run_search(X=prepared.X, y=prepared.y, plan=plan, task=prepared.task,
-                        make_preprocessor=lambda: build_preprocessor(recipe, prepared), settings=_settings(),
+                        make_preprocessor=lambda: build_preprocessor(recipe, prepared), settings=_settings(budget),
                         groups=prepared.frame[GROUP], positive_label=prepared.positive_label)
     return {"wall_s": time.perf_counter() - started, "peak_mb": {"process": _peak_mb()},
             "rows": len(prepared.frame), "test_auroc": result.final.test_score,
-            "trials": [(t.family, t.cv_mean) for t in result.trials]}
+            "trials": _trials(result.trials)}
 
 
-def scenario_dask(path: Path, folds: int, scratch: Path) -> dict:
+def scenario_dask(path: Path, folds: int, scratch: Path, budget: float | None = None) -> dict:
     from distributed import Client, LocalCluster
 
     from pipelines.automl.distributed import run_distributed_search, storage_for
@@ -121,14 +128,14 @@ def scenario_dask(path: Path, folds: int, scratch: Path) -> dict:
                       memory_limit=0) as cluster, Client(cluster) as client:
         started = time.perf_counter()
         run = run_distributed_search(client, recipe=recipe, source=path, scratch=scratch, storage=storage_for(scratch),
-                                     study_key=f"bench-{path.stem}-{time.time_ns()}", settings=_settings(),
+                                     study_key=f"bench-{path.stem}-{time.time_ns()}", settings=_settings(budget),
                                      rows_per_partition=rows_per_partition(pq.ParquetFile(path).metadata.num_rows, 2))
         wall = time.perf_counter() - started
         workers = client.run(_peak_mb)
     return {"wall_s": wall, "peak_mb": {"driver": _peak_mb(), **{f"worker {i + 1}": mb for i, mb in
                                                                   enumerate(workers.values())}},
             "rows": int(len(run.plan.train_index) + len(run.plan.test_index)), "test_auroc": run.result.final.test_score,
-            "partitions": run.info["partitions"], "trials": [(t.family, t.cv_mean) for t in run.result.trials]}
+            "partitions": run.info["partitions"], "trials": _trials(run.result.trials)}
 
 
 def main() -> None:
@@ -137,13 +144,14 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=2)
     parser.add_argument("--scenarios", nargs="+", choices=("single", "dask"), default=["single", "dask"])
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--budget", type=float, help="a time budget in seconds instead of the two default trials")
     parser.add_argument("--scenario", choices=("single", "dask"), help=argparse.SUPPRESS)
     parser.add_argument("--path", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--scratch", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.scenario:  # one scenario in this process; its peak RSS is its own
-        out = scenario_single(args.path, args.folds) if args.scenario == "single" \
-            else scenario_dask(args.path, args.folds, args.scratch)
+        out = scenario_single(args.path, args.folds, args.budget) if args.scenario == "single" \
+            else scenario_dask(args.path, args.folds, args.scratch, args.budget)
         print("RESULT " + json.dumps(out))
         return
     with tempfile.TemporaryDirectory(prefix="wb-dask-bench-") as tmp:
@@ -153,6 +161,7 @@ def main() -> None:
             for scenario in args.scenarios:
                 command = [sys.executable, __file__, "--scenario", scenario, "--path", str(path), "--folds",
                            str(args.folds), "--scratch", str(Path(tmp) / "scratch")]
+                command += ["--budget", str(args.budget)] if args.budget else []
                 done = subprocess.run(command, capture_output=True, text=True)
                 line = next((x for x in done.stdout.splitlines() if x.startswith("RESULT ")), None)
                 if line is None:
@@ -163,6 +172,9 @@ def main() -> None:
                 peaks = ", ".join(f"{k} {v:,.0f} MB" for k, v in result["peak_mb"].items())
                 print(f"x{scale:<3} {scenario:<6} rows {result['rows']:>9,}  wall {result['wall_s']:7.1f} s  "
                       f"peak RSS: {peaks}  test AUROC {result['test_auroc']:.3f}", flush=True)
+                if args.budget:
+                    print(f"  budget {args.budget:.0f} s; trials (family, score, rounds, cut): {result['trials']}",
+                          flush=True)
         for scale in args.scales:
             single = next((r for r in results if r["scale"] == scale and r["scenario"] == "single"), None)
             dask = next((r for r in results if r["scale"] == scale and r["scenario"] == "dask"), None)

@@ -36,7 +36,8 @@ class TrialRecord:
     fit_seconds: float
     error: str = ""
     # What the time budget shortened, ``{param: [asked, used]}`` (``params`` holds the used values):
-    # only the first trial of a run, when it alone would overrun the budget (see ``_schedule``).
+    # the first trial of a run, when it alone would overrun the budget (see ``_schedule``); on the
+    # Dask path also a later trial, capped to what the budget leaves (``distributed._cap``).
     time_cut: dict[str, list[Any]] | None = None
 
 

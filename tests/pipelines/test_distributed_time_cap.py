@@ -133,7 +133,8 @@ def test_the_probe_stops_at_one_fit_when_the_rounds_fit_anyway_and_errs_short_wh
     cap = RoundCap(seconds=20.0, fits=2.4375, rounds=50_000, now=slow.now)
     pace = probe("lightgbm", {"n_estimators": 50_000}, slow, cap)
     assert slow.rounds == [10, 1, 40]  # the probe has spent its share of a fit (15 % of 8.2 s)
-    assert pace == Pace(0.0, 1.04 / 40) and pace.per_round > 0.001  # all of it counted as rounds: a shorter cut
+    # its own second taken to have been a fifth lower in the 40-round fit: a shorter cut than the truth
+    assert pace.per_round == pytest.approx((1.04 - 0.8 * 1.001) / 40) and pace.per_round > 0.001
 
 
 def test_a_trial_cap_shortens_the_first_trial_and_refuses_a_later_one_with_no_room():
@@ -150,3 +151,8 @@ def test_a_trial_cap_shortens_the_first_trial_and_refuses_a_later_one_with_no_ro
     with pytest.raises(OutOfTime):  # 10 rounds cost 1 s, twice with the refit of a family not fitted yet
         later("lightgbm", {"n_estimators": 500, "learning_rate": 0.03}, {})
     assert later("lightgbm", {"n_estimators": MIN_ROUNDS}, {}) == ({"n_estimators": MIN_ROUNDS}, None)
+    clock.left = lambda: -1.0  # the budget is used before the first trial: no probe, the fewest rounds
+    fits.rounds.clear()
+    params, cut = TrialCap(clock=clock, paces=Paces(), evaluate=fits, first=True, now=fits.now)(
+        "xgboost", {"n_estimators": 300, "learning_rate": 0.03}, {})
+    assert params["n_estimators"] == MIN_ROUNDS and cut["n_estimators"] == [300, MIN_ROUNDS] and fits.rounds == []

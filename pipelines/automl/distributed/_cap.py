@@ -12,8 +12,8 @@ will be (:func:`probe`):
   library's data set, LightGBM's network), and then four times more rounds at a time until the
   rounds cost more than that (their pace is then known despite the noise of short fits), until
   half the asked rounds, or until the probe has spent :data:`_PROBE_SPEND` of a fit's share. When
-  the rounds never outweighed the fit's own cost, all of it is counted as rounds (the cap errs on
-  the short side). A run's first distributed fit pays one-off costs (up to seconds on a loaded
+  the rounds never outweighed the fit's own cost, that cost is taken to have been a fifth lower in
+  the longer fit (:data:`_STEADY`): the rest counts as rounds, so the cap errs on the short side. A run's first distributed fit pays one-off costs (up to seconds on a loaded
   machine): the first probe's seconds only ever end the probe early, where they err on the safe
   side.
 
@@ -53,6 +53,7 @@ __all__ = ["Pace", "Paces", "TrialCap", "probe"]
 
 Evaluate = Callable[[str, dict[str, Any]], np.ndarray]
 _PROBE_SPEND = 0.15  # of a fit's share of the budget, what the probe may spend before it decides
+_STEADY = 0.8  # a fit's own cost (before its rounds) may vary by this much between two fits
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,9 @@ def probe(family: str, params: dict[str, Any], evaluate: Evaluate, cap: RoundCap
         if took >= 2 * one or rounds >= top or \
                 cap.now() - (cap.started or 0.0) >= _PROBE_SPEND * cap.seconds / cap.fits:
             break
-    if took < 2 * one:  # the rounds never outweighed the fit's own cost: count all of it as rounds
-        return Pace(0.0, took / rounds)
     per_round = (took - one) / (rounds - 1)
+    if took < 2 * one:  # the rounds never outweighed the fit's own cost, which varies: say it was lower
+        per_round = max(per_round, (took - _STEADY * one) / rounds)
     return Pace(before=max(0.0, one - per_round), per_round=per_round)
 
 
@@ -149,6 +150,10 @@ class TrialCap:
         fits = 1 + (self.clock.scale() if self.refit else 0.0)
         cap = RoundCap.for_first_trial(self.clock, int(rounds), trial_fits=1, now=self.now) if self.first else \
             RoundCap(seconds=self.allowed(), fits=fits, rounds=int(rounds), now=self.now)
+        if cap.seconds <= 0:  # the budget is used: no probe can change the answer
+            if not self.first:
+                raise OutOfTime()
+            return shortened(params, rounds=MIN_ROUNDS, pins=pins, name=name)
         pace = self.paces.get(family)
         if pace is None:
             pace = probe(family, params, self.evaluate, cap)

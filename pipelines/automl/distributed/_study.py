@@ -161,8 +161,8 @@ def run_trials(*, storage: optuna.storages.BaseStorage, names: dict[str, str], s
             return True
         if out_of_time.is_set():
             return False
-        if not any(o.record.state == "complete" for o in outcomes):
-            return not pending  # the must-finish trial runs alone
+        if not any(o.record.state == "complete" for o in outcomes):  # the must-finish trial runs alone
+            return not pending and clock.left() - reserve(outcomes) >= expected()
         return clock.left() - reserve(outcomes) >= expected() * (1 + len(pending))
 
     launched = 0
