@@ -11,6 +11,8 @@ from workbench.services.calculator import CalculatorForm, InputField
 
 __all__ = ["inputs"]
 
+_PER_ROW = 2
+
 
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:g}"
@@ -46,10 +48,13 @@ def inputs(ctx: Any, form: CalculatorForm) -> dict[str, Any] | None:
     st.caption(ctx.t("calculator.model", model=form.model_name, target=form.target,
                      event="" if form.positive_label is None else str(form.positive_label)))
     with st.form(f"calc_form_{form.run_id}_{form.model_id}", border=True):
-        columns = st.columns(3)
         values = {}
-        for i, field in enumerate(form.fields):
-            with columns[i % 3]:
-                values[field.name] = _widget(ctx, field, f"calc_{form.run_id}_{field.name}")
+        # two to a row, each row bottom-aligned: at a laptop's 1024 px three cut "unknown (typical 250…" off
+        # inside the box, and a label on two lines pushed its box below its neighbours'
+        for start in range(0, len(form.fields), _PER_ROW):
+            for column, field in zip(st.columns(_PER_ROW, vertical_alignment="bottom"),
+                                     form.fields[start:start + _PER_ROW], strict=False):
+                with column:
+                    values[field.name] = _widget(ctx, field, f"calc_{form.run_id}_{field.name}")
         pressed = st.form_submit_button(ctx.t("calculator.calculate"), type="primary", icon=":material/calculate:")
     return values if pressed else None
