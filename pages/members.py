@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
@@ -12,6 +12,8 @@ from workbench.services import invitations, projects
 
 ctx = page_context()
 st.title(ctx.t("members.title"))
+# the usual term for an outside collaborator, as a date to pick (the picker counts no days)
+ENDS_HELP = ctx.t("members.expires_help", in_90_days=f"{datetime.now(UTC).date() + timedelta(days=90):%Y-%m-%d}")
 members = attempt(ctx.lang, projects.list_members, ctx.workbench, ctx.actor, ctx.project_id) or []
 st.dataframe(
     [{ctx.t("members.col.user"): u, ctx.t("members.col.role"): ctx.t("roles." + r),
@@ -24,7 +26,7 @@ if ctx.can(Action.MEMBERS_MANAGE):
     with st.form("invite", clear_on_submit=True):
         username = st.text_input(ctx.t("members.username"))
         role = st.selectbox(ctx.t("members.role"), projects.PROJECT_ROLES, index=3, format_func=lambda r: ctx.t("roles." + r))
-        expires = st.date_input(ctx.t("members.expires"), value=None)
+        expires = st.date_input(ctx.t("members.expires"), value=None, help=ENDS_HELP)
         if st.form_submit_button(ctx.t("members.add"), type="primary"):
             expires_at = datetime.combine(expires, time(23, 59), tzinfo=UTC) if expires else None
             if succeeded(ctx.lang, projects.add_member, ctx.workbench, ctx.actor, project_id=ctx.project_id,
@@ -48,7 +50,8 @@ if ctx.can(Action.MEMBERS_INVITE):
             email = st.text_input(ctx.t("invitations.email"), placeholder="name@hospital.example", key="invite_email_address")
             role = st.selectbox(ctx.t("invitations.role"), projects.PROJECT_ROLES, index=3,
                                 format_func=lambda r: ctx.t("roles." + r), key="invite_email_role")
-            expires = st.date_input(ctx.t("invitations.expires"), value=None, key="invite_email_expires")
+            expires = st.date_input(ctx.t("invitations.expires"), value=None, key="invite_email_expires",
+                                    help=ENDS_HELP)
             if st.form_submit_button(ctx.t("invitations.send"), type="primary"):
                 expires_at = datetime.combine(expires, time(23, 59), tzinfo=UTC) if expires else None
                 invited = attempt(ctx.lang, invitations.invite, ctx.workbench, ctx.actor, project_id=ctx.project_id,
