@@ -20,9 +20,10 @@ __all__ = ["roc_chart", "pr_chart", "trials_chart"]
 
 
 def _layout(fig: go.Figure, x: str, y: str) -> go.Figure:
-    simple_white(fig).update_layout(height=420, margin=dict(l=10, r=10, t=30, b=10),
+    # the legend below the axes: inside them, long model names covered the curves in a half-width column
+    simple_white(fig).update_layout(height=460, margin=dict(l=10, r=10, t=30, b=10),
                       xaxis=dict(title=x, range=[0, 1]), yaxis=dict(title=y, range=[0, 1.02]),
-                      legend=dict(yanchor="bottom", y=0.02, xanchor="right", x=0.98))
+                      legend=dict(orientation="h", yanchor="top", y=-0.18, xanchor="left", x=0))
     return fig
 
 

@@ -69,10 +69,13 @@ def _progress(ctx: PageContext, view: results.RunResults, first: evaluation_job.
             st.rerun()  # new numbers to show (or the job ended): redraw the page around them
         live = status.live
         # the job's own line names the model by its number; here it is named as in the results table
-        text = status_line("results.evaluation_progress", {
-            "number": int(live.get("models_done", 0)) + 1, "total": live.get("models_total", len(status.pending)),
-            "model": model_namer(ctx, view)(int(live["model_id"])) if live.get("model_id") else "",
-            "step": str(live.get("step", "start"))}, ctx.lang)
+        total = live.get("models_total", len(status.pending))
+        if live.get("model_id"):
+            text = status_line("results.evaluation_progress", {
+                "number": int(live.get("models_done", 0)) + 1, "total": total,
+                "model": model_namer(ctx, view)(int(live["model_id"])), "step": str(live.get("step", "start"))}, ctx.lang)
+        else:  # queued, or the job has not named its first model yet
+            text = ctx.t("results.evaluation_starting", total=total)
         st.progress(status.fraction, text=text)
         st.caption(ctx.t("results.evaluation_background", n=status.options.n_resamples))
         if ctx.can(Action.TRAINING_CANCEL) and st.button(ctx.t("results.evaluation_cancel"), icon=":material/stop_circle:",

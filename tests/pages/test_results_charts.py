@@ -47,3 +47,11 @@ def test_korean_legends_write_intervals_with_a_dash_not_the_english_to(datasets_
         english = [t.name for t in chart([linear], x="x", y="y", macro="macro average").data if t.name]
         assert all(" to " not in name and "\u2013" in name for name in korean), korean
         assert all(" to " in name for name in english), english
+
+
+def test_the_legend_sits_below_the_axes_and_covers_no_curve(datasets_dir):
+    frame = pd.read_csv(datasets_dir / "heart_cleveland.csv").dropna()
+    linear = _evaluation("linear", make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)), frame)
+    for chart in (roc_chart, pr_chart):
+        legend = chart([linear], x="x", y="y").layout.legend
+        assert legend.orientation == "h" and legend.yanchor == "top" and legend.y < 0  # under the x axis title
