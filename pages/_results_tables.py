@@ -22,7 +22,7 @@ from permissions.actions import Action
 from pipelines import tables as tb
 from workbench.services import export, results
 
-__all__ = ["has_tables", "performance", "subgroups"]
+__all__ = ["has_tables", "performance", "show_table", "subgroups"]
 
 
 def has_tables(ctx: PageContext, view: results.RunResults) -> bool:
@@ -30,7 +30,8 @@ def has_tables(ctx: PageContext, view: results.RunResults) -> bool:
     return results.can(ctx.workbench, ctx.actor, Action.TABLES_DOWNLOAD, project_id=view.project_id, part="tables")
 
 
-def _show(table: tb.Table) -> None:
+def show_table(table: tb.Table) -> None:
+    """A paper table as the download holds it: its cells, then its notes."""
     frame = pd.DataFrame([["" if c is None else str(c) for c in row] for row in table.rows], columns=list(table.columns))
     st.table(frame.set_index(frame.columns[0]))
     for note in table.notes:
@@ -65,7 +66,7 @@ def performance(ctx: PageContext, view: results.RunResults, options: results.Eva
         st.caption(ctx.t("results.perf_threshold", rule=rule + target, source=source))
     table = _view(ctx, view, "performance" if part == "test" else "performance_oof", shown, options)
     if table is not None:
-        _show(table)
+        show_table(table)
 
 
 def subgroups(ctx: PageContext, view: results.RunResults, options: results.EvalOptions) -> None:
@@ -75,4 +76,4 @@ def subgroups(ctx: PageContext, view: results.RunResults, options: results.EvalO
         return
     table = _view(ctx, view, "subgroups", [view.reported_model_id], options)
     if table is not None:
-        _show(table)
+        show_table(table)

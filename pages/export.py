@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages._results_parts import _k
+from pages._results_tables import show_table
 from pages._run_picker import pick_models, pick_run
 from pages._shell import attempt, page_context, succeeded
 from permissions.actions import Action
@@ -168,6 +169,11 @@ with tables_tab:
                 file_name=export.table_name(run_id, table, lang, table_fmt), mime=export.MIME[table_fmt],
                 data=lambda: export.table_file(ctx.workbench, ctx.actor, run_id=run_id, table=table, fmt=table_fmt,
                                                model_ids=models, lang=lang, options=options).data)
+            shown = attempt(ctx.lang, export.table_view, ctx.workbench, ctx.actor, run_id=run_id, table=table,
+                            model_ids=models, lang=lang, options=options)
+            if shown is not None:  # what the file holds, in the file's language
+                st.caption(ctx.t("results.table_preview_caption"))
+                show_table(shown)
     else:
         st.caption(ctx.t("results.not_shared_part"))
 

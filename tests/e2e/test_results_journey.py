@@ -71,6 +71,10 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     page.get_by_text("Exactly the exported PNG").wait_for()
     _image_loaded(page)
     shot(page, "31-export-preview")
+    page.get_by_role("tab", name="Tables").click()
+    page.get_by_text("The table as the file holds it").wait_for()
+    page.get_by_text("The table as the file holds it").scroll_into_view_if_needed()
+    shot(page, "31a-export-table")
     page.get_by_role("tab", name="Paper pack").click()
     with page.expect_download(timeout=TIMEOUT) as caught:
         page.get_by_role("button", name="Download the paper pack").click()

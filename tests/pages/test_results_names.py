@@ -145,6 +145,14 @@ def _performance_table_as_downloaded(workbench, owner, project_id: int) -> None:
     oof = export.table_view(workbench, owner, run_id=run, table="performance_oof", model_ids=shown, options=options)
     assert _table_cells(at) == [[str(c) for c in row] for row in oof.rows] != cells
 
+    export_page = open_page("export.py", timeout=120)  # the Export page shows each table as its file holds it
+    export_page.selectbox(key="exp_table").set_value("table_one").run()
+    table_one = export.table_view(workbench, owner, run_id=run, table="table_one", options=options)
+    frame = export_page.table[-1].value
+    assert not export_page.exception and len(table_one.rows) > 5
+    assert [[str(frame.index[i]), *map(str, frame.iloc[i])] for i in range(len(frame))] == \
+        [[str(c) for c in row] for row in table_one.rows]
+
     assert options.subgroup_columns  # the demo's suggested ones (age bands, sex, ...)
     _open(at, "en", "results.table_subgroups")
     groups = export.table_view(workbench, owner, run_id=run, table="subgroups", model_ids=[reported], options=options)
