@@ -103,13 +103,15 @@ class _Fits:
     def __init__(self, before: float, per_round: float, one_off: float = 0.0) -> None:
         self.t, self.before, self.per_round, self.one_off = 0.0, before, per_round, one_off
         self.rounds: list[int] = []
+        self.before_of: dict[int, float] = {}  # a fit of these rounds costs this before its rounds instead
 
     def now(self) -> float:
         return self.t
 
     def __call__(self, family: str, params: dict) -> None:
         self.rounds.append(params["n_estimators"])
-        self.t += self.before + params["n_estimators"] * self.per_round + self.one_off
+        before = self.before_of.get(params["n_estimators"], self.before)
+        self.t += before + params["n_estimators"] * self.per_round + self.one_off
         self.one_off = 0.0
 
 
@@ -135,6 +137,11 @@ def test_the_probe_stops_at_one_fit_when_the_rounds_fit_anyway_and_errs_short_wh
     assert slow.rounds == [10, 1, 40]  # the probe has spent its share of a fit (15 % of 8.2 s)
     # its own second taken to have been a fifth lower in the 40-round fit: a shorter cut than the truth
     assert pace.per_round == pytest.approx((1.04 - 0.8 * 1.001) / 40) and pace.per_round > 0.001
+    noisy = _Fits(before=1.0, per_round=0.001)
+    noisy.before_of = {1: 3.0}  # the one-round fit happened to take longer than the 40-round one
+    pace = probe("lightgbm", {"n_estimators": 50_000}, noisy, RoundCap(seconds=20.0, fits=2.4375, rounds=50_000,
+                                                                      now=noisy.now))
+    assert pace.per_round == pytest.approx(1.04 / 40) and pace.before == pytest.approx(1.04 - 1.04 / 40)
 
 
 def test_a_trial_cap_shortens_the_first_trial_and_refuses_a_later_one_with_no_room():

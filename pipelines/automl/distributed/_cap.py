@@ -89,7 +89,9 @@ def probe(family: str, params: dict[str, Any], evaluate: Evaluate, cap: RoundCap
     per_round = (took - one) / (rounds - 1)
     if took < 2 * one:  # the rounds never outweighed the fit's own cost, which varies: say it was lower
         per_round = max(per_round, (took - _STEADY * one) / rounds)
-    return Pace(before=max(0.0, one - per_round), per_round=per_round)
+    if per_round <= 0:  # the one-round fit took longer (noise): all of the longer one counts as rounds
+        per_round = took / rounds
+    return Pace(before=max(0.0, min(one, took) - per_round), per_round=per_round)
 
 
 def _timed(evaluate: Evaluate, family: str, params: dict[str, Any], now: Callable[[], float]) -> float:
@@ -106,6 +108,7 @@ class Paces:
     probed: dict[str, Pace] = field(default_factory=dict)
     observed: dict[str, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    probing: threading.Lock = field(default_factory=threading.Lock)  # one probe at a time: a second waits for it
 
     def get(self, family: str) -> Pace | None:
         with self.lock:
@@ -154,10 +157,11 @@ class TrialCap:
             if not self.first:
                 raise OutOfTime()
             return shortened(params, rounds=MIN_ROUNDS, pins=pins, name=name)
-        pace = self.paces.get(family)
-        if pace is None:
-            pace = probe(family, params, self.evaluate, cap)
-            self.paces.set(family, pace)
+        with self.paces.probing:
+            pace = self.paces.get(family)
+            if pace is None:
+                pace = probe(family, params, self.evaluate, cap)
+                self.paces.set(family, pace)
         used = cap.rounds_within(before=pace.before, per_round=pace.per_round)
         if used is None:
             return params, None
