@@ -228,7 +228,8 @@ def test_data_scientist_pins_ranges_translates_gpu_hist_and_reproduces_a_run(sha
     compare.wait_for()
     shot(page, "ds-03-results")
     compare.screenshot(path=str(SCREENSHOTS / "ds-04-runs-side-by-side.png"))
-    assert page.get_by_text("Settings that differ").count() == 0
+    differs = page.get_by_text("Settings that differ")
+    assert differs.count() == 0, differs.all_inner_texts()  # names the settings that differ
     side_by_side = [r for r in _row_texts(compare) if len(r) >= 2]  # (setting or score,) run A, run B
     assert len(side_by_side) >= 5 and all(r[-1] == r[-2] for r in side_by_side), side_by_side
     context.close()
