@@ -1,16 +1,14 @@
 """The Results page and the run picker name models and metrics for people, in English and Korean:
 no leaderboard cell, picker option or chart legend is a raw family or metric code. The page runs
-only its open tab, and the open tab stays open when the language changes."""
+only its open tab, and the open tab stays open when the language changes. The performance and
+subgroup tabs, and the Export page's table preview, hold the downloaded table's cells."""
 
 from __future__ import annotations
-
-from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.e2e.conftest import trained_demo
-from tests.pages.conftest import open_page
+from tests.pages.conftest import open_page, trained_app
 from workbench.i18n import t
 
 FAMILY_CODES = {"linear", "xgboost", "lightgbm", "forest", "hist_gb", "ensemble"}
@@ -39,11 +37,11 @@ def _texts(at) -> list[str]:
 
 
 @pytest.mark.slow
-def test_leaderboard_and_run_picker_show_names_not_codes_and_only_the_open_tab_runs(app_env, datasets_dir, monkeypatch):
-    """One trained and evaluated demo for both checks (training it is most of the time)."""
+def test_leaderboard_and_run_picker_show_names_not_codes_and_only_the_open_tab_runs(app_env, datasets_dir, monkeypatch,
+                                                                                   tmp_path_factory):
+    """One trained (the run's shared demo: linear and xgboost, three trials) and evaluated demo for every check."""
     monkeypatch.setenv("WORKBENCH_BOOTSTRAP_RESAMPLES", RESAMPLES)
-    workbench, owner, project_id = trained_demo(SimpleNamespace(data_dir=app_env, env={"WORKBENCH_BOOTSTRAP_RESAMPLES": RESAMPLES}),
-                                                datasets_dir)  # linear and xgboost, three trials
+    workbench, owner, project_id = trained_app(app_env, datasets_dir, tmp_path_factory, resamples=int(RESAMPLES))
     _evaluated(workbench, owner, project_id)
     _only_the_open_tab_runs(open_page("results.py", timeout=120))
     _performance_table_as_downloaded(workbench, owner, project_id)
