@@ -56,7 +56,7 @@ def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(shar
     choose(page, "Kind of step", "Drop columns")
     choose(page, "Columns to drop", "time")
     page.get_by_role("button", name="Add the step").click()
-    page.get_by_text("Drop the columns time").wait_for()
+    page.get_by_text("Drop the column time").wait_for()
     choose(page, "Kind of step", "Missing values (imputation)")
     page.get_by_text("Fill numbers with").wait_for()  # the imputation form replaced the previous one
     page.get_by_role("button", name="Add the step").click()
@@ -92,7 +92,7 @@ def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(shar
     sign_in(page, server.url, DATA_SCIENTIST, password)
     nav(page, "Review").click()
     page.get_by_text("Four-eyes approval is on").wait_for()
-    page.get_by_text("Drop the columns time").wait_for()
+    page.get_by_text("Drop the column time").wait_for()
     choose(page, "Kind of step", "Missing values (imputation)")
     choose(page, "Fill numbers with", "iterative imputation")
     page.get_by_role("button", name="Add the step").click()

@@ -72,7 +72,7 @@ def test_the_paper_pack_of_a_heart_failure_run_contains_every_listed_item(traine
     # the methods draft carries the recipe and the numbers of the chosen model
     methods = pack.read("methods.md").decode()
     assert evaluation.main.metrics.auroc.format(2) in methods
-    assert "DEATH_EVENT" in methods and "Drop the columns time" in methods and "Fill missing values" in methods
+    assert "DEATH_EVENT" in methods and "Drop the column time" in methods and "Fill missing values" in methods
     assert "scikit-learn" in methods and "5-fold" in methods
     checklist = list(csv.reader(io.StringIO(pack.read("tripod_ai_checklist.csv").decode("utf-8-sig"))))
     status = [row[2] for row in checklist[1:]]

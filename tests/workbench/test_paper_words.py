@@ -57,3 +57,12 @@ def test_models_of_a_pack_written_before_family_codes_still_read():
                                      {"family": None, "name": "XGBoost"}]
     assert read_pack_models(new) == new
     assert read_pack_models(None) == []
+
+
+def test_a_dropped_column_is_one_column_in_english_and_several_are_columns():
+    from pipelines.recipe._data_steps import DropColumns
+    from workbench.services.review import describe_step
+
+    assert describe_step(DropColumns(columns=("time",), note=""), "en").startswith("Drop the column time (")
+    assert describe_step(DropColumns(columns=("time", "id"), note=""), "en").startswith("Drop the columns time, id (")
+    assert describe_step(DropColumns(columns=("time",), note=""), "ko").startswith("열 삭제: time (")

@@ -400,7 +400,8 @@ def describe_step(step: Step, lang: str = "en") -> str:
         return t("review.step.filter_rows", lang, expression=step.expression, reason=step.reason or "—")
     if isinstance(step, DropColumns):
         note = t(f"review.note.{step.note.replace(' ', '_')}", lang) if step.note in _NOTES else (step.note or "—")
-        return t("review.step.drop_columns", lang, columns=", ".join(step.columns), note=note)
+        key = "review.step.drop_column" if len(step.columns) == 1 else "review.step.drop_columns"
+        return t(key, lang, columns=", ".join(step.columns), note=note)
     if isinstance(step, DeriveColumn):
         return t("review.step.derive_column", lang, name=step.name, expression=step.expression)
     if isinstance(step, RecodeCategories):
