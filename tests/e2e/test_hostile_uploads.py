@@ -23,7 +23,7 @@ def test_hostile_files_get_a_message_and_the_server_stays_up(server, browser):
     page = context.new_page()
     page.set_default_timeout(60_000)
     sign_in(page, server.url)
-    page.get_by_text("Heart failure mortality (demo)").first.wait_for()
+    page.get_by_text("Heart failure mortality (demo)").filter(visible=True).first.wait_for()
     page.get_by_test_id("stSidebar").get_by_role("link", name="Data", exact=True).click()
     page.get_by_role("tab", name="Upload a file").click()
     for name in FILES:

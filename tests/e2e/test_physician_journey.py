@@ -35,7 +35,7 @@ def test_admin_signs_in_and_sees_the_demo_project_and_its_data(server, browser, 
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     sign_in(page, server.url)
-    page.get_by_text("Heart failure mortality (demo)").first.wait_for()
+    page.get_by_text("Heart failure mortality (demo)").filter(visible=True).first.wait_for()
     shot(page, "02-projects")
 
     nav(page, "Data").click()

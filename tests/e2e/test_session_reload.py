@@ -22,7 +22,7 @@ ENDED = "Your session ended"
 
 def _signed_in(page) -> None:
     page.get_by_text(SIGNED_IN).wait_for()
-    page.get_by_text("Heart failure mortality (demo)").first.wait_for()
+    page.get_by_text("Heart failure mortality (demo)").filter(visible=True).first.wait_for()
 
 
 def _signed_out(page) -> None:
