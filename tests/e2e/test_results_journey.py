@@ -61,7 +61,8 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     shot(page, "30c-results-subgroups")
     page.get_by_role("tab", name="What drives the predictions").click()  # only the open tab is computed
     page.get_by_text("Permutation importance (holdout)").wait_for()
-    assert page.locator(".js-plotly-plot").count() >= 1 and page.get_by_text("Model to explain").count() == 1
+    page.locator(".js-plotly-plot").first.wait_for()  # the bars are drawn after the heading
+    assert page.get_by_text("Model to explain").count() == 1
     shot(page, "30b-results-explanations")
     page.get_by_role("button", name="Record choice").click()  # the final model (rank 1) becomes the recorded one
     page.get_by_text("is now the model to report").wait_for()

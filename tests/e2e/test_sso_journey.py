@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import Server, shot
+from tests.e2e.conftest import Server, session_cookie, shot
 from tests.oidc_provider import OidcProvider
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -63,8 +63,9 @@ def test_sso_signs_in_the_mapped_account_and_refuses_an_unverified_email(sso_ser
     page.get_by_text("Signed in as jlee").wait_for()
     page.get_by_role("heading", name="Projects").first.wait_for()
     assert idp.token_requests == 1
+    cookie = session_cookie(context)  # set in the background after the sign-in, as after a password
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     cookies = {c["name"]: c for c in context.cookies()}
-    assert cookies["wb_session"]["httpOnly"] and cookies["wb_session"]["sameSite"] == "Strict"
     assert not [name for name in cookies if name.startswith("_streamlit_user")]  # the identity cookie was used once
     shot(page, "sso_signed_in")
     with session_scope(workbench.engine) as session:
