@@ -52,7 +52,7 @@ def performance(ctx: PageContext, view: results.RunResults, options: results.Eva
     with left:
         shown = pick_models(ctx, view, key=f"res_table_models_{view.run_id}", label_key="results.perf_models",
                             default=[view.reported_model_id] + [m for m in ids if m != view.reported_model_id][:2])
-    parts = [p for p in ("test", "train") if any(e.part(p) is not None for e in stored.values())] if stored else []
+    parts = [p for p in ("test", "train") if any(e.part(p) is not None for e in stored.values())]
     part = right.radio(ctx.t("results.part"), parts or ["test"], horizontal=True, key=f"res_table_part_{view.run_id}",
                        format_func=lambda p: ctx.t(_k("results.part_", p)))
     shown = [m for m in shown if m in stored]
