@@ -93,13 +93,27 @@ def _grid_rows(page) -> list[list[str]]:
     grid = page.get_by_test_id("stDataFrame").first
     rows = grid.locator("[role=row]")
     texts = [rows.nth(i).locator("[role=gridcell]").all_inner_texts() for i in range(rows.count())]
-    return [row for row in texts if len(row) == 7]  # UTC, who, action, outcome, resource, project, reason
+    return [row for row in texts if len(row) == 8]  # UTC, who, action, outcome, resource, project, reason, code
 
 
 def _filter(page, label: str, value: str) -> None:
     field = page.get_by_label(label, exact=True)
     field.fill(value)
     field.press("Enter")
+    page.wait_for_timeout(500)
+    page.locator("[data-testid=stStatusWidget]").wait_for(state="detached")
+
+
+def _pick_actions(page, *names: str) -> None:
+    """Picks actions by name in the Action picker, after clearing it (no names: every action)."""
+    picker = page.get_by_test_id("stMultiSelect").first
+    if picker.get_by_role("button", name="Clear all").count():
+        picker.get_by_role("button", name="Clear all").click()
+    for name in names:
+        picker.get_by_role("combobox").click()
+        page.keyboard.type(name)
+        page.get_by_role("option", name=name, exact=True).click()
+    page.keyboard.press("Escape")
     page.wait_for_timeout(500)
     page.locator("[data-testid=stStatusWidget]").wait_for(state="detached")
 
@@ -154,24 +168,24 @@ def test_it_reviewer_reads_filters_and_downloads_an_audit_log_he_cannot_change(s
     nav(page, "Audit log").click()
     page.get_by_role("heading", name="Audit log").wait_for()
     page.get_by_test_id("stDataFrame").first.wait_for()
-    _filter(page, "Action", "auth.sign_in")
+    _pick_actions(page, "Sign in")  # by name; each row keeps its code for IT
     rows = _wait_rows(page, lambda rows: any(HOSTILE_USER in r for r in rows)  # (unfiltered, it is there too)
-                      and all(r[2] == "auth.sign_in" for r in rows), "the hostile sign-in, filtered")
-    assert all(r[2] == "auth.sign_in" for r in rows), rows
+                      and all(r[7] == "auth.sign_in" for r in rows), "the hostile sign-in, filtered")
+    assert all(r[2] == "Sign in" and r[7] == "auth.sign_in" for r in rows), rows
     signed = {(r[1], r[3]) for r in rows}
     assert {("admin", "denied"), ("admin", "succeeded"), ("guest", "succeeded"), (HOSTILE_USER, "denied")} <= signed
     shot(page, "admin-03-sign-ins")
 
-    _filter(page, "Action", "")
+    _pick_actions(page)
     _filter(page, "Who", "dr_kim")
     # the filtered rows only (the whole log also holds these actions: a loaded machine shows it a while)
     rows = _wait_rows(page, lambda rows: {r[1] for r in rows} == {"dr_kim"}
-                      and {"training.start", "recipe.approve", "dataset.upload"} <= {r[2] for r in rows},
+                      and {"training.start", "recipe.approve", "dataset.upload"} <= {r[7] for r in rows},
                       "only dr_kim's events, with his upload, approval and training start")
     _filter(page, "Who", "guest")
     rows = _wait_rows(page, lambda rows: {r[1] for r in rows} == {"guest"} and any(r[3] == "denied" for r in rows),
                       "only the collaborator's events, with the refusal")
-    assert ["guest", "dataset.view_rows", "denied"] in [r[1:4] for r in rows]
+    assert ["guest", "View patient rows", "denied", "dataset.view_rows"] in [r[1:4] + r[7:] for r in rows]
     shot(page, "admin-04-refusal")
 
     # nothing on the page changes an event: no edit or delete control, no editable cell
@@ -215,15 +229,20 @@ def test_it_reviewer_reads_filters_and_downloads_an_audit_log_he_cannot_change(s
     page.set_default_timeout(TIMEOUT)
     sign_in(page, server.url, "admin", password)
     nav(page, "Audit log").click()
-    _filter(page, "Action", "audit.download")
-    _wait_rows(page, lambda rows: [r[1:4] for r in rows] == [["admin", "audit.download", "succeeded"]],
-               "the download, once")
-    _filter(page, "Action", "")
+    _pick_actions(page, "Download the audit log")
+    _wait_rows(page, lambda rows: [r[1:4] + r[7:] for r in rows] == [["admin", "Download the audit log", "succeeded",
+                                                                      "audit.download"]], "the download, once")
+    _pick_actions(page)
     _wait_rows(page, lambda rows: any(HOSTILE_USER in r for r in rows) or len(rows) >= 20, "the log after the SQL tries")
     shot(page, "admin-05-log-intact")
-    page.get_by_text("한국어").click()  # the reviewer's own language: outcomes are words, not codes
+    page.get_by_text("한국어").click()  # the reviewer's own language: outcomes and actions are words, not codes
     page.get_by_role("heading", name="감사 로그").wait_for()
-    _wait_rows(page, lambda rows: any("거부" in r for r in rows), "the outcomes in Korean")
+    _pick_actions(page, "로그인", "환자 행 보기")
+    rows = _wait_rows(page, lambda rows: any("거부" in r for r in rows) and {r[7] for r in rows} <= {
+        "auth.sign_in", "dataset.view_rows"}, "Korean sign-ins and refusals")
+    assert {(r[2], r[7]) for r in rows} == {("로그인", "auth.sign_in"), ("환자 행 보기", "dataset.view_rows")}, rows
+    page.set_viewport_size({"width": 1024, "height": 768})  # (the grid then reads out only the columns in view)
+    page.wait_for_timeout(1000)
     shot(page, "admin-06-korean")
     context.close()
 

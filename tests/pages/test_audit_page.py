@@ -9,8 +9,8 @@ from pipelines.errors import WorkbenchError
 from tests.conftest import ADMIN_PASSWORD
 from tests.pages.conftest import open_page
 
-WORDS = {"en": ("Wrong user name or password", "User dr_lee", "failed", "Outcome", "Resource", "Project", "Reason"),
-         "ko": ("사용자 이름 또는 비밀번호 오류", "사용자 dr_lee", "실패", "결과", "대상", "프로젝트", "사유")}
+WORDS = {"en": ("Wrong user name or password", "User dr_lee", "Code", "Outcome", "Resource", "Project", "Reason"),
+         "ko": ("사용자 이름 또는 비밀번호 오류", "사용자 dr_lee", "코드", "결과", "대상", "프로젝트", "사유")}
 
 
 def test_the_audit_table_reads_names_and_reasons_not_codes(app_env):
@@ -30,12 +30,12 @@ def test_the_audit_table_reads_names_and_reasons_not_codes(app_env):
     for lang in ("en", "ko"):
         at = open_page("admin_audit.py", lang=lang)
         frame = at.dataframe[0].value
-        reason, member, _, outcome, resource, project, reason_col = WORDS[lang]
+        reason, member, code, outcome, resource, project, reason_col = WORDS[lang]
         headers = [str(c) for c in frame.columns]
-        assert {outcome, resource, project, reason_col} <= set(headers), headers
-        refused = frame[frame[headers[2]] == "auth.sign_in"]
+        assert {outcome, resource, project, reason_col, code} <= set(headers), headers
+        refused = frame[frame[code] == "auth.sign_in"]
         assert reason in set(refused[reason_col]), refused.to_dict("records")
-        added = frame[frame[headers[2]] == "members.add"].iloc[0]
+        added = frame[frame[code] == "members.add"].iloc[0]
         assert (added[resource], added[project]) == (member, demo.name)
         cells = {str(v) for v in frame.to_numpy().ravel()}
         assert not cells & {"bad_credentials", "not_member", str(demo.id), "user 2"}, cells

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,18 +49,22 @@ def query_events(
     session: Session,
     *,
     actor_name: str | None = None,
-    action: str | None = None,
+    action: str | Sequence[str] | None = None,
     outcome: str | None = None,
     project_id: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int | None = 1000,
 ) -> list[AuditEvent]:
+    """``action`` as text is the start of a code ('auth' finds every sign-in and sign-out); as a list,
+    exact codes (the Audit page's picker of action names)."""
     query = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
     if actor_name:
         query = query.where(AuditEvent.actor_name == actor_name)
-    if action:
+    if isinstance(action, str) and action:
         query = query.where(AuditEvent.action.startswith(action))
+    elif action:
+        query = query.where(AuditEvent.action.in_(list(action)))
     if outcome:
         query = query.where(AuditEvent.outcome == outcome)
     if project_id is not None:
