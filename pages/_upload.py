@@ -17,8 +17,11 @@ _ENCODINGS = ("", "utf-8", "cp949", "utf-16", "latin-1")
 
 
 def render(ctx: PageContext) -> None:
-    st.caption(ctx.t("data.upload.caption", limit=ctx.workbench.settings.max_upload_mb))
-    upload = st.file_uploader(ctx.t("data.upload.file"), key="upload_file",
+    # Streamlit 1.67 has no way to translate the box's own texts ("Drag and drop file here", "Browse files",
+    # streamlit/streamlit#13500): this line says it in the user's language, with the limit the box enforces.
+    limit = ctx.workbench.settings.max_upload_mb
+    st.caption(ctx.t("data.upload.caption", limit=limit))
+    upload = st.file_uploader(ctx.t("data.upload.file"), key="upload_file", max_upload_size=limit,
                               type=["csv", "tsv", "txt", "gz", "xlsx", "xls", "parquet", "sav", "sas7bdat", "dta"])
     if upload is None:
         return
@@ -39,9 +42,9 @@ def render(ctx: PageContext) -> None:
                               format_func=lambda e: e or ctx.t("data.upload.detect"))
     header_row = middle.number_input(ctx.t("data.upload.header_row"), min_value=0, max_value=1000, value=None, step=1,
                                      placeholder=ctx.t("data.upload.detect"))
-    sheet = right.text_input(ctx.t("data.upload.sheet"), placeholder=ctx.t("data.upload.detect"))
+    sheet_key = f"upload_sheet_{staged['digest'][:12]}"  # picked from the workbook's own sheets (below), once read
     base = UploadChoices(encoding=encoding or None, header_row=None if header_row is None else int(header_row),
-                         sheet=(int(sheet) if sheet.strip().isdigit() else sheet.strip()) if sheet.strip() else None)
+                         sheet=st.session_state.get(sheet_key))
     try:
         result = datasets.read_upload(ctx.workbench, ctx.actor, project_id=ctx.project_id, raw_digest=staged["digest"],
                                       filename=staged["name"], choices=base)
@@ -56,6 +59,8 @@ def render(ctx: PageContext) -> None:
     st.success(ctx.t("data.upload.read_ok", format=result.format.upper(), encoding=result.encoding_label or "—",
                      rows=f"{len(result.frame):,}", columns=result.frame.shape[1]))
     if result.sheet_names and len(result.sheet_names) > 1:
+        right.selectbox(ctx.t("data.upload.sheet"), result.sheet_names, index=result.sheet_names.index(result.sheet),
+                        key=sheet_key)
         st.info(ctx.t("data.upload.sheets", sheet=result.sheet, sheets=", ".join(result.sheet_names)))
     for warning in result.warnings:
         st.warning(ctx.t(warning.key, **warning.params))
