@@ -159,8 +159,9 @@ def add_step_form(ctx: PageContext, draft: state.Draft, columns: list[str], cate
     st.subheader(ctx.t("review.page.add_step"))
     kind = st.selectbox(ctx.t("review.page.step_kind"), ADDABLE, format_func=lambda k: ctx.t("review.kind." + k),
                         key="rv_add_kind")
+    above = st.container()  # a pick that changes the form's own lists (the time-series table) reruns at once
     with st.form(f"rv_form_{kind}", border=True):
-        build = _FORMS[kind](ctx, columns, categories, numeric)
+        build = _FORMS[kind](ctx, columns, categories, numeric, **({"above": above} if kind == "aggregate_timeseries" else {}))
         submitted = st.form_submit_button(ctx.t("review.page.add"), icon=":material/add:", type="primary")
     if submitted and draft.recipe is not None:
         try:
@@ -249,10 +250,10 @@ def _form_range(ctx, columns, categories, numeric):
     return lambda: PlausibleRange(column=column, low=low, high=high, missing_codes=_numbers(codes))
 
 
-def _form_timeseries(ctx, columns, categories, numeric):
+def _form_timeseries(ctx, columns, categories, numeric, *, above):
     versions = attempt(ctx.lang, datasets.list_versions, ctx.workbench, ctx.actor, ctx.project_id) or []
     by_ref = {f"v{v.version}": v for v in versions}
-    table = st.selectbox(ctx.t("review.page.ts_table"), list(by_ref), key="rv_f_ts_table",
+    table = above.selectbox(ctx.t("review.page.ts_table"), list(by_ref), key="rv_f_ts_table",
                          format_func=lambda ref: f"{ref} · {by_ref[ref].label} ({by_ref[ref].n_rows:,})")
     long_columns = list((by_ref[table].profile or {}).get("types", {})) if table else []
     a, b = st.columns(2)
