@@ -56,6 +56,8 @@ from typing import Any
 
 import pandas as pd
 
+from permissions._reader_bounds import grid_lines, narrowed_cells
+
 __all__ = [
     "SMALL_COUNT_THRESHOLD",
     "suppressed_label",
@@ -71,6 +73,7 @@ __all__ = [
     "threshold_measures_safe",
     "determined_cells",
     "table_suppression",
+    "short_lines",
     "merge_small_bins",
 ]
 
@@ -188,7 +191,8 @@ def complementary_suppression(
     non-zero visible cell of the line (a zero is often known from context, so it is used only when
     nothing else is left), which hides as little as possible. ``min_hidden_total``: a line whose total
     is shown also takes complements while its hidden cells add up to 1 to ``min_hidden_total - 1``
-    (the total minus the shown cells is that sum); 0 (default) asks only for a second hidden cell.
+    (the total minus the shown cells is that sum), unless the line's total is itself under it (a small
+    count, hidden wherever it is printed); 0 (default) asks only for a second hidden cell.
     The mask returned is a fixed point: given back as ``primary``, it comes back unchanged.
     """
     grid = np.asarray(counts, dtype=float)
@@ -207,7 +211,8 @@ def complementary_suppression(
             values = grid if axis == 1 else grid.T
             for i in range(lines.shape[0]):
                 hidden_sum = values[i][lines[i]].sum()
-                if not shown[i] or not (lines[i].sum() == 1 or 0 < hidden_sum < min_hidden_total):
+                small_sum = 0 < hidden_sum < min_hidden_total <= values[i].sum()  # a small line is hidden elsewhere
+                if not shown[i] or not (lines[i].sum() == 1 or small_sum):
                     continue
                 candidates = [j for j in range(lines.shape[1]) if not lines[i, j]]
                 if not candidates:
@@ -263,22 +268,30 @@ def has_small_cell(table: Any, limit: int) -> bool:
 
 
 def confusion_suppression(table: Any, *, limit: int, rows_shown: Any = (True, True)) -> tuple[np.ndarray, np.ndarray]:
-    """(primary, mask) of a 2x2 confusion matrix (rows observed no event / event) for a restricted viewer.
+    """(small, mask) of a 2x2 confusion matrix (rows observed no event / event) for a restricted viewer:
+    ``small`` the cells to print as ``"<limit"``, ``mask`` every cell to hide.
 
     Each row adds up to a count printed beside the matrix (non-events, events: ``rows_shown``), so a
     small cell takes the other cell of its row with it; a row whose total is hidden elsewhere is hidden
     whole (its two cells would add up to it). The column sums (predicted negatives and positives) are
     printed nowhere. A row with a hidden cell gets no percentages either: 100 % minus the other share
-    is the hidden one.
+    is the hidden one. A hidden row whose total is under ``limit + (limit - 1)`` per small cell would let
+    the labels pin its cells (6 events read "<5" and "x": the ``x``, not small, is 5 and the other 1),
+    so both its cells read ``x`` (:func:`short_lines`).
     """
     grid = np.asarray(table, dtype=float).reshape(2, 2)
     primary = _small_grid(grid, limit) if limit else np.zeros((2, 2), bool)
     if not limit:
         return primary, primary.copy()
     rows = np.asarray(rows_shown, bool)
-    mask = complementary_suppression(grid, primary, row_totals=rows, column_totals=np.zeros(2, bool))
+    mask = complementary_suppression(grid, primary, row_totals=rows, column_totals=np.zeros(2, bool),
+                                     min_hidden_total=limit)
     mask[~rows, :] = True
-    return primary, mask
+    small = primary.copy()
+    for line in short_lines(grid, mask, limit=limit, small=primary, row_totals=rows, column_totals=np.zeros(2, bool)):
+        for cell in line:
+            small[cell] = False  # every cell of the line is hidden: all read "x"
+    return small, mask
 
 
 def confusion_from_rates(n: int, events: int, sensitivity: float, specificity: float) -> np.ndarray | None:
@@ -331,32 +344,99 @@ def determined_cells(mask: Any, *, row_totals: Any = None, column_totals: Any = 
     return out
 
 
+def _bounds_small(held: float, small: int, others: int, limit: int) -> bool:
+    """Do a line's hidden cells (``small`` read ``"<limit"``, ``others`` read ``x``: 0 or at least
+    ``limit`` each) holding ``held`` together tell a reader more about a small cell than 1 to ``limit - 1``?
+    Yes unless, for every value of one small cell, the rest can hold what is left."""
+    if 0 < held < limit:
+        return True
+    if not small:
+        return False
+    low, high = small - 1, (small - 1) * (limit - 1)  # what the other small cells can hold together
+
+    def fits(rest: float) -> bool:
+        return low <= rest <= high or (others > 0 and rest >= low + limit)
+
+    return not all(fits(held - v) for v in range(1, limit))
+
+
+def short_lines(table: Any, mask: Any, *, limit: int, small: Any = None, row_totals: Any = None,
+                column_totals: Any = None, diagonal_total: bool = False) -> list[list[tuple[int, int]]]:
+    """The lines with a printed total (rows, columns, the diagonal when ``diagonal_total``) whose hidden
+    cells give a small count away by their sum (the total minus the shown cells).
+
+    A line fails when its hidden cells hold 1 to ``limit - 1`` patients together, or when that sum
+    bounds a small cell: the small cells (``small``, default the hidden counts 1 to ``limit - 1``) read
+    ``"<limit"`` and the other hidden ones ``x`` (0 or at least ``limit``), so a line of 6 hidden as
+    "<5" and "x" is 1 and 5, and two "<5" holding 8 are 4 and 4. A line whose total is itself under
+    ``limit`` is a small count printed nowhere and is left out. Each line is its list of cells."""
+    grid = np.asarray(table, dtype=float)
+    hidden = np.asarray(mask, dtype=bool)
+    marked = hidden & (_small_grid(grid, limit) if small is None else np.asarray(small, bool))
+    rows = np.ones(grid.shape[0], bool) if row_totals is None else np.asarray(row_totals, bool)
+    cols = np.ones(grid.shape[1], bool) if column_totals is None else np.asarray(column_totals, bool)
+    out = []
+    for line in grid_lines(grid.shape, rows, cols, diagonal_total):
+        held = sum(grid[x] for x in line if hidden[x])
+        p = sum(bool(marked[x]) for x in line)
+        others = sum(bool(hidden[x]) for x in line) - p
+        if sum(grid[x] for x in line) >= limit and _bounds_small(held, p, others, limit):
+            out.append(line)
+    return out
+
+
+def _printed(shown: Any, totals: np.ndarray, limit: int) -> np.ndarray:
+    """Which line totals a reader knows: those printed, but not a small one (1 to ``limit - 1``, hidden)."""
+    printed = np.ones(len(totals), bool) if shown is None else np.asarray(shown, bool).copy()
+    return printed & ~_small_grid(totals, limit)
+
+
 def table_suppression(table: Any, *, limit: int, row_totals: Any = None, column_totals: Any = None,
                       diagonal_total: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(primary, mask) of a grid whose row and column totals are printed (a multiclass confusion
-    matrix: observed classes, predicted classes): counts 1 to ``limit - 1`` hidden, complements per row
-    and column (:func:`complementary_suppression`), then, while the totals still fix a hidden cell
-    (:func:`determined_cells`, with the diagonal's sum when ``diagonal_total``), the smallest shown
-    non-zero cell of its row hidden too."""
+    """(small, mask) of a grid whose row and column totals are printed (a multiclass confusion matrix:
+    observed classes, predicted classes): ``small`` the cells to print as ``"<limit"``, ``mask`` every
+    cell to hide (the rest of it reads ``x``).
+
+    Counts 1 to ``limit - 1`` are hidden, with complements per row and column
+    (:func:`complementary_suppression`); then, while the totals fix a hidden cell
+    (:func:`determined_cells`, with the diagonal's sum when ``diagonal_total``), a line's hidden cells
+    give a small count away by their sum (:func:`short_lines`), or a reader can narrow a small cell down
+    by whole numbers across lines (:func:`permissions._reader_bounds.narrowed_cells`), the smallest
+    shown non-zero cell of its row (else its column, else anywhere) is hidden too. Where no such cell is
+    left, the small cells concerned read ``x``, which bounds nothing."""
     grid = np.asarray(table, dtype=float)
     primary = _small_grid(grid, limit) if limit else np.zeros(grid.shape, bool)
     if not limit:
         return primary, primary.copy()
     totals = {"row_totals": row_totals, "column_totals": column_totals}
-    mask = complementary_suppression(grid, primary, **totals)
-    while fixed := determined_cells(mask, **totals, diagonal_total=diagonal_total):
-        r, c = fixed[0]
-        lines = [[(r, j) for j in range(grid.shape[1])], [(i, c) for i in range(grid.shape[0])]]
-        if diagonal_total and r == c:
-            lines.append([(i, i) for i in range(min(grid.shape))])
-        lines.append([(i, j) for i in range(grid.shape[0]) for j in range(grid.shape[1])])
-        # the smallest shown cell of its row, else of its column, else of the diagonal, else anywhere
-        shown = next(([x for x in line if not mask[x]] for line in lines if any(not mask[x] for x in line)), [])
-        if not shown:
-            break  # everything is hidden
-        mask[min(shown, key=lambda x: (grid[x] == 0, grid[x], x))] = True
-        mask = complementary_suppression(grid, mask, **totals)
-    return primary, mask
+    known = {"row_totals": _printed(row_totals, grid.sum(axis=1), limit),
+             "column_totals": _printed(column_totals, grid.sum(axis=0), limit), "diagonal_total": diagonal_total}
+    mask = complementary_suppression(grid, primary, **totals, min_hidden_total=limit)
+    small = primary.copy()
+    everything = [(i, j) for i in range(grid.shape[0]) for j in range(grid.shape[1])]
+    while True:
+        if fixed := determined_cells(mask, **totals, diagonal_total=diagonal_total):
+            cells = fixed[:1]
+        elif short := short_lines(grid, mask, limit=limit, small=small, **totals, diagonal_total=diagonal_total):
+            cells = [x for x in short[0] if small[x]] or short[0]
+        elif narrowed := narrowed_cells(grid, small, mask, limit=limit, first=True, **known):
+            cells = narrowed[:1]
+        else:
+            break
+        r, c = cells[0]
+        lines = [[(r, j) for j in range(grid.shape[1])], [(i, c) for i in range(grid.shape[0])], everything]
+        # a hidden zero adds nothing to a sum: only an equation (a determined cell) takes one, and last
+        usable = [[x for x in line if not mask[x] and (fixed or grid[x] > 0)] for line in lines]
+        shown = next((line for line in usable if line), [])
+        if shown:  # the smallest shown (non-zero) cell of its row, else of its column, else anywhere
+            mask[min(shown, key=lambda x: (grid[x] == 0, grid[x], x))] = True
+            mask = complementary_suppression(grid, mask, **totals, min_hidden_total=limit)
+        elif fixed or not any(small[x] for x in cells):
+            break  # every non-zero cell is hidden
+        else:
+            for x in cells:
+                small[x] = False  # read "x": a count of any size
+    return small, mask
 
 
 def merge_small_bins(counts: Sequence[float], *, limit: int) -> list[list[int]]:

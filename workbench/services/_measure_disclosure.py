@@ -13,7 +13,12 @@ smallest) is suppressed with it when the first one hides a small cell.
 
 The confusion matrix figure hides the other cell of a row with a small cell, and a whole row whose
 total (non-events or events) is hidden in the tables, with no percentage in such a row
-(:func:`permissions.disclosure.confusion_suppression`). Owners and editors keep every number.
+(:func:`permissions.disclosure.confusion_suppression`). What the hidden cells of a line must hold
+together (its printed total minus its shown cells) bounds nothing either: a hidden row of 6 events
+reading "<5" and "x" would be 1 and 5 (``x`` is 0 or at least 5), so such a row reads "x" twice; a
+multiclass matrix hides more cells until a reader working in whole numbers across rows, columns and
+the diagonal narrows no "<5" below 1 to 4 (:func:`permissions.disclosure.table_suppression`). Owners
+and editors keep every number.
 """
 
 from __future__ import annotations
