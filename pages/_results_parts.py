@@ -16,16 +16,13 @@ from pages._shell import PageContext, attempt, succeeded
 from permissions.actions import Action
 from permissions.disclosure import SMALL_COUNT_THRESHOLD
 from permissions.roles import FACETS
+from workbench.i18n import key
 from workbench.services import results
 
 __all__ = ["leaderboard", "choose", "curves", "delong", "trials", "compare", "sharing", "FACET_ORDER"]
 
 FACET_ORDER = ("metrics", "figures", "tables", "model_card", "paper_pack", "validation", "calculator")
 
-
-def _k(prefix: str, name: str) -> str:
-    """A catalogue key built from a value (the i18n test checks the literal prefixes' entries)."""
-    return prefix + name
 
 
 def _num(value: Any, digits: int = 3) -> str:
@@ -50,8 +47,8 @@ def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[in
             estimates = main.metrics.estimates()
             names = [m for m in _BOARD_METRICS if m in estimates] if e.task == "binary" else list(estimates)
             for name in names:
-                label = ctx.t(_k("figures.metric.", name))
-                record[ctx.t("results.col.metric", metric=label, part=ctx.t(_k("results.part_", main.part)))] = \
+                label = ctx.t(key("figures.metric.", name))
+                record[ctx.t("results.col.metric", metric=label, part=ctx.t(key("results.part_", main.part)))] = \
                     estimates[name].format(3, lang=ctx.lang)
         rows.append(record)
     frame = pd.DataFrame(rows).set_index(ctx.t("results.col.rank"))
@@ -63,7 +60,7 @@ def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[in
     first = next(iter(evaluations.values()), None)
     if first is not None:
         st.caption(ctx.t("results.ci_note", n=first.options.n_resamples, seed=first.options.seed,
-                         source=ctx.t(_k("results.threshold_from_", first.threshold_source))))
+                         source=ctx.t(key("results.threshold_from_", first.threshold_source))))
 
 
 def choose(ctx: PageContext, view: results.RunResults) -> None:
@@ -109,7 +106,7 @@ def delong(ctx: PageContext, view: results.RunResults) -> None:
     a = a_col.selectbox(ctx.t("results.delong_a"), ids, index=0, format_func=name, key=f"dl_a_{view.run_id}")
     b = b_col.selectbox(ctx.t("results.delong_b"), ids, index=1, format_func=name, key=f"dl_b_{view.run_id}")
     part = part_col.radio(ctx.t("results.part"), ["test", "train"], horizontal=True, key=f"dl_part_{view.run_id}",
-                          format_func=lambda p: ctx.t(_k("results.part_", p)))
+                          format_func=lambda p: ctx.t(key("results.part_", p)))
     if a == b:
         st.caption(ctx.t("results.delong_same"))
         return
@@ -168,7 +165,7 @@ def sharing(ctx: PageContext) -> None:
         st.caption(ctx.t("results.share_caption"))
         chosen = st.multiselect(ctx.t("results.share_facets"), [f for f in FACET_ORDER if f in FACETS],
                                 default=sorted(current, key=FACET_ORDER.index),
-                                format_func=lambda f: ctx.t(_k("results.facet_", f)),
+                                format_func=lambda f: ctx.t(key("results.facet_", f)),
                                 placeholder=ctx.t("results.share_none"))
         if st.form_submit_button(ctx.t("results.share_save")):
             if succeeded(ctx.lang, results.set_sharing, ctx.workbench, ctx.actor, project_id=ctx.project_id,

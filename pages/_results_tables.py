@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from pages._results_parts import _k
 from pages._run_picker import pick_models
 from pages._shell import PageContext, attempt
 from permissions.actions import Action
 from pipelines import tables as tb
+from workbench.i18n import key
 from workbench.services import export, results
 
 __all__ = ["has_tables", "performance", "show_table", "subgroups"]
@@ -54,15 +54,15 @@ def performance(ctx: PageContext, view: results.RunResults, options: results.Eva
                             default=[view.reported_model_id] + [m for m in ids if m != view.reported_model_id][:2])
     parts = [p for p in ("test", "train") if any(e.part(p) is not None for e in stored.values())]
     part = right.radio(ctx.t("results.part"), parts or ["test"], horizontal=True, key=f"res_table_part_{view.run_id}",
-                       format_func=lambda p: ctx.t(_k("results.part_", p)))
+                       format_func=lambda p: ctx.t(key("results.part_", p)))
     shown = [m for m in shown if m in stored]
     if not shown:
         st.caption(ctx.t("results.perf_pick"))
         return
     if view.task == "binary":
-        rule = ctx.t(_k("results.rule_", options.threshold_rule))
+        rule = ctx.t(key("results.rule_", options.threshold_rule))
         target = "" if options.threshold_rule == "youden" else f" {options.threshold_target:g}"
-        source = ctx.t(_k("results.threshold_from_", stored[shown[0]].threshold_source))
+        source = ctx.t(key("results.threshold_from_", stored[shown[0]].threshold_source))
         st.caption(ctx.t("results.perf_threshold", rule=rule + target, source=source))
     table = _view(ctx, view, "performance" if part == "test" else "performance_oof", shown, options)
     if table is not None:

@@ -14,7 +14,7 @@ from pages._results_charts import roc_chart
 from pages._shell import PageContext, attempt, succeeded
 from pages._validate_charts import calibration_chart, decision_chart
 from pipelines.evaluation.external import ColumnIssue
-from workbench.i18n import named, t
+from workbench.i18n import key, named, t
 from workbench.jobs import TERMINAL_STATES
 from workbench.jobs.status import status_line
 from workbench.services import validation
@@ -24,9 +24,6 @@ __all__ = ["follow", "history", "show", "describe_issue"]
 
 _METRICS = ("auroc", "auprc", "brier", "sensitivity", "specificity", "ppv", "npv")
 
-
-def _k(prefix: str, name: str) -> str:
-    return prefix + name
 
 
 def _n(value: Any) -> str:
@@ -45,14 +42,14 @@ def describe_issue(ctx: Any, issue: ColumnIssue) -> str:
     if issue.low is not None:
         params.update(low=f"{issue.low:g}", high=f"{issue.high:g}")
     if issue.kind == "type_differs":
-        params["found"] = ctx.t(_k("validation.found.", issue.found))
+        params["found"] = ctx.t(key("validation.found.", issue.found))
     if issue.kind == "unit_mismatch":
         params["factor"] = f"{issue.factor:.3g}"
         if issue.units:
             params.update(unit_found=issue.units[0], unit_model=issue.units[1])
             return ctx.t("validation.issue.unit_named_central" if issue.central else "validation.issue.unit_named",
                          **params)
-    return ctx.t(_k("validation.issue.", issue.kind + ("_central" if issue.central else "")), **params)
+    return ctx.t(key("validation.issue.", issue.kind + ("_central" if issue.central else "")), **params)
 
 
 def follow(ctx: PageContext, validation_id: int) -> None:
@@ -119,7 +116,7 @@ def _metrics_table(ctx: PageContext, cohorts: list[Any]) -> pd.DataFrame:
     rows = {}
     hidden = ctx.t("figures.table.metric_suppressed")  # as the exported tables print it, not "NA"
     for name in _METRICS:
-        rows[ctx.t(_k("figures.metric.", name))] = [hidden if name in c.hidden_measures else
+        rows[ctx.t(key("figures.metric.", name))] = [hidden if name in c.hidden_measures else
                                                      c.part.metrics.estimates()[name].format(3, lang=ctx.lang)
                                                      for c in cohorts]
     rows[ctx.t("validation.citl")] = [c.recalibration.intercept.format(3, lang=ctx.lang) for c in cohorts]
@@ -138,13 +135,13 @@ def _subgroup_table(ctx: PageContext, cohorts: list[Any]) -> pd.DataFrame | None
             entry = out.setdefault((row.variable, row.level), {})
             entry[ctx.t("validation.col.n", cohort=c.label)] = f"{_n(row.n)} ({_n(row.n_positive)})"
             entry[ctx.t("validation.col.auroc", cohort=c.label)] = auroc.format(3, lang=ctx.lang) if auroc else \
-                ctx.t(_k("validation.subgroup_note.", row.note or "too_small"))
+                ctx.t(key("validation.subgroup_note.", row.note or "too_small"))
     frame = pd.DataFrame.from_dict(out, orient="index").fillna("")
     frame.index = [f"{variable} = {level}" for variable, level in frame.index]
     return frame
 
 
-def _report(ctx: PageContext, report: Any, key: str) -> None:
+def _report(ctx: PageContext, report: Any, slot: str) -> None:
     dev = dataclasses.replace(report.development, label=ctx.t("validation.cohort_development"))
     ext = dataclasses.replace(report.external, label=ctx.t("validation.cohort_external"))
     cohorts = [dev, ext]
@@ -170,20 +167,20 @@ def _report(ctx: PageContext, report: Any, key: str) -> None:
                          limit=SMALL_COUNT - 1))
     left, right = st.columns(2)
     left.plotly_chart(roc_chart(cohorts, x=ctx.t("results.roc_x"), y=ctx.t("results.roc_y"), lang=ctx.lang),
-                      width="stretch", key=f"val_roc_{key}")
+                      width="stretch", key=f"val_roc_{slot}")
     right.plotly_chart(calibration_chart(cohorts, recalibrated=ext.recalibrated, x=ctx.t("validation.predicted"),
                                          y=ctx.t("validation.observed"),
                                          recalibrated_name=ctx.t("validation.recalibrated")),
-                       width="stretch", key=f"val_cal_{key}")
+                       width="stretch", key=f"val_cal_{slot}")
     recal = ext.recalibration
     direction = "low" if recal.intercept.value > 0 else "high"
-    st.markdown(ctx.t(_k("validation.recal_text_", direction), citl=recal.intercept.format(3, lang=ctx.lang),
+    st.markdown(ctx.t(key("validation.recal_text_", direction), citl=recal.intercept.format(3, lang=ctx.lang),
                       slope=recal.slope.format(3, lang=ctx.lang)))
     st.caption(ctx.t("validation.recal_formula", a=_signed(recal.slope_intercept), b=f"{recal.slope.value:.3f}"))
     st.markdown("**" + ctx.t("validation.decision_title") + "**")
     st.plotly_chart(decision_chart(cohorts, x=ctx.t("validation.dca_x"), y=ctx.t("validation.dca_y"),
                                    treat_all=ctx.t("validation.treat_all"), treat_none=ctx.t("validation.treat_none")),
-                    width="stretch", key=f"val_dca_{key}")
+                    width="stretch", key=f"val_dca_{slot}")
     table = _subgroup_table(ctx, cohorts)
     if table is not None:
         st.markdown("**" + ctx.t("validation.subgroups_title") + "**")
@@ -203,7 +200,7 @@ def history(ctx: PageContext, run_id: int) -> None:
         auroc = v.summary.get("auroc")
         return ctx.t("validation.history_label", id=vid, when=f"{v.created_at:%Y-%m-%d %H:%M}",
                      who=ctx.t("validation.by_you") if v.mine else v.uploader_name,
-                     state=ctx.t(_k("jobs.state.", v.state)), auroc="-" if auroc is None else f"{auroc:.3f}")
+                     state=ctx.t(key("jobs.state.", v.state)), auroc="-" if auroc is None else f"{auroc:.3f}")
 
     chosen = st.selectbox(ctx.t("validation.history"), list(by_id), format_func=label, key=f"val_history_{run_id}")
     show(ctx, by_id[chosen], where="history")

@@ -10,19 +10,16 @@ import pandas as pd
 import streamlit as st
 
 from pages import _validate_report as report_part
-from pages._validate_report import describe_issue
 from pages._shell import PageContext, attempt
 from pages._units import unit_name
+from pages._validate_report import describe_issue
+from workbench.i18n import key
 from workbench.services import validation
 
 __all__ = ["render"]
 
 _NOT_MAPPED = ""
 
-
-def _k(prefix: str, name: str) -> str:
-    """A catalogue key built from a value (the i18n test checks the literal prefixes' entries)."""
-    return prefix + name
 
 
 def _needs(ctx: PageContext, inputs: validation.InputsView) -> None:
@@ -64,14 +61,14 @@ def _mapping(ctx: PageContext, check: validation.CohortCheck, file_id: str) -> d
 
 
 def _check(ctx: PageContext, run_id: int, upload: Any, renames: dict[str, str]) -> validation.CohortCheck | None:
-    key = (upload.file_id, run_id, tuple(sorted(renames.items())))
+    checked = (upload.file_id, run_id, tuple(sorted(renames.items())))
     cached = st.session_state.get("val_check")
-    if cached and cached[0] == key:
+    if cached and cached[0] == checked:
         return cached[1]
     check = attempt(ctx.lang, validation.check_cohort, ctx.workbench, ctx.actor, run_id=run_id,
                     data=upload.getvalue(), filename=upload.name, renames=renames)
     if check is not None:
-        st.session_state["val_check"] = (key, check)
+        st.session_state["val_check"] = (checked, check)
     return check
 
 
@@ -117,8 +114,8 @@ def render(ctx: PageContext, inputs: validation.InputsView) -> None:
     resamples = st.select_slider(ctx.t("validation.resamples"), sorted({200, 500, 1000, 2000, configured}),
                                  value=configured, key="val_resamples", help=ctx.t("validation.resamples_help"))
     keep = st.radio(ctx.t("validation.data_choice"), ["discard", "keep"], key="val_keep",
-                    format_func=lambda c: ctx.t(_k("validation.choice_", c)))
-    st.caption(ctx.t(_k("validation.choice_help_", keep)))
+                    format_func=lambda c: ctx.t(key("validation.choice_", c)))
+    st.caption(ctx.t(key("validation.choice_help_", keep)))
     confirmed = True
     if check.columns.warnings:
         confirmed = st.checkbox(ctx.t("validation.confirm"), key=f"val_confirm_{upload.file_id}")

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._results_parts import _k
 from pages._results_tables import show_table
 from pages._run_picker import pick_models, pick_run
 from pages._shell import attempt, page_context, succeeded
 from permissions.actions import Action
 from pipelines.figures import DPIS, FORMATS, PRESETS
 from pipelines.tables import TABLE_FORMATS
-from workbench.i18n import t
+from workbench.i18n import key, t
 from workbench.services import evaluation_job, export, results
 
 _REFRESH_SECONDS = 2
@@ -52,7 +51,7 @@ if restricted:
 
 c1, c2, c3, c4 = st.columns(4)
 preset = c1.radio(ctx.t("results.export_preset"), list(PRESETS), horizontal=True, key="exp_preset",
-                  format_func=lambda p: ctx.t(_k("results.preset_", p)))
+                  format_func=lambda p: ctx.t(key("results.preset_", p)))
 dpi = c2.radio(ctx.t("results.export_dpi"), list(DPIS), horizontal=True, key="exp_dpi")
 lang = c3.radio(ctx.t("results.export_lang"), ["en", "ko"], index=["en", "ko"].index(ctx.lang), horizontal=True,
                 key="exp_lang", format_func=lambda code: {"en": "English", "ko": "한국어"}[code])
@@ -121,7 +120,7 @@ def _detail(figure: str) -> export.FigureDetail | None:
         colour = right.selectbox(ctx.t("export.page.colour_by"), ["", *choices.features], key="exp_dep_colour",
                                  format_func=lambda f: f or ctx.t("export.page.colour_auto"))
         return export.FigureDetail(feature=feature, colour_by=colour or None)
-    part = ctx.t(_k("export.part.", choices.part))
+    part = ctx.t(key("export.part.", choices.part))
     number = st.number_input(ctx.t("export.page.patient", n=choices.patients, part=part), min_value=1,
                              max_value=choices.patients, value=1, step=1, key="exp_patient",
                              help=ctx.t("export.page.patient_help"))
@@ -136,14 +135,14 @@ with figures_tab:
                        options=options) or ()
         if menu:
             figure = st.selectbox(ctx.t("results.export_figure"), list(menu), key="exp_figure",
-                                  format_func=lambda f: ctx.t(_k("export.figure_label.", f)))
+                                  format_func=lambda f: ctx.t(key("export.figure_label.", f)))
             detail = _detail(figure)
             with st.spinner(ctx.t("results.rendering")):
                 png = attempt(ctx.lang, export.preview_figure, ctx.workbench, ctx.actor, run_id=run_id, figure=figure,
                               model_ids=models, choice=choice, options=options, detail=detail)
             if png is not None:
                 # shown smaller on screen, but these are the exported bytes, pixel for pixel
-                st.image(png, caption=ctx.t("results.preview_caption", preset=ctx.t(_k("results.preset_", preset)), dpi=dpi),
+                st.image(png, caption=ctx.t("results.preview_caption", preset=ctx.t(key("results.preset_", preset)), dpi=dpi),
                          width=480 if preset == "single" else 900)
                 if _allowed(Action.FIGURES_DOWNLOAD, "figures"):
                     st.download_button(
@@ -162,7 +161,7 @@ with tables_tab:
         if tables:
             t1, t2 = st.columns(2)
             table = t1.selectbox(ctx.t("results.export_table"), list(tables), key="exp_table",
-                                 format_func=lambda name: ctx.t(_k("results.table_", name)))
+                                 format_func=lambda name: ctx.t(key("results.table_", name)))
             table_fmt = t2.radio(ctx.t("results.export_format"), list(TABLE_FORMATS), horizontal=True, key="exp_table_fmt")
             st.download_button(
                 ctx.t("results.download_table", fmt=table_fmt.upper()), key="exp_dl_table", icon=":material/download:",

@@ -18,6 +18,7 @@ from pages._lazy_tabs import lazy_tabs
 from pages._run_picker import pick_models, pick_run
 from pages._shell import attempt, page_context
 from permissions.actions import Action
+from workbench.i18n import key
 from workbench.services import results
 
 ctx = page_context()
@@ -38,7 +39,7 @@ if view is None:
 features = [str(c) for c in view.summary.get("features", [])]
 with st.expander(ctx.t("results.options"), icon=":material/tune:"):
     rule = st.radio(ctx.t("results.threshold_rule"), ["youden", "sensitivity", "specificity", "fixed"], horizontal=True,
-                    key=f"res_rule_{run_id}", format_func=lambda r: ctx.t(parts._k("results.rule_", r)))
+                    key=f"res_rule_{run_id}", format_func=lambda r: ctx.t(key("results.rule_", r)))
     target = None
     if rule != "youden":
         target = st.number_input(ctx.t("results.threshold_target"), 0.01, 0.99, 0.9 if rule != "fixed" else 0.5, 0.01,
