@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import Server
+from workbench.jobs.priority import WORKER_NICENESS
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +74,7 @@ def test_served_app_keeps_xsrf_cors_allowed_hosts_upload_limit_and_worker_priori
             worker_nice = set(client.run(lambda: os.getpriority(os.PRIO_PROCESS, 0)).values())
             task_nice = client.submit(lambda: os.getpriority(os.PRIO_PROCESS, 0), pure=False).result()
         web_nice = os.getpriority(os.PRIO_PROCESS, streamlit)
-        assert worker_nice == {min(19, web_nice + 10)} and task_nice == min(19, web_nice + 10)
+        lowered = min(19, web_nice + WORKER_NICENESS)
+        assert worker_nice == {lowered} and task_nice == lowered and lowered > web_nice
     finally:
         server.stop()
