@@ -17,7 +17,7 @@ _ENCODINGS = ("", "utf-8", "cp949", "utf-16", "latin-1")
 
 
 def render(ctx: PageContext) -> None:
-    # Streamlit 1.67 has no way to translate the box's own texts ("Drag and drop file here", "Browse files",
+    # Streamlit 1.67 has no way to translate the box's own texts ("Upload", "per file",
     # streamlit/streamlit#13500): this line says it in the user's language, with the limit the box enforces.
     limit = ctx.workbench.settings.max_upload_mb
     st.caption(ctx.t("data.upload.caption", limit=limit))
@@ -61,7 +61,8 @@ def render(ctx: PageContext) -> None:
     if result.sheet_names and len(result.sheet_names) > 1:
         right.selectbox(ctx.t("data.upload.sheet"), result.sheet_names, index=result.sheet_names.index(result.sheet),
                         key=sheet_key)
-        st.info(ctx.t("data.upload.sheets", sheet=result.sheet, sheets=", ".join(result.sheet_names)))
+        if not any(w.key == "ingest.sheet_chosen" for w in result.warnings):  # (that warning says the same)
+            st.info(ctx.t("data.upload.sheets", sheet=result.sheet, sheets=", ".join(result.sheet_names)))
     for warning in result.warnings:
         st.warning(ctx.t(warning.key, **warning.params))
 
