@@ -14,8 +14,7 @@ Curves give a small count back although no count is printed on them:
   ``min_hidden_total``): the smallest other classes are left out with it until at least two are out
   and the patients left out add up to the threshold or more, since the printed patients minus the
   drawn classes' shares is their sum, and K times a macro value minus the drawn classes' values is
-  the sum of the hidden classes' values. (The leaderboard's macro AUROC and AUPRC keep every class:
-  of two hidden classes or more they give only that sum, to three decimals.)
+  the sum of the hidden classes' values.
 - **The macro curves.** The average over every class cannot stay beside the drawn ones: K times the
   macro curve minus the drawn curves is the sum of the hidden classes' curves, and a sum of step
   functions whose steps are 1/n of different classes is read back class by class (a class of one
@@ -24,6 +23,12 @@ Curves give a small count back although no count is printed on them:
   drawn classes (what the reader could average), AUROC and AUPRC the mean of the drawn classes', with
   no band and no interval (those need the patients); the note naming the classes left out says so.
   When no class is left to draw (a part holding two classes, one of them small), there are no curves.
+- **The macro measures.** For the same reason the leaderboard, the performance tables, the model card
+  and every export give a restricted reader the macro AUROC and AUPRC of the drawn classes, the values
+  the macro curves carry (:class:`DrawnClassesMetrics`): named "(drawn classes)", without interval.
+  Averaged over every class beside the drawn classes' curves, K times the macro minus the drawn values
+  was the hidden classes' sum (one hidden class: its value). Hiding the per-class curves instead
+  would take away what the reader may see; the drawn classes' average is what they could work out.
 
 Owners and editors keep every bin and every class. Applying a rule twice changes nothing.
 """
@@ -42,7 +47,8 @@ from pipelines.evaluation.curves import _clopper_pearson as clopper_pearson
 from pipelines.evaluation.curves import _step_tpr
 from workbench.services._evaluate import ModelEvaluation, PartResult
 
-__all__ = ["merged_calibration", "reader_multiclass_curves", "reader_evaluation", "drawn_macro"]
+__all__ = ["merged_calibration", "reader_multiclass_curves", "reader_evaluation", "drawn_macro",
+           "DrawnClassesMetrics", "reader_multiclass_metrics"]
 
 
 def _clean_counts(counts: Any, limit: int) -> np.ndarray:
@@ -130,18 +136,52 @@ def reader_multiclass_curves(curves: ev.MulticlassCurves | None, sizes: Mapping[
     return dataclasses.replace(drawn, macro_roc=macro_roc, macro_pr=macro_pr)
 
 
+@dataclasses.dataclass(frozen=True)
+class DrawnClassesMetrics(ev.MulticlassMetrics):
+    """A restricted reader's multiclass measures when classes are left out: ``macro_auroc`` and
+    ``macro_auprc`` are the means over the drawn classes, without interval, and are named so
+    (``macro_auroc_drawn``, ``macro_auprc_drawn``) wherever measures are listed."""
+
+    left_out: tuple[str, ...] = ()
+
+    def estimates(self) -> dict[str, ev.Estimate]:
+        return {"macro_auroc_drawn": self.macro_auroc, "macro_auprc_drawn": self.macro_auprc,
+                "macro_f1": self.macro_f1, "accuracy": self.accuracy, "log_loss": self.log_loss}
+
+
+def reader_multiclass_metrics(metrics: Any, *, limit: int) -> Any:
+    """Multiclass ``metrics`` with the macro AUROC and AUPRC over the classes the curves draw (those
+    :func:`_hidden_classes` keeps); unchanged when no class is left out, for other tasks, or ``limit=0``."""
+    per_class = getattr(metrics, "per_class", None)
+    if not limit or not per_class or isinstance(metrics, DrawnClassesMetrics):
+        return metrics  # (a second time: already the drawn classes')
+    hidden = _hidden_classes([int(c.n) for c in per_class], limit)
+    if not hidden.any():
+        return metrics
+    drawn = [c for c, h in zip(per_class, hidden) if not h]
+
+    def mean(name: str) -> ev.Estimate:
+        values = [getattr(c, name).value for c in drawn if np.isfinite(getattr(c, name).value)]
+        return _no_interval(np.mean(values) if values else float("nan"), getattr(metrics, f"macro_{name}").level)
+
+    fields = {f.name: getattr(metrics, f.name) for f in dataclasses.fields(ev.MulticlassMetrics)}
+    return DrawnClassesMetrics(**{**fields, "macro_auroc": mean("auroc"), "macro_auprc": mean("auprc")},
+                               left_out=tuple(c.label for c, h in zip(per_class, hidden) if h))
+
+
 def _part(part: PartResult, limit: int) -> PartResult:
     curves = part.multiclass_curves
     if curves is not None:
         sizes = {str(c.label): int(c.n) for c in getattr(part.metrics, "per_class", ())}
         curves = reader_multiclass_curves(curves, sizes, limit=limit)
     return dataclasses.replace(part, calibration=merged_calibration(part.calibration, limit=limit),
-                               multiclass_curves=curves)
+                               multiclass_curves=curves, metrics=reader_multiclass_metrics(part.metrics, limit=limit))
 
 
 def reader_evaluation(evaluation: ModelEvaluation, *, limit: int) -> ModelEvaluation:
-    """The evaluation as a restricted reader gets it: every part's calibration bins merged and its
-    per-class curves of small classes left out. ``limit=0``: unchanged."""
+    """The evaluation as a restricted reader gets it: every part's calibration bins merged, its
+    per-class curves of small classes left out and its macro measures over the drawn classes.
+    ``limit=0``: unchanged."""
     if not limit:
         return evaluation
     return dataclasses.replace(evaluation, parts=tuple(_part(p, limit) for p in evaluation.parts))
