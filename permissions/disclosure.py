@@ -31,6 +31,13 @@ Three more ways a small count leaks, each closed by a rule here:
   (a hidden cell that is a "bridge" between two groups of hidden cells is a sum of differences).
   :func:`determined_cells` finds every hidden cell the printed totals fix exactly (a rank test), and
   :func:`table_suppression` hides more until there is none.
+- **What hidden cells hold together.** A line's hidden cells hold its printed total minus its shown
+  cells, and the reader knows that a ``"<5"`` holds 1 to 4 and an ``x`` 0 or at least 5, in whole
+  numbers: three "<5" holding 3 are 1 each, a "<5" and an ``x`` holding 6 are 1 and 5. So the hidden
+  cells of a line hold 0 or at least the threshold together (:func:`short_lines`), and a grid hides
+  more until a reader solving for each small cell across rows, columns and the diagonal
+  (:mod:`permissions._reader_bounds`, exact integer bounds) still finds 1 to 4; where nothing is left
+  to hide, the small cells concerned read ``x``.
 - **Bins along a curve.** Calibration bins add up to the patients, and a bin's observed rate with its
   exact confidence interval gives the bin's size back, so hiding a bin's count hides nothing: small
   bins are merged with their neighbours instead (:func:`merge_small_bins`), and every count shown is
