@@ -189,10 +189,10 @@ def sign_in(page, url: str, username: str = "admin", password: str = ADMIN_PASSW
     page.get_by_role("button", name=button).click()
 
 
-def session_cookie(context, *, other_than: str | None = None, timeout: float = 30) -> dict:
+def session_cookie(context, *, other_than: str | None = None, timeout: float = 60) -> dict:
     """The session cookie, once the signed-in page has set it (a value other than ``other_than``): it
     posts the one-time code in the background after a sign-in, so an address opened at once
-    (``page.goto``) may still be signed out."""
+    (``page.goto``) may still be signed out. Waits as long as the journeys wait for a page (60 s)."""
     deadline = time.monotonic() + timeout
     while True:
         found = next((c for c in context.cookies() if c["name"] == "wb_session" and c["value"] != other_than), None)
