@@ -18,7 +18,13 @@ import pandas as pd
 import pytest
 
 from permissions._reader_bounds import narrowed_cells, reader_ranges
-from permissions.disclosure import confusion_suppression, determined_cells, short_lines, table_suppression
+from permissions.disclosure import (
+    confusion_suppression,
+    determined_cells,
+    recoverable_cells,
+    short_lines,
+    table_suppression,
+)
 from tests.workbench.test_curve_disclosure_macro import cleveland
 from workbench.services._measure_disclosure import multiclass_confusion_cells
 from workbench.services._table_disclosure import COMPLEMENT_LABEL
@@ -74,7 +80,7 @@ def test_a_collaborators_multiclass_matrix_holds_no_small_sum(one_patient):
     assert (hidden | ~((table > 0) & (table < LIMIT))).all()  # every small cell is hidden
     sums = hidden_sums(table, hidden)
     assert all(s == 0 or s >= LIMIT for s in sums), sums
-    assert determined_cells(hidden, diagonal_total=True) == []
+    assert determined_cells(hidden, diagonal_total=True) == [] and recoverable_cells(hidden) == []
     assert narrowed_cells(table, small, hidden, limit=LIMIT, **known_totals(table)) == []
     assert small.any()  # the rule keeps "<5" where it bounds nothing
 
@@ -106,6 +112,7 @@ def test_a_binary_row_of_few_events_reads_x_x(datasets_dir):
     assert hidden.all()
     totals = {"column_totals": np.zeros(2, bool)}
     assert narrowed_cells(table, small, hidden, limit=LIMIT, **totals) == []
+    assert recoverable_cells(hidden, **totals) == []
     assert not small[1].any() and small[0, 1]  # the events' "<5" reads x; the non-events (18) keep theirs
     assert reader_ranges(table, small, hidden, limit=LIMIT, **totals) == {(0, 1): (1, 4)}
 
