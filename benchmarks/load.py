@@ -13,18 +13,22 @@ count, the leaderboard with its first model). Each N is repeated with fresh sess
 about ``--samples`` page times. Prints the median and 95th percentile per N and per page, the ratio
 p95(N=max)/p95(N=1), and every error (a timeout, a Streamlit exception or error box on a page).
 
-By default the people click as fast as the pages come (no pause): N robots, a stress test rather
-than N people. ``--think S`` makes each person read every page for a random 0.5-1.5 x S seconds
-before the next click, and ``--stagger S`` spreads their sign-ins evenly over S seconds (people do
-not all arrive in the same second); pauses are not part of any page time. Say which you used when
+By default each person reads every page for a random 10 to 30 s before the next click
+(``--think 20``: 0.5-1.5 x S seconds) and the N people sign in spread evenly over a minute
+(``--stagger 60``): people using the app at the same time. Pauses are not part of any page time.
+``--robots`` (``--think 0 --stagger 0``) makes them click as fast as the pages come, all signing
+in in the same second: a stress test. With the browsers on the server's machine that measures
+the machine's cores more than the server: the script prints the floor that the browsers' own CPU
+sets on the mean page time (Little's law), which no server can beat. Say which pace you used when
 you report the numbers.
 
 The browsers run on the same machine as the server, by default 10 steps of niceness below it (as
 if they were on the people's own computers; their rendering still counts in every page time). On
 a small machine say so when you report the numbers, and whether other work shared the machine.
 
-    python benchmarks/load.py [--sessions 1,5,10] [--rounds 2] [--samples 30] [--browser-nice 10]
-                              [--think 0] [--stagger 0] [--keep DIR] [--screenshots DIR] [--no-training]
+    python benchmarks/load.py [--sessions 1,5,10] [--rounds 2] [--samples 20] [--browser-nice 10]
+                              [--think 20] [--stagger 60] [--robots] [--keep DIR] [--screenshots DIR]
+                              [--no-training]
     WORKBENCH_LOAD_PASSWORD=... python benchmarks/load.py --url https://workbench.example.org --users a,b,c,...
 
 With ``--url`` it drives a server that runs elsewhere (start a training job there yourself): the
@@ -72,9 +76,11 @@ class Pace:
         if self.stagger_s and sessions > 1:
             await asyncio.sleep(self.stagger_s * index / sessions)
 
-    async def read(self, rng: random.Random) -> None:
+    async def read(self, rng: random.Random, phase: Phase) -> None:
         if self.think_s:
-            await asyncio.sleep(rng.uniform(0.5, 1.5) * self.think_s)
+            pause = rng.uniform(0.5, 1.5) * self.think_s
+            phase.untimed_s += pause
+            await asyncio.sleep(pause)
 
     def describe(self) -> str:
         clicks = f"a pause of 0.5-1.5 x {self.think_s:g} s after each page" if self.think_s else "no pause between pages"
@@ -87,6 +93,7 @@ class Phase:
     times: dict[str, list[float]] = field(default_factory=lambda: {"sign-in": [], "data": [], "results": []})
     server_times: dict[str, list[float]] = field(default_factory=lambda: {"sign-in": [], "data": [], "results": []})
     errors: list[str] = field(default_factory=list)
+    untimed_s: float = 0.0  # the people's time outside page times: opening the app, typing, reading
     wall_s: float = 0.0
     cpu_s: dict[str, float] = field(default_factory=dict)
 
@@ -186,16 +193,18 @@ async def _person(browser, url: str, user: str, password: str, rounds: int, phas
     await wire.attach(context, page)
     sidebar = page.get_by_test_id("stSidebar")
     try:
+        opened = time.perf_counter()
         await page.goto(url)
         await page.get_by_label("User name").fill(user)
         await page.get_by_role("textbox", name="Password").fill(password)
+        phase.untimed_s += time.perf_counter() - opened
         await _timed(phase, "sign-in", user, page.get_by_role("button", name="Sign in").click,
                      sidebar.get_by_role("link", name="Data", exact=True).wait_for, page, wire)
         for _ in range(rounds):
-            await pace.read(rng)
+            await pace.read(rng, phase)
             await _timed(phase, "data", user, sidebar.get_by_role("link", name="Data", exact=True).click,
                          lambda: _data_ready(page), page, wire)
-            await pace.read(rng)
+            await pace.read(rng, phase)
             await _timed(phase, "results", user, sidebar.get_by_role("link", name="Results", exact=True).click,
                          lambda: _results_ready(page), page, wire)
         if shots is not None:  # what the last page looked like under this load
@@ -321,6 +330,22 @@ def _wait_for_other_jobs(workbench, project_id: int, training_job: int | None, l
     return time.monotonic() - started
 
 
+def browsers_floor(phase: Phase, cores: int) -> float | None:
+    """The least mean page time this machine allows these browsers, whatever the server does.
+
+    Little's law for N people who each wait for a page, then spend Z seconds outside page times
+    (opening the app, typing, reading): with pages that need D seconds of the browsers' CPU on C
+    cores, at most C / D pages finish per second, so the mean page time is at least N x D / C - Z.
+    D is this phase's browser CPU per page (the app's openings included) and Z its time outside
+    pages per page; the server and the training job are counted as free, so the floor holds for
+    any server. On a machine where the browsers run elsewhere it does not apply.
+    """
+    pages = len(phase.all_times)
+    if not pages or "browsers" not in phase.cpu_s:
+        return None
+    return max(0.0, phase.sessions * phase.cpu_s["browsers"] / pages / cores - phase.untimed_s / pages)
+
+
 def _line(label: str, values: list[float]) -> str:
     if not values:
         return f"{label:>10}: no samples"
@@ -337,6 +362,11 @@ def _measure(target: Target, counts: list[int], args, training: Training, browse
         print(_line("all pages", phase.all_times))
         print("       CPU: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in phase.cpu_s.items())
               + f" in {phase.wall_s:.0f} s on {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
+        floor = browsers_floor(phase, os.cpu_count() or 1)
+        if floor is not None:
+            print(f"     floor: mean page >= {floor:.2f} s for any server (the browsers' {phase.cpu_s['browsers']:.0f} s "
+                  f"of CPU on {os.cpu_count()} cores, Little's law; measured mean "
+                  f"{statistics.fmean(phase.all_times):.2f} s)")
         for kind, values in phase.times.items():
             print(_line(kind, values))
         print(_line("server", phase.all_server_times) + "   (the server's part: request to script end)")
@@ -357,6 +387,11 @@ def _verdict(phases: list[Phase], pace: Pace) -> None:
     verdict = "met" if ratio <= 3 and errors == 0 else "missed"
     print(f"p95(N={top.sessions}) / p95(N=1) = {ratio:.2f} (goal <= 3, no error): {verdict}; errors: {errors}; "
           f"{pace.describe()}")
+    floor = browsers_floor(top, os.cpu_count() or 1)
+    if floor is not None and floor > 3 * percentile(base.all_times, 95):
+        print(f"with the browsers on this machine the goal cannot be met by any server: the mean page at N={top.sessions} "
+              f"cannot be below {floor:.2f} s, {floor / percentile(base.all_times, 95):.1f}x the p95 at N=1 "
+              f"(drive the app from other computers with --url, or let the people read their pages: --think)")
     if base.all_server_times and top.all_server_times:
         served = percentile(top.all_server_times, 95) / percentile(base.all_server_times, 95)
         print(f"the server's part alone: p95(N={top.sessions}) / p95(N=1) = {served:.2f}")
@@ -386,15 +421,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", default="1,5,10", help="comma-separated N (default 1,5,10)")
     parser.add_argument("--rounds", type=int, default=2, help="Data+Results visits per session (default 2)")
-    parser.add_argument("--samples", type=int, default=30, help="page times per N, at least (default 30)")
+    parser.add_argument("--samples", type=int, default=20, help="page times per N, at least (default 20)")
     parser.add_argument("--keep", type=Path, help="keep the data folder and server log here")
     parser.add_argument("--screenshots", type=Path, help="save the first session's last Results page per N here")
     parser.add_argument("--browser-nice", type=int, default=10,
                         help="run the browsers this much below the server's CPU priority (0: same priority)")
-    parser.add_argument("--think", type=float, default=0.0,
-                        help="mean seconds a person reads each page before the next click (default 0: no pause)")
-    parser.add_argument("--stagger", type=float, default=0.0,
-                        help="spread the sign-ins of each N evenly over this many seconds (default 0: all at once)")
+    parser.add_argument("--think", type=float, default=20.0,
+                        help="mean seconds a person reads each page before the next click (default 20)")
+    parser.add_argument("--stagger", type=float, default=60.0,
+                        help="spread the sign-ins of each N evenly over this many seconds (default 60)")
+    parser.add_argument("--robots", action="store_true",
+                        help="a stress test: no pause and all sign in at once (--think 0 --stagger 0)")
     parser.add_argument("--no-training", action="store_true", help="measure without a training job (diagnosis)")
     parser.add_argument("--url", help="drive a server already running at this address (e.g. from another computer) "
                                       "instead of starting one; needs --users")
@@ -405,7 +442,8 @@ def main() -> int:
     if chromium_path() is None:
         print("No Chromium found (Debian: apt-get install chromium).", file=sys.stderr)
         return 2
-    pace, browsers = Pace(args.think, args.stagger), Browsers(args.browser_nice)
+    pace = Pace() if args.robots else Pace(args.think, args.stagger)
+    browsers = Browsers(args.browser_nice)
     if args.screenshots is not None:
         args.screenshots.mkdir(parents=True, exist_ok=True)
     if args.url:
