@@ -142,3 +142,5 @@ def test_a_collaborators_paper_pack_gives_no_hidden_class_back_through_the_macro
         assert not any(f"num = {c} " in text for c in seen.suppressed) and "Not drawn" in text
         assert f"Macro average {drawn.value:.2f}" in text, text
         assert f"{everyone.value:.2f} ({everyone.lower:.2f}" not in text  # the macro over every class is not printed
+    card = pack.read("model_card.md").decode()  # the leaderboard's and tables' macro is the drawn classes' too
+    assert f"Macro AUROC (drawn classes): {seen.macro_roc.auroc.value:.2f}\n" in card, card
