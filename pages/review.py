@@ -24,8 +24,9 @@ if not data_versions:
     st.stop()
 
 by_data = {v.id: v for v in data_versions}
-head_a, head_b, head_c = st.columns([3, 3, 2])
-dataset_id = head_a.selectbox(
+# the dataset version on a row of its own (its label holds the file name and size: cut at 1024 px beside the
+# recipe picker), the recipe version and the four-eyes switch below it
+dataset_id = st.selectbox(
     ctx.t("review.page.dataset"), list(by_data), key="rv_dataset",
     format_func=lambda i: ctx.t("review.page.dataset_label", version=by_data[i].version, label=by_data[i].label,
                                 rows=f"{by_data[i].n_rows:,}", columns=by_data[i].n_columns))
@@ -37,6 +38,7 @@ if "rv_version_next" in st.session_state:  # chosen by "Save" in the previous ru
     st.session_state["rv_version"] = st.session_state.pop("rv_version_next")
 if st.session_state.get("rv_version") not in options:
     st.session_state["rv_version"] = options[1] if len(options) > 1 else 0
+head_b, head_c = st.columns([3, 2], vertical_alignment="bottom")
 choice = head_b.selectbox(ctx.t("review.page.recipe_version"), options, key="rv_version",
                           format_func=lambda i: ctx.t("review.page.new_recipe") if i == 0 else
                           ctx.t("review.page.version_label", version=by_version[i].version,

@@ -3,7 +3,10 @@ a data scientist's edit becomes a new version that the owner approves under four
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import add_account, password_for, project_of, shot, sign_in
 
@@ -121,4 +124,24 @@ def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(shar
     page.get_by_role("button", name="Approve this version").click()
     page.get_by_text(f"Approved by {OWNER}").wait_for()
     shot(page, "review-05-owner-approves-v2")
+
+    # the header's pickers in Korean on a 1024 px laptop: whole labels (the file name and size, the saved
+    # version and time), nothing cut off inside a picker
+    page.get_by_text("한국어").click()
+    page.get_by_role("heading", name="전처리 검토").wait_for()
+    # (a keyed selectbox keeps showing its English label after the switch until it is drawn anew: Streamlit
+    # does not redraw a changed format_func label, streamlit/streamlit#13788; the page is opened again)
+    nav(page, "데이터").click()
+    page.get_by_role("heading", name="데이터").wait_for()
+    nav(page, "검토").click()
+    page.get_by_role("heading", name="전처리 검토").wait_for()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_timeout(1000)
+    for label, shown in (("데이터셋 버전", "299행 × 13열"), ("레시피", "레시피 v2 · ")):
+        picker = page.get_by_test_id("stSelectbox").filter(has=page.get_by_text(label, exact=True)).first
+        expect(picker.locator("input").first).to_have_value(re.compile(re.escape(shown)))  # (once redrawn in Korean)
+        cut = picker.evaluate("p => [...p.querySelectorAll('*')].filter(e => e.scrollWidth > e.clientWidth + 1)"
+                              ".map(e => e.value || e.textContent)")
+        assert cut == [], (label, cut)
+    shot(page, "review-06-korean-1024")
     context.close()
