@@ -136,8 +136,9 @@ def multiclass_confusion_cells(evaluation: ModelEvaluation, *, limit: int) -> li
 
     Its rows add up to the classes' sizes and its columns to the predicted counts, either of which a
     reader may know (Table 1 prints the classes), so a cell of 1 to 4 is hidden with complements in its
-    row and column until no hidden cell follows from the totals
-    (:func:`permissions.disclosure.table_suppression`); a row with a hidden cell gets no percentages."""
+    row and column until no hidden cell follows from the totals and no "<5" can be narrowed down in whole
+    numbers (:func:`permissions.disclosure.table_suppression`: a few seconds at most on busy cores); a row
+    with a hidden cell gets no percentages."""
     if not limit:
         return None
     table = np.asarray(evaluation.main.metrics.confusion, dtype=float)
