@@ -70,27 +70,72 @@ def train_table(tmp_path_factory, path, *, target: str, name: str, settings, lab
     (``copy_of_built``), so modules that change it do not meet."""
     import os
 
-    from tests.conftest import copy_of_built
     from workbench.context import open_workbench
     from workbench.settings import default_settings
 
     for variable in [n for n in os.environ if n.startswith("WORKBENCH_") and n != "WORKBENCH_SHARED_DATASETS"]:
         os.environ.pop(variable)
     values = {"demo_project": False, "admin_password": ADMIN_PASSWORD}  # resamples: used by evaluations only
-    key = repr(("train_table", str(path), target, name, label, drop, [repr(s) for s in settings]))
     data = tmp_path_factory.mktemp("results") / "data"
-    ids = copy_of_built(tmp_path_factory, key, into=data, build=lambda folder: _train_into(
-        folder, values, path, target=target, name=name, settings=settings, label=label, drop=drop))
+    ids = _built(tmp_path_factory, data, values, path, target=target, name=name, label=label, drop=drop,
+                 settings=tuple(settings))
     workbench = open_workbench(default_settings(data_dir=str(data), bootstrap_resamples=resamples, **values))
     workbench.jobs = InlineQueue(workbench.settings)
     return Trained(workbench, **ids)
+
+
+def _built(tmp_path_factory, into, values: dict, path, *, target: str, name: str, label: str | None,
+           drop: tuple[str, ...], settings: tuple) -> dict:
+    """Copy into ``into`` the folder of ``train_table`` with ``settings`` trained (``copy_of_built``). A
+    list of several settings is the folder of the list without its last entry, copied, and one more
+    training: the first run that several lists share (``train_heart_failure`` with 1 or 2 runs) is
+    trained once per test run, not once per list."""
+    from tests.conftest import copy_of_built
+
+    key = repr(("train_table", str(path), target, name, label, drop, [repr(s) for s in settings]))
+
+    def build(folder) -> dict:
+        if len(settings) == 1:
+            return _train_into(folder, values, path, target=target, name=name, settings=settings, label=label,
+                               drop=drop)
+        ids = _built(tmp_path_factory, folder, values, path, target=target, name=name, label=label, drop=drop,
+                     settings=settings[:-1])
+        _train_more(folder, values, ids, settings[-1])
+        return ids
+
+    return copy_of_built(tmp_path_factory, key, build, into=into)
+
+
+def _train_more(folder, values: dict, ids: dict, chosen: SearchSettings) -> None:
+    """One more training of the approved recipe version in ``ids``, in ``folder``; no connection left open."""
+    from workbench.context import open_workbench
+    from workbench.services import training
+    from workbench.services._access import load_actor
+    from workbench.settings import default_settings
+
+    workbench = open_workbench(default_settings(data_dir=str(folder), **values))
+    workbench.jobs = InlineQueue(workbench.settings)
+    with session_scope(workbench.engine) as session:
+        owner = load_actor(session, ids["owner_id"])
+    training.start_training(workbench, owner, recipe_version_id=ids["recipe_version_id"], settings=chosen,
+                            overrides_text=None)
+    _close(workbench)
+
+
+def _close(workbench) -> None:
+    """Dispose of the workbench's engine and of the one its jobs opened (``copy_of_built`` copies the folder)."""
+    from workbench.context import _WORKER_CACHE
+
+    workbench.engine.dispose()
+    for key in [k for k in _WORKER_CACHE if k[1] == str(workbench.data_path)]:  # the jobs' own engine
+        _WORKER_CACHE.pop(key).engine.dispose()
 
 
 def _train_into(folder, values: dict, path, *, target: str, name: str, settings, label: str | None,
                 drop: tuple[str, ...]) -> dict:
     """``train_table``'s training, in ``folder``; the ids of ``Trained``, and no connection left open."""
     from workbench.bootstrap import first_start
-    from workbench.context import _WORKER_CACHE, open_workbench
+    from workbench.context import open_workbench
     from workbench.services import accounts, datasets, projects, recipes, training
     from workbench.services._access import load_actor
     from workbench.settings import default_settings
@@ -115,9 +160,7 @@ def _train_into(folder, values: dict, path, *, target: str, name: str, settings,
         training.start_training(workbench, owner, recipe_version_id=recipe_version, settings=chosen,
                                 overrides_text=None)
     run_id = training.list_runs(workbench, owner, project_id)[-1].id  # the first run
-    workbench.engine.dispose()
-    for key in [k for k in _WORKER_CACHE if k[1] == str(workbench.data_path)]:  # the jobs' own engine
-        _WORKER_CACHE.pop(key).engine.dispose()
+    _close(workbench)
     return {"owner_id": admin.user_id, "project_id": project_id, "recipe_version_id": recipe_version,
             "run_id": run_id}
 
