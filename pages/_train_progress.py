@@ -81,7 +81,8 @@ def _body(ctx: PageContext, job_id: int) -> None:
     columns = st.columns(4)
     columns[0].metric(ctx.t("train.trials_done"), trials)
     columns[1].metric(ctx.t("train.best_so_far", metric=metric), best,
-                      help=ctx.t("train.family." + progress.best_family) if progress.best_family else None)
+                      help=ctx.t("train.best_help", family=ctx.t("train.family." + progress.best_family), metric=metric)
+                      if progress.best_family else None)
     columns[2].metric(ctx.t("train.elapsed"), elapsed)
     columns[3].metric(ctx.t("train.device_used"), (progress.device or "-").upper())
     # Blocks whose number of elements changes between refreshes sit in their own containers, so a

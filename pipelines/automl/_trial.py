@@ -243,10 +243,6 @@ def internal(value: float, metric: Metric) -> float:
     return value if metric.greater_is_better else -value
 
 
-def display(score: float, metric: Metric) -> float:
-    return score if metric.greater_is_better else -score
-
-
 def _y_of(fold_data: list[FoldData], n_train: int) -> np.ndarray:
     y = np.zeros(n_train)
     for fd in fold_data:

@@ -50,7 +50,6 @@ from pipelines.automl._schedule import (
 )
 from pipelines.automl._trial import (
     Done,
-    display,
     make_studies,
     prepare_folds,
     run_trial,
@@ -150,7 +149,8 @@ def _run_search(*, X: pd.DataFrame, y: pd.Series, plan: Any, task: str,
                 stage=stage,
                 trials_done=n,
                 trials_total=settings.n_trials,
-                best_score=None if best is None else display(best.score, metric),
+                # the best model's cross-validated mean, the number its leaderboard row shows
+                best_score=None if best is None else best.record.cv_mean,
                 best_family=None if best is None else best.record.family,
                 elapsed_s=clock.elapsed(),
                 time_budget_s=settings.time_budget_s,
