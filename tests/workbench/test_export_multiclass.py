@@ -18,6 +18,11 @@ from pipelines.automl import SearchSettings
 from tests.workbench.test_results_service import Trained, train_table
 
 
+# a real training and its evaluations (tens of seconds): scheduled with the slow files, not at the run's
+# end where one long file would keep a process busy after the others are done (tests/conftest.py)
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def cleveland(tmp_path_factory, datasets_dir) -> Trained:
     return train_table(tmp_path_factory, datasets_dir / "heart_cleveland.csv", target="num",

@@ -24,6 +24,11 @@ NAMES = {"en": {"linear": "Logistic / linear regression", "xgboost": "XGBoost"},
          "ko": {"linear": "로지스틱 / 선형 회귀", "xgboost": "XGBoost"}}
 
 
+# a real training and its evaluations (tens of seconds): scheduled with the slow files, not at the run's
+# end where one long file would keep a process busy after the others are done (tests/conftest.py)
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, datasets_dir):
     # 50 resamples: the intervals are not what is tested, and every export here waits for the evaluation

@@ -24,6 +24,11 @@ from workbench.db.engine import session_scope
 from workbench.db.models import AuditEvent
 
 
+# a real training and its evaluations (tens of seconds): scheduled with the slow files, not at the run's
+# end where one long file would keep a process busy after the others are done (tests/conftest.py)
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, datasets_dir):
     return train_heart_failure(tmp_path_factory, datasets_dir)

@@ -20,6 +20,10 @@ from tests.conftest import ADMIN_PASSWORD
 from workbench.db.engine import session_scope
 from workbench.db.models import AuditEvent, Evaluation, Run
 
+# a real training and its evaluations (tens of seconds): scheduled with the slow files, not at the run's
+# end where one long file would keep a process busy after the others are done (tests/conftest.py)
+pytestmark = pytest.mark.slow
+
 TINY = SearchSettings(families=("linear", "xgboost"), n_trials=3, time_budget_s=None, seed=3)
 
 

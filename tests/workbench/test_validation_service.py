@@ -23,6 +23,11 @@ from workbench.db.models import AuditEvent, Base, ExternalValidation
 DISTINCT = 271828.18  # a platelet count no patient of the heart failure table has
 
 
+# a real training and its evaluations (tens of seconds): scheduled with the slow files, not at the run's
+# end where one long file would keep a process busy after the others are done (tests/conftest.py)
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, datasets_dir):
     return train_heart_failure(tmp_path_factory, datasets_dir, runs=1)
