@@ -12,7 +12,17 @@ from permissions.policy import Actor
 from pipelines.errors import Conflict, InputError, NotFound
 from workbench.context import Workbench
 from workbench.db.engine import session_scope
-from workbench.db.models import DatasetVersion, Membership, Project, RecipeApproval, RecipeVersion, Run, User, utcnow
+from workbench.db.models import (
+    AuditEvent,
+    DatasetVersion,
+    Membership,
+    Project,
+    RecipeApproval,
+    RecipeVersion,
+    Run,
+    User,
+    utcnow,
+)
 from workbench.services import audit
 from workbench.services._access import authorize
 
@@ -31,6 +41,7 @@ __all__ = [
 
 PROJECT_ROLES = ("owner", "clinician", "data_scientist", "collaborator")
 WIZARD_STEPS = ("upload", "review", "train", "results", "export")
+EXPORT_ACTIONS = ("figures.download", "tables.download", "paper_pack.download")  # what makes "export" done
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,9 @@ def get_project(workbench: Workbench, actor: Actor, project_id: int) -> Project:
 
 
 def project_progress(workbench: Workbench, actor: Actor, project_id: int) -> dict[str, bool]:
-    """Which wizard steps are done: data uploaded, a recipe approved, a run trained, a model chosen."""
+    """Which wizard steps are done: data uploaded, a recipe approved, a run trained, a model chosen
+    for the paper, and a figure, table or paper pack of the project downloaded (the audit log's
+    record of a download that was served, by anyone in the project)."""
     authorize(workbench, actor, Action.PROJECT_VIEW, project_id=project_id)
     with session_scope(workbench.engine, read_only=True) as session:
         has_data = bool(session.scalar(select(func.count()).select_from(DatasetVersion).where(DatasetVersion.project_id == project_id)))
@@ -101,7 +114,10 @@ def project_progress(workbench: Workbench, actor: Actor, project_id: int) -> dic
             .where(RecipeVersion.project_id == project_id)))
         trained = bool(session.scalar(select(func.count()).select_from(Run).where(Run.project_id == project_id)))
         chosen = bool(session.scalar(select(func.count()).select_from(Run).where(Run.project_id == project_id, Run.chosen_model_id.is_not(None))))
-    return {"upload": has_data, "review": approved, "train": trained, "results": chosen, "export": chosen}
+        exported = session.scalar(select(AuditEvent.id).where(
+            AuditEvent.project_id == project_id, AuditEvent.action.in_(EXPORT_ACTIONS),
+            AuditEvent.outcome == "succeeded").limit(1)) is not None
+    return {"upload": has_data, "review": approved, "train": trained, "results": chosen, "export": exported}
 
 
 def add_member(
