@@ -253,8 +253,10 @@ def _form_range(ctx, columns, categories, numeric):
 def _form_timeseries(ctx, columns, categories, numeric, *, above):
     versions = attempt(ctx.lang, datasets.list_versions, ctx.workbench, ctx.actor, ctx.project_id) or []
     by_ref = {f"v{v.version}": v for v in versions}
-    table = above.selectbox(ctx.t("review.page.ts_table"), list(by_ref), key="rv_f_ts_table",
-                         format_func=lambda ref: f"{ref} · {by_ref[ref].label} ({by_ref[ref].n_rows:,})")
+    other = [ref for ref, v in by_ref.items() if v.id != st.session_state.get("rv_dataset")]
+    table = above.selectbox(ctx.t("review.page.ts_table"), list(by_ref), key="rv_f_ts_table",  # not the reviewed table
+                            index=list(by_ref).index(other[0]) if other else 0,
+                            format_func=lambda ref: f"{ref} · {by_ref[ref].label} ({by_ref[ref].n_rows:,})")
     long_columns = list((by_ref[table].profile or {}).get("types", {})) if table else []
     a, b = st.columns(2)
     id_column = a.selectbox(ctx.t("review.page.ts_id"), long_columns, key=f"rv_f_ts_id_{table}")

@@ -62,6 +62,7 @@ def test_the_time_series_form_builds_the_step_it_shows(app_env, datasets_dir):
         at.selectbox(key="rv_dataset").select(outcomes).run()
     at.selectbox(key="rv_add_kind").select("aggregate_timeseries").run()
     before = at.session_state["rv_draft"].recipe
+    assert at.selectbox(key="rv_f_ts_table").value == reference  # not the table under review (the newest)
 
     _fill(at, reference, start=1440.0, end=60.0)  # the window ends before it starts
     assert any("하한 1,440이(가) 상한 60보다 큽니다" in e.value for e in at.error), [e.value for e in at.error]
