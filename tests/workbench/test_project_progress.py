@@ -6,16 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.workbench.test_results_service import TINY, train_table
+from tests.workbench.test_results_service import train_heart_failure
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, datasets_dir):
-    return train_table(tmp_path_factory, datasets_dir / "heart_failure_clinical_records.csv", target="DEATH_EVENT",
-                       name="Heart failure mortality", label="heart.csv", drop=("time",), settings=[TINY],
-                       resamples=50)  # the training of train_heart_failure(runs=1): copied, not trained again
+    return train_heart_failure(tmp_path_factory, datasets_dir)  # built once per test run, copied here
 
 
 def test_results_and_export_are_done_when_a_model_is_chosen_and_something_is_downloaded(trained):
