@@ -56,7 +56,8 @@ codes_named: dict[str, list[str]] = {}
 for code in ACTIONS:
     codes_named.setdefault(_action(code), []).append(code)
 picked = st.multiselect(ctx.t("admin.audit.action"), [codes[0] for codes in codes_named.values()], format_func=_action,
-                        placeholder=ctx.t("admin.audit.action_placeholder"), help=ctx.t("admin.audit.action_help"))
+                        placeholder=ctx.t("admin.audit.action_placeholder"), help=ctx.t("admin.audit.action_help"),
+                        select_all=False)  # none picked is every action; Streamlit's "Select all" is English only
 action = [code for first in picked for code in codes_named[_action(first)]]
 left, right, last = st.columns([1.2, 1, 1])  # the date box shows yyyy/mm/dd whole at 1024 px
 who = left.text_input(ctx.t("admin.audit.actor"), help=ctx.t("admin.audit.actor_help"))
