@@ -46,6 +46,7 @@ from pipelines import evaluation as ev
 from pipelines.evaluation.curves import _clopper_pearson as clopper_pearson
 from pipelines.evaluation.curves import _step_tpr
 from workbench.services._evaluate import ModelEvaluation, PartResult
+from workbench.services._measure_disclosure import reader_threshold_measures
 
 __all__ = ["merged_calibration", "reader_multiclass_curves", "reader_evaluation", "drawn_macro",
            "DrawnClassesMetrics", "reader_multiclass_metrics"]
@@ -175,12 +176,14 @@ def _part(part: PartResult, limit: int) -> PartResult:
         sizes = {str(c.label): int(c.n) for c in getattr(part.metrics, "per_class", ())}
         curves = reader_multiclass_curves(curves, sizes, limit=limit)
     return dataclasses.replace(part, calibration=merged_calibration(part.calibration, limit=limit),
-                               multiclass_curves=curves, metrics=reader_multiclass_metrics(part.metrics, limit=limit))
+                               multiclass_curves=curves, metrics=reader_threshold_measures(
+                                   reader_multiclass_metrics(part.metrics, limit=limit), limit=limit))
 
 
 def reader_evaluation(evaluation: ModelEvaluation, *, limit: int) -> ModelEvaluation:
     """The evaluation as a restricted reader gets it: every part's calibration bins merged, its
-    per-class curves of small classes left out and its macro measures over the drawn classes.
+    per-class curves of small classes left out, its macro measures over the drawn classes and its
+    multiclass measures at the threshold withheld where a confusion cell is small (``_measure_disclosure``).
     ``limit=0``: unchanged."""
     if not limit:
         return evaluation

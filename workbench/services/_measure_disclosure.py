@@ -19,11 +19,24 @@ reading "<5" and "x" would be 1 and 5 (``x`` is 0 or at least 5), so such a row 
 multiclass matrix hides more cells until a reader working in whole numbers across rows, columns and
 the diagonal narrows no "<5" below 1 to 4 (:func:`permissions.disclosure.table_suppression`). Owners
 and editors keep every number.
+
+A multiclass part has the same kind of measures at the threshold: macro F1 and accuracy (and per class
+sensitivity, PPV and F1). A reader who knows the class sizes and the predicted counts (the rows and
+columns of its confusion matrix, as the matrix's own protection assumes) gets from accuracy the
+diagonal's sum and from macro F1 one more equation on the diagonal cells (each class's F1 is twice its
+diagonal cell over its class size plus its predicted count); together with the whole numbers of the
+matrix figure they pinned a hidden cell of 3 on real data. So for a restricted viewer they are shown
+only where no cell of that part's matrix holds 1 to 4 patients (:func:`part_measures_shown`), and the
+reader's copy of the evaluation carries them as :class:`WithheldEstimate` ("suppressed", no value:
+:func:`reader_threshold_measures`), which every listing of measures (leaderboard, tables, model card)
+prints as it is. Ranking measures (macro AUROC and AUPRC of the drawn classes) and log loss stay.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -34,16 +47,26 @@ from permissions.disclosure import (
     table_suppression,
     threshold_measures_safe,
 )
+from pipelines import evaluation as ev
 from pipelines import tables as tb
 from pipelines.evaluation import SubgroupPerformance
-from pipelines.evaluation.binary import AT_THRESHOLD
+from pipelines.evaluation.binary import AT_THRESHOLD as BINARY_AT_THRESHOLD
 from workbench.i18n import t
+from workbench.services._codec import register
 from workbench.services._evaluate import ModelEvaluation
 from workbench.services._table_disclosure import COMPLEMENT_LABEL, part_lines
 
-__all__ = ["AT_THRESHOLD", "measure_suppressed_label", "measures_note", "part_measures_shown",
+__all__ = ["AT_THRESHOLD", "MULTICLASS_AT_THRESHOLD", "WithheldEstimate", "reader_threshold_measures",
+           "measure_suppressed_label", "measures_note", "multiclass_measures_note", "multiclass_measures_shown",
+           "part_measures_shown",
            "subgroup_measures_shown", "confusion_cells", "confusion_note", "multiclass_confusion_cells",
            "multiclass_confusion_note", "protect_performance_measures", "protect_subgroup_measures"]
+
+
+MULTICLASS_AT_THRESHOLD = ("macro_f1", "accuracy")  # of a multiclass part; per class: sensitivity, PPV, F1
+_PER_CLASS_AT_THRESHOLD = ("sensitivity", "ppv", "f1")
+# every measure at the threshold a listing of measures may hold, binary or multiclass
+AT_THRESHOLD = tuple(dict.fromkeys(BINARY_AT_THRESHOLD + MULTICLASS_AT_THRESHOLD))
 
 
 def measure_suppressed_label(lang: str) -> str:
@@ -54,22 +77,64 @@ def measures_note(lang: str, limit: int) -> str:
     return t("figures.table.note_metric_suppressed", lang, label=measure_suppressed_label(lang), limit=limit - 1)
 
 
+def multiclass_measures_note(lang: str, limit: int) -> str:
+    return t("figures.table.note_metric_suppressed_multiclass", lang, label=measure_suppressed_label(lang),
+             limit=limit - 1)
+
+
 def confusion_note(lang: str, limit: int) -> str:
     return t("figures.confusion.note_hidden", lang, n=limit, limit=limit - 1, label=COMPLEMENT_LABEL)
 
 
+def _multiclass(metrics: Any) -> bool:
+    return isinstance(metrics, ev.MulticlassMetrics)
+
+
+def multiclass_measures_shown(metrics: Any, *, limit: int) -> bool:
+    """May a restricted viewer see a multiclass part's measures at the threshold? Only when no cell of
+    its confusion matrix holds 1 to ``limit - 1`` patients (True for other tasks and the full view)."""
+    return not (limit and _multiclass(metrics) and has_small_cell(np.asarray(metrics.confusion), limit))
+
+
 def part_measures_shown(evaluation: ModelEvaluation, *, limit: int) -> dict[str, bool]:
-    """Per part: may its measures at the threshold be shown? (Always for the full view and non-binary models.)"""
+    """Per part: may its measures at the threshold be shown? (Always for the full view and regression;
+    a multiclass part: :func:`multiclass_measures_shown`.)"""
     lines = part_lines(evaluation, limit=limit) if limit else {}
     out: dict[str, bool] = {}
     for part in evaluation.parts:
         if part.part not in lines:
-            out[part.part] = True
+            out[part.part] = multiclass_measures_shown(part.metrics, limit=limit)
             continue
         _, mask = lines[part.part]
         out[part.part] = threshold_measures_safe(part.metrics.confusion.table, counts_printed=not mask[:2].any(),
                                                  limit=limit)
     return out
+
+
+@register
+@dataclasses.dataclass(frozen=True)
+class WithheldEstimate(ev.Estimate):
+    """A measure a restricted viewer does not get: no value and no interval (NaN), printed as the
+    translated "suppressed" wherever an estimate is formatted."""
+
+    def format(self, digits: int = 2, *, percent: bool = False, lang: str = "en") -> str:
+        return measure_suppressed_label(lang)
+
+
+def _withheld(estimate: ev.Estimate) -> WithheldEstimate:
+    return WithheldEstimate(float("nan"), float("nan"), float("nan"), estimate.level)
+
+
+def reader_threshold_measures(metrics: Any, *, limit: int) -> Any:
+    """Multiclass ``metrics`` as a restricted viewer gets them: where :func:`multiclass_measures_shown`
+    refuses, macro F1, accuracy and each class's sensitivity, PPV and F1 withheld; unchanged otherwise
+    (other tasks, ``limit=0``). The confusion matrix stays: its figure hides its own cells."""
+    if multiclass_measures_shown(metrics, limit=limit) or isinstance(metrics.macro_f1, WithheldEstimate):
+        return metrics  # (a second time: already withheld)
+    per_class = tuple(dataclasses.replace(c, **{name: _withheld(getattr(c, name)) for name in _PER_CLASS_AT_THRESHOLD})
+                      for c in metrics.per_class)
+    return dataclasses.replace(metrics, per_class=per_class,
+                               **{name: _withheld(getattr(metrics, name)) for name in MULTICLASS_AT_THRESHOLD})
 
 
 def _confusion(row) -> np.ndarray | None:
@@ -167,15 +232,18 @@ def _suppress(rows: list[list], names: Sequence[str], column: int, label: str) -
     return hit
 
 
-def _with_note(table: tb.Table, rows: Sequence[list], hit: bool, lang: str, limit: int) -> tb.Table:
-    notes = table.notes + ((measures_note(lang, limit),) if hit else ())
+def _with_note(table: tb.Table, rows: Sequence[list], hit: bool, lang: str, limit: int, *,
+               multiclass: bool = False) -> tb.Table:
+    note = multiclass_measures_note(lang, limit) if multiclass else measures_note(lang, limit)
+    notes = table.notes + ((note,) if hit else ())
     return tb.Table(table.title, table.columns, tuple(tuple(r) for r in rows), notes, table.name)
 
 
 def protect_performance_measures(table: tb.Table, evaluations: Sequence[ModelEvaluation], *, part: str, limit: int,
                                  lang: str = "en") -> tb.Table:
-    """A binary performance table (metrics as rows in ``estimates()`` order, models as columns) with the
-    measures at the threshold suppressed in each column where they would give a small cell away."""
+    """A binary or multiclass performance table (metrics as rows in ``estimates()`` order, models as
+    columns) with the measures at the threshold suppressed in each column where they would give a small
+    cell away."""
     if not limit or not evaluations or not hasattr(evaluations[0].part(part).metrics, "confusion"):
         return table
     rows = [list(r) for r in table.rows]
@@ -184,7 +252,7 @@ def protect_performance_measures(table: tb.Table, evaluations: Sequence[ModelEva
     for j, evaluation in enumerate(evaluations, start=1):
         if not part_measures_shown(evaluation, limit=limit).get(part, True):
             hit |= _suppress(rows, names, j, label)
-    return _with_note(table, rows, hit, lang, limit)
+    return _with_note(table, rows, hit, lang, limit, multiclass=_multiclass(evaluations[0].part(part).metrics))
 
 
 def protect_subgroup_measures(table: tb.Table, source: SubgroupPerformance, masks: np.ndarray, *, limit: int,
