@@ -14,6 +14,10 @@ from pipelines.ingest import read_table
 from workbench.cli import main
 from workbench.i18n import message
 
+# five runs of the command in a fresh Python process (each imports the workbench: seconds)
+# scheduled with the slow files, not at the run's end (tests/conftest.py)
+pytestmark = pytest.mark.slow
+
 HOSTILE = Path(__file__).resolve().parents[1] / "data" / "hostile"
 
 

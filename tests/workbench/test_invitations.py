@@ -17,6 +17,10 @@ from workbench.db.engine import session_scope
 from workbench.db.models import AuditEvent, Invitation, Membership, SessionRow, User, utcnow
 from workbench.services import accounts, invitations, projects
 
+# single sign-on round trips, each on SQLite and on PostgreSQL (tens of seconds in all)
+# scheduled with the slow files, not at the run's end (tests/conftest.py)
+pytestmark = pytest.mark.slow
+
 ISSUER = "https://login.hospital.example"
 SSO = {"sso_server_metadata_url": ISSUER + "/.well-known/openid-configuration", "sso_client_id": "workbench"}
 PASSWORD = "a quiet tandem rides past the ward 7"

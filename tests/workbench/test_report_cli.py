@@ -14,6 +14,10 @@ from PIL import Image
 
 from workbench.cli import main
 
+# a real training and the paper pack it writes (tens of seconds)
+# scheduled with the slow files, not at the run's end (tests/conftest.py)
+pytestmark = pytest.mark.slow
+
 FAST = ["--trials", "3", "--families", "linear,xgboost", "--compute", "cpu", "--time-budget", "120"]
 
 

@@ -6,9 +6,14 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from pipelines.automl.persist import load_model
 from workbench.cli import main
+
+# real trainings through the command line (tens of seconds in all)
+# scheduled with the slow files, not at the run's end (tests/conftest.py)
+pytestmark = pytest.mark.slow
 
 FAST = ["--trials", "3", "--time-budget", "120", "--families", "linear,xgboost"]
 
