@@ -159,6 +159,14 @@ def _signed_in_actor(workbench: Workbench) -> Any:
         st.session_state.pop("token", None)
         st.session_state["_stale_cookie"] = token
         st.session_state["_notice"] = "app.session_ended"
+        # A single sign-on session that timed out (or was revoked) ends at the provider too, as a
+        # sign-out does: otherwise the next person at this workstation who clicks "Sign in with ..."
+        # would be let in as this one without a password while the provider's session lasts.
+        provider = accounts.sign_out(workbench, token)
+        if provider is not None:
+            browser_session.PROVIDER_LOGOUTS.expect(token, provider)
+            st.logout()
+            st.stop()
     if actor is None and workbench.settings.sso_enabled and st.user.is_logged_in and "_sso_refusal" not in st.session_state:
         # Back from the identity provider: the same server-side session as a password sign-in.
         try:

@@ -5,10 +5,13 @@ The workbench is configured only through its settings (``sso_*`` in ``workbench.
 e-mail belongs to a local account lands on the projects page as that account; signing out also
 ends the provider's session (RP-Initiated Logout), so the next click on "Sign in with ..." asks the
 provider for credentials instead of signing the previous person in; an unverified e-mail is
-refused with a clear message, audited, and opens no session.
+refused with a clear message, audited, and opens no session. A single sign-on session that times
+out ends at the provider as a sign-out does.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -41,7 +44,7 @@ def sso_server(tmp_path):
 def test_sso_signs_in_the_mapped_account_and_refuses_an_unverified_email(sso_server, browser):
     from workbench.context import open_workbench
     from workbench.db.engine import session_scope
-    from workbench.db.models import AuditEvent, SessionRow, User
+    from workbench.db.models import AuditEvent, SessionRow, User, utcnow
     from workbench.services import accounts
     from workbench.settings import default_settings
 
@@ -105,4 +108,24 @@ def test_sso_signs_in_the_mapped_account_and_refuses_an_unverified_email(sso_ser
         assert session.execute(sa.select(AuditEvent.action, AuditEvent.outcome, AuditEvent.reason)
                                .order_by(AuditEvent.id.desc()).limit(1)).one() == (
             "auth.sign_in", "denied", "auth.sso.email_unverified")
+
+    # In again (the provider's session is open: it approves at once), then away past the idle timeout:
+    # the next click ends the provider's session too, so the next person is asked who they are.
+    idp.person = {"sub": "idp-4711", "email": "ji-won.lee@hospital.example", "email_verified": True}
+    page.get_by_role("button", name="Sign in with Test Hospital").click()
+    page.get_by_text("Signed in as jlee").wait_for()
+    session_cookie(context)
+    with session_scope(workbench.engine) as session:
+        newest = session.scalar(sa.select(sa.func.max(SessionRow.id)))
+        session.execute(sa.update(SessionRow).where(SessionRow.id == newest)
+                        .values(last_seen_at=utcnow() - timedelta(minutes=workbench.settings.session_idle_minutes + 5)))
+    page.get_by_test_id("stSidebar").get_by_role("link", name="My account").click()
+    page.get_by_role("button", name="Sign in with Test Hospital").wait_for()
+    assert len(idp.logouts) == 2 and "wb_session" not in {c["name"] for c in context.cookies()}
+    page.get_by_role("button", name="Sign in with Test Hospital").click()
+    page.get_by_role("heading", name="Test provider: sign in").wait_for()
+    assert idp.login_pages == 2
+    with session_scope(workbench.engine) as session:
+        assert session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "auth.session_expired")
+                              .order_by(AuditEvent.id.desc()).limit(1)) == "auth.session_expired"
     context.close()
