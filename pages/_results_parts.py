@@ -18,6 +18,7 @@ from permissions.disclosure import SMALL_COUNT_THRESHOLD
 from permissions.roles import FACETS
 from workbench.i18n import key
 from workbench.services import results
+from workbench.services._measure_disclosure import WithheldEstimate
 
 __all__ = ["leaderboard", "choose", "curves", "delong", "trials", "compare", "sharing", "FACET_ORDER"]
 
@@ -34,7 +35,7 @@ _BOARD_METRICS = ("auroc", "auprc", "brier", "calibration_slope")
 
 def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[int, Any]) -> None:
     """One line per model: rank, CV score, and the main metrics with their 95% CIs."""
-    rows = []
+    rows, withheld = [], False
     for row in view.rows:
         e = evaluations.get(row.model_id)
         record = {
@@ -50,9 +51,13 @@ def leaderboard(ctx: PageContext, view: results.RunResults, evaluations: dict[in
                 label = ctx.t(key("figures.metric.", name))
                 record[ctx.t("results.col.metric", metric=label, part=ctx.t(key("results.part_", main.part)))] = \
                     estimates[name].format(3, lang=ctx.lang)
+                withheld |= isinstance(estimates[name], WithheldEstimate)
         rows.append(record)
     frame = pd.DataFrame(rows).set_index(ctx.t("results.col.rank"))
     st.table(frame)
+    if withheld:  # a restricted reader's multiclass macro F1 and accuracy beside a small confusion cell
+        st.caption(ctx.t("figures.table.note_metric_suppressed_multiclass", label=ctx.t("figures.table.metric_suppressed"),
+                         limit=SMALL_COUNT_THRESHOLD - 1))
     for row in view.rows:
         if row.time_cut:  # the first trial, shortened so that the run kept its time budget
             changes = ", ".join(f"{name} {asked} \u2192 {used}" for name, (asked, used) in row.time_cut.items())

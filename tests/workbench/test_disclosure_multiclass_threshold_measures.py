@@ -18,12 +18,14 @@ import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from tests.workbench.test_curve_disclosure_macro import cleveland
+from tests.workbench.test_curve_disclosure_macro import SUMMARY, cleveland
 from tests.workbench.test_disclosure_macro_measures import leaderboard_cells
 from workbench.services._curve_disclosure import reader_evaluation
 from workbench.services._evaluate import EvalOptions, evaluate_model
 from workbench.services._measure_disclosure import multiclass_confusion_cells, part_measures_shown
+from workbench.services._paper import PackInput
 from workbench.services._paper_tables import make_table
+from workbench.services._paper_texts import model_card
 
 LIMIT = 5
 CELL = (1, 0)  # observed grade 1, predicted grade 0: 3 patients, hidden as x
@@ -112,12 +114,21 @@ def test_the_collaborators_macro_f1_narrows_no_hidden_cell(one_patient):
     assert leaderboard_cells(one_patient)["macro_f1"] == one_patient.main.metrics.macro_f1.format(3)
 
 
-def test_korean_label_and_the_model_card_path(one_patient):
+def test_the_korean_table_and_the_model_card(one_patient):
     seen = reader_evaluation(one_patient, limit=LIMIT)
     table = make_table("performance_oof", [one_patient], params={}, lang="ko", safe=True)  # not the reader's copy
     rows = {r[0]: r[1] for r in table.rows}
     assert rows["매크로 F1"] == rows["정확도"] == "비공개"
     assert any("매크로 F1, 정확도" in note for note in table.notes)
+
+    def card(evaluation, safe):
+        return model_card(PackInput(evaluations=(evaluation,), summary={**SUMMARY, "leaderboard": []}, settings={},
+                                    recipe={}, params={}, title="Cleveland", source="test", safe=safe))
+
+    for evaluation in (seen, one_patient):  # the reader's copy, and the safe variant of any copy
+        assert card(evaluation, True).count("- Macro F1: suppressed\n") == 2  # held-out and out-of-fold parts
+        assert card(evaluation, True).count("- Accuracy: suppressed\n") == 2
+    assert f"- Macro F1: {one_patient.main.metrics.macro_f1.format(2)}\n" in card(one_patient, False)
     assert part_measures_shown(seen, limit=LIMIT) == {"test": False, "train": False}
     assert part_measures_shown(seen, limit=0) == {"test": True, "train": True}
     assert reader_evaluation(seen, limit=LIMIT).main.metrics.macro_f1 is seen.main.metrics.macro_f1
