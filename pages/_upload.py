@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from pages._shell import PAGES_DIR, PageContext, attempt
@@ -48,9 +50,15 @@ def render(ctx: PageContext) -> None:
     try:
         result = datasets.read_upload(ctx.workbench, ctx.actor, project_id=ctx.project_id, raw_digest=staged["digest"],
                                       filename=staged["name"], choices=base)
-    except IngestError as error:  # the service discarded the file; remember the verdict for this upload
-        staged["error"] = message(error, ctx.lang)
-        st.error(staged["error"], icon=":material/error:")
+    except IngestError as error:
+        detected = _read_as_detected(ctx, staged) if base.read_overridden else None
+        if detected is None:  # the file itself cannot be read: discarded; remember the verdict for this upload
+            staged["error"] = message(error, ctx.lang)
+            st.error(staged["error"], icon=":material/error:")
+            return
+        # only the chosen encoding, sheet or header row failed: the file stays, another choice is read at once
+        st.error(message(error, ctx.lang) + " " + ctx.t("data.upload.choice_failed"), icon=":material/error:")
+        _sheet_picker(ctx, right, detected, sheet_key)
         return
     except WorkbenchError as error:
         st.error(message(error, ctx.lang), icon=":material/error:")
@@ -58,11 +66,8 @@ def render(ctx: PageContext) -> None:
 
     st.success(ctx.t("data.upload.read_ok", format=result.format.upper(), encoding=result.encoding_label or "—",
                      rows=f"{len(result.frame):,}", columns=result.frame.shape[1]))
-    if result.sheet_names and len(result.sheet_names) > 1:
-        right.selectbox(ctx.t("data.upload.sheet"), result.sheet_names, index=result.sheet_names.index(result.sheet),
-                        key=sheet_key)
-        if not any(w.key == "ingest.sheet_chosen" for w in result.warnings):  # (that warning says the same)
-            st.info(ctx.t("data.upload.sheets", sheet=result.sheet, sheets=", ".join(result.sheet_names)))
+    if _sheet_picker(ctx, right, result, sheet_key) and not any(w.key == "ingest.sheet_chosen" for w in result.warnings):
+        st.info(ctx.t("data.upload.sheets", sheet=result.sheet, sheets=", ".join(result.sheet_names)))
     for warning in result.warnings:
         st.warning(ctx.t(warning.key, **warning.params))
 
@@ -112,3 +117,22 @@ def render(ctx: PageContext) -> None:
             st.session_state.pop("upload_staged", None)
             st.success(ctx.t("data.upload.submitted", job_id=job_id))
             st.page_link(str(PAGES_DIR / "jobs.py"), label=ctx.t("app.page.jobs"), icon=":material/pending_actions:")
+
+
+def _read_as_detected(ctx: PageContext, staged: dict) -> Any:
+    """The staged file read with every setting detected, or None when even that fails (the service
+    then discards it)."""
+    try:
+        return datasets.read_upload(ctx.workbench, ctx.actor, project_id=ctx.project_id, raw_digest=staged["digest"],
+                                    filename=staged["name"], choices=UploadChoices())
+    except IngestError:
+        return None
+
+
+def _sheet_picker(ctx: PageContext, column: Any, result: Any, key: str) -> bool:
+    """The workbook's own sheets to pick from (when it has more than one); whether it was shown."""
+    if not result.sheet_names or len(result.sheet_names) < 2:
+        return False
+    column.selectbox(ctx.t("data.upload.sheet"), result.sheet_names, index=result.sheet_names.index(result.sheet),
+                     key=key)
+    return True

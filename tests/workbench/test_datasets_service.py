@@ -68,7 +68,12 @@ def test_a_broken_upload_stores_no_version_and_keeps_earlier_ones(workbench, own
         datasets.create_version(workbench, owner, project_id=project_id, raw_digest=digest, filename="cohort.csv",
                                 choices=UploadChoices())
     assert [v.id for v in datasets.list_versions(workbench, owner, project_id)] == [good]
-    # reading it (as the upload page does) rejects it and keeps nothing of it
+    # read with a choice of the user's (an encoding): refused, kept, so that another choice can be tried
+    with pytest.raises(IngestError):
+        datasets.read_upload(workbench, owner, project_id=project_id, raw_digest=digest, filename="cohort.csv",
+                             choices=UploadChoices(encoding="cp949"))
+    assert workbench.store.exists(digest)
+    # read as detected (as the upload page does first) it is rejected and nothing of it is kept
     with pytest.raises(IngestError):
         datasets.read_upload(workbench, owner, project_id=project_id, raw_digest=digest, filename="cohort.csv",
                              choices=UploadChoices())

@@ -91,6 +91,12 @@ class UploadChoices:
             identifier_decisions={k: IdentifierDecision(**v) for k, v in (data.get("identifier_decisions") or {}).items()},
         )
 
+    @property
+    def read_overridden(self) -> bool:
+        """Whether the user chose how to read the file (encoding, sheet, header row, delimiter, decimal)
+        instead of leaving it to detection."""
+        return any(v is not None for v in (self.encoding, self.sheet, self.header_row, self.delimiter, self.decimal))
+
     def read_options(self, max_bytes: int) -> ReadOptions:
         return ReadOptions(encoding=self.encoding, sheet=self.sheet, header_row=self.header_row,
                            delimiter=self.delimiter, decimal=self.decimal, max_bytes=max_bytes)
@@ -116,13 +122,18 @@ def stage_upload(workbench: Workbench, actor: Actor, *, project_id: int, data: b
 def read_upload(
     workbench: Workbench, actor: Actor, *, project_id: int, raw_digest: str, filename: str, choices: UploadChoices
 ) -> IngestResult:
-    """Parse a staged upload as the upload page shows it (before the user's decisions are applied)."""
+    """Parse a staged upload as the upload page shows it (before the user's decisions are applied).
+
+    A file that cannot be read as detected is discarded. One that fails only with the user's own
+    read choices (an encoding, a sheet, a header row) is kept, so that another choice can be tried
+    without uploading it again."""
     authorize(workbench, actor, Action.DATASET_UPLOAD, project_id=project_id)
     path = workbench.store.verified_path(raw_digest)
     try:
         return read_table(path, filename=filename, options=choices.read_options(_max_bytes(workbench)))
     except IngestError as error:
-        _discard_unused_upload(workbench, actor, project_id=project_id, raw_digest=raw_digest, reason=error.key)
+        if not choices.read_overridden:
+            _discard_unused_upload(workbench, actor, project_id=project_id, raw_digest=raw_digest, reason=error.key)
         raise
 
 
