@@ -178,7 +178,8 @@ def add_step_form(ctx: PageContext, draft: state.Draft, columns: list[str], cate
 
 
 def _cols_select(ctx, label_key: str, columns: list[str], key: str):
-    return st.multiselect(ctx.t(label_key), columns, key=key, placeholder=ctx.t("review.page.all_columns"))
+    return st.multiselect(ctx.t(label_key), columns, key=key, select_all=ctx.select_all,
+                          placeholder=ctx.t("review.page.all_columns"))
 
 
 def _form_filter(ctx, columns, categories, numeric):
@@ -190,7 +191,7 @@ def _form_filter(ctx, columns, categories, numeric):
 
 def _form_drop(ctx, columns, categories, numeric):
     chosen = st.multiselect(ctx.t("review.page.drop_which"), columns, key="rv_f_drop_cols",
-                            placeholder=ctx.t("app.choose"))
+                            select_all=ctx.select_all, placeholder=ctx.t("app.choose"))
     note = st.text_input(ctx.t("review.page.why"), key="rv_f_drop_note")
     return lambda: DropColumns(columns=tuple(chosen), note=note)
 
@@ -213,7 +214,7 @@ def _form_merge(ctx, columns, categories, numeric):
     names = list(categories) or columns
     column = st.selectbox(ctx.t("review.page.column"), names, key="rv_f_merge_col")
     labels = st.multiselect(ctx.t("review.page.labels"), categories.get(column, []), key=f"rv_f_merge_labels_{column}",
-                            placeholder=ctx.t("app.choose"))
+                            select_all=ctx.select_all, placeholder=ctx.t("app.choose"))
     into = st.text_input(ctx.t("review.page.into"), key="rv_f_merge_into")
     return lambda: MergeCategories(column=column, labels=tuple(labels), into=_typed(into) if into.strip() else None)
 
@@ -222,7 +223,7 @@ def _form_order(ctx, columns, categories, numeric):
     names = list(categories) or columns
     column = st.selectbox(ctx.t("review.page.column"), names, key="rv_f_order_col")
     order = st.multiselect(ctx.t("review.page.order"), categories.get(column, []), key=f"rv_f_order_{column}",
-                           placeholder=ctx.t("app.choose"))
+                           select_all=ctx.select_all, placeholder=ctx.t("app.choose"))
     return lambda: OrderCategories(column=column, order=tuple(order))
 
 
@@ -271,7 +272,8 @@ def _form_timeseries(ctx, columns, categories, numeric, *, above):
     end = g.number_input(ctx.t("review.page.ts_end"), value=2880.0, key="rv_f_ts_end",
                          help=ctx.t("review.page.ts_end_help"))
     stats = st.multiselect(ctx.t("review.page.ts_statistics"), TIME_SERIES_STATISTICS,
-                           default=list(TIME_SERIES_STATISTICS), key="rv_f_ts_stats", placeholder=ctx.t("app.choose"))
+                           default=list(TIME_SERIES_STATISTICS), key="rv_f_ts_stats", select_all=ctx.select_all,
+                           placeholder=ctx.t("app.choose"))
     variables = st.text_input(ctx.t("review.page.ts_variables"), placeholder="HR, MAP, Temp", key="rv_f_ts_vars")
     return lambda: AggregateTimeSeries(
         table=table or "", id_column=id_column or "", time_column=time_column or "", variable_column=variable or "",
@@ -307,7 +309,8 @@ def _form_scale(ctx, columns, categories, numeric):
 
 
 def _form_log(ctx, columns, categories, numeric):
-    cols = st.multiselect(ctx.t("review.page.columns"), numeric, key="rv_f_log_cols", placeholder=ctx.t("app.choose"))
+    cols = st.multiselect(ctx.t("review.page.columns"), numeric, key="rv_f_log_cols", select_all=ctx.select_all,
+                          placeholder=ctx.t("app.choose"))
     return lambda: LogTransform(columns=tuple(cols))
 
 

@@ -140,7 +140,7 @@ def compare(ctx: PageContext, runs: list[results.RunOverview]) -> None:
     ids = [r.run_id for r in runs]
     chosen = st.multiselect(ctx.t("results.compare_pick"), ids, default=ids[:2], key="res_compare",
                             format_func=lambda rid: ctx.t("results.run_option", run=rid),
-                            placeholder=ctx.t("app.choose"))
+                            select_all=ctx.select_all, placeholder=ctx.t("app.choose"))
     if len(chosen) < 2:
         return
     views = attempt(ctx.lang, results.compare_runs, ctx.workbench, ctx.actor, chosen) or []
@@ -171,7 +171,7 @@ def sharing(ctx: PageContext) -> None:
         chosen = st.multiselect(ctx.t("results.share_facets"), [f for f in FACET_ORDER if f in FACETS],
                                 default=sorted(current, key=FACET_ORDER.index),
                                 format_func=lambda f: ctx.t(key("results.facet_", f)),
-                                placeholder=ctx.t("results.share_none"))
+                                select_all=ctx.select_all, placeholder=ctx.t("results.share_none"))
         if st.form_submit_button(ctx.t("results.share_save")):
             if succeeded(ctx.lang, results.set_sharing, ctx.workbench, ctx.actor, project_id=ctx.project_id,
                          facets=chosen):

@@ -75,4 +75,5 @@ def pick_models(ctx: PageContext, view: results.RunResults, *, key: str, label_k
     """Models of the run to draw or export together, named as on the leaderboard."""
     ids = [r.model_id for r in view.rows]
     return list(st.multiselect(ctx.t(label_key), ids, default=[m for m in default if m in ids],
-                               format_func=model_namer(ctx, view), key=key, placeholder=ctx.t("app.choose")))
+                               format_func=model_namer(ctx, view), key=key, select_all=ctx.select_all,
+                               placeholder=ctx.t("app.choose")))

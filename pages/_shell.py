@@ -41,6 +41,12 @@ class PageContext:
     def t(self, key: str, /, **params: Any) -> str:
         return t(key, self.lang, **params)
 
+    @property
+    def select_all(self) -> bool:
+        """Whether a multiselect offers Streamlit's own "Select all": its text cannot be translated
+        (Streamlit 1.67), so only English screens show it."""
+        return self.lang == "en"
+
     def can(self, action: Action, *, project: bool = True) -> bool:
         """Would the service allow this? For a project, what the owner shared with collaborators counts.
 

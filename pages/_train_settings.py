@@ -116,7 +116,7 @@ def settings_form(ctx: PageContext, rec: training.Recommended, *, project_id: in
         if may_search:
             families = tuple(left.multiselect(ctx.t("train.families"), list(ALL_FAMILIES), default=list(s.families),
                                               format_func=lambda f: ctx.t("train.family." + f), key="train_families",
-                                              placeholder=ctx.t("app.choose")))
+                                              select_all=ctx.select_all, placeholder=ctx.t("app.choose")))
             allowed = [m for m, spec in METRICS.items() if rec.meta.task in spec.tasks]
             metric = right.selectbox(ctx.t("train.metric"), allowed, index=0, key="train_metric",
                                      format_func=lambda m: metric_name(ctx, m))

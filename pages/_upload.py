@@ -87,7 +87,8 @@ def render(ctx: PageContext) -> None:
 
     proposed = sorted({code for c in result.columns for code, _ in c.proposed_missing})
     agreed = st.multiselect(ctx.t("data.upload.missing_codes"), proposed, default=[],
-                            help=ctx.t("data.upload.missing_codes_help"), placeholder=ctx.t("app.choose"))
+                            help=ctx.t("data.upload.missing_codes_help"), select_all=ctx.select_all,
+                            placeholder=ctx.t("app.choose"))
     extra = st.text_input(ctx.t("data.upload.extra_codes"), placeholder="999, -9")
     codes = tuple(agreed) + tuple(c.strip() for c in extra.split(",") if c.strip())
     missing_codes = {c.name: codes for c in result.columns} if codes else {}

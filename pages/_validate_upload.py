@@ -109,7 +109,7 @@ def render(ctx: PageContext, inputs: validation.InputsView) -> None:
     names = [f.name for f in inputs.fields]
     subgroups = st.multiselect(ctx.t("validation.subgroups"), names,
                                default=[c for c in ("sex", "age") if c in names], key="val_subgroups",
-                               placeholder=ctx.t("app.choose"))
+                               select_all=ctx.select_all, placeholder=ctx.t("app.choose"))
     configured = int(ctx.workbench.settings.bootstrap_resamples)
     resamples = st.select_slider(ctx.t("validation.resamples"), sorted({200, 500, 1000, 2000, configured}),
                                  value=configured, key="val_resamples", help=ctx.t("validation.resamples_help"))

@@ -180,7 +180,7 @@ with pack_tab:
     if _allowed(Action.PAPER_PACK_DOWNLOAD, "paper_pack"):
         st.markdown(ctx.t("results.pack_contents"))
         formats = st.multiselect(ctx.t("results.pack_formats"), list(FORMATS), default=["pdf", "tiff"], key="exp_pack_fmt",
-                                 placeholder=ctx.t("app.choose"))
+                                 select_all=ctx.select_all, placeholder=ctx.t("app.choose"))
         st.download_button(
             ctx.t("results.download_pack"), key="exp_dl_pack", type="primary", icon=":material/folder_zip:",
             disabled=not formats, file_name=export.pack_name(ctx.workbench, run_id), mime=export.MIME["zip"],

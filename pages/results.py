@@ -46,7 +46,7 @@ with st.expander(ctx.t("results.options"), icon=":material/tune:"):
                                  key=f"res_target_{run_id}")
     groups = st.multiselect(ctx.t("results.subgroups"), features,
                             default=list(results.suggested_subgroups(features, view.task)), key=f"res_groups_{run_id}",
-                            disabled=view.task != "binary", placeholder=ctx.t("app.choose"))
+                            disabled=view.task != "binary", select_all=ctx.select_all, placeholder=ctx.t("app.choose"))
     configured = int(ctx.workbench.settings.bootstrap_resamples)  # what was evaluated after training
     resamples = st.select_slider(ctx.t("results.resamples"), sorted({200, 500, 1000, 2000, 5000, configured}),
                                  value=configured, key=f"res_resamples_{run_id}", help=ctx.t("results.resamples_help"))

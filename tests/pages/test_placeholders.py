@@ -23,3 +23,20 @@ def test_every_picker_has_a_translated_placeholder():
                for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                if isinstance(node, ast.Call) and _needs_placeholder(node)]
     assert missing == [], missing
+
+
+def test_no_multiselect_offers_the_english_select_all_on_a_korean_screen():
+    """Streamlit's "Select all" option cannot be translated: every multiselect says whether to show it
+    (``select_all=ctx.select_all``: English screens only, or ``False``)."""
+    missing = [f"{path.name}:{node.lineno}" for path in sorted(PAGES.glob("*.py"))
+               for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+               if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+               and node.func.attr == "multiselect" and "select_all" not in {k.arg for k in node.keywords}]
+    assert missing == [], missing
+
+
+def test_select_all_shows_on_english_screens_only():
+    from pages._shell import PageContext
+
+    assert [PageContext(workbench=None, actor=None, lang=lang, project_id=None).select_all  # type: ignore[arg-type]
+            for lang in ("en", "ko")] == [True, False]
