@@ -88,7 +88,9 @@ def _show_check(ctx: PageContext, check: validation.CohortCheck, inputs: validat
 def render(ctx: PageContext, inputs: validation.InputsView) -> None:
     _needs(ctx, inputs)
     round_ = st.session_state.get("val_round", 0)  # a new uploader after each start: the file leaves the page
-    upload = st.file_uploader(ctx.t("validation.file"), key=f"val_file_{round_}",
+    limit = ctx.workbench.settings.max_upload_mb  # the box's own English texts cannot be translated (streamlit#13500)
+    st.caption(ctx.t("validation.file_caption", limit=limit))
+    upload = st.file_uploader(ctx.t("validation.file"), key=f"val_file_{round_}", max_upload_size=limit,
                               type=["csv", "tsv", "txt", "gz", "xlsx", "xls", "parquet", "sav", "sas7bdat", "dta"])
     current = st.session_state.get("val_current")
     if upload is None:
