@@ -64,8 +64,9 @@ def render(ctx: PageContext) -> None:
         st.error(message(error, ctx.lang), icon=":material/error:")
         return
 
-    st.success(ctx.t("data.upload.read_ok", format=result.format.upper(), encoding=result.encoding_label or "—",
-                     rows=f"{len(result.frame):,}", columns=result.frame.shape[1]))
+    shape = {"format": result.format.upper(), "rows": f"{len(result.frame):,}", "columns": result.frame.shape[1]}
+    st.success(ctx.t("data.upload.read_ok", encoding=result.encoding_label, **shape) if result.encoding_label
+               else ctx.t("data.upload.read_ok_binary", **shape))  # a workbook or Parquet file has no text encoding
     if _sheet_picker(ctx, right, result, sheet_key) and not any(w.key == "ingest.sheet_chosen" for w in result.warnings):
         st.info(ctx.t("data.upload.sheets", sheet=result.sheet, sheets=", ".join(result.sheet_names)))
     for warning in result.warnings:

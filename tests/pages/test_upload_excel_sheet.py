@@ -29,7 +29,7 @@ def test_a_workbooks_second_sheet_is_picked_from_its_sheets(app_env, datasets_di
     assert not [s for s in at.selectbox if s.label == "엑셀 시트"]  # no sheets to pick before a workbook is read
     at.file_uploader[0].upload("two sheets.xlsx", _workbook(datasets_dir), XLSX).run()
     assert not at.exception, at.exception
-    assert any("299행 × 13열" in s.value for s in at.success), [s.value for s in at.success]
+    assert any(s.value == "XLSX 형식으로 읽었습니다: 299행 × 13열." for s in at.success), [s.value for s in at.success]
     picker = next(s for s in at.selectbox if s.label == "엑셀 시트")
     assert picker.options == ["심부전", "cleveland"] and picker.value == "심부전"
 
