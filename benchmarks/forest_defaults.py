@@ -5,7 +5,8 @@
 
 Tasks: the binary tasks of ``benchmarks/automl.py`` (heart failure, Cleveland, Pima, breast
 cancer: 299-768 rows), the PhysioNet 2012 admission table (8,000 rows, as mined for the shipped
-recommendations), a 6,000-patient sample of the readmission table (8,499 encounters) and the whole
+recommendations), samples of 2,000 and 6,000 patients of the readmission table (the second as mined
+for the recommendations: 8,499 encounters) and the whole
 readmission table (101,766 encounters, 71,518 patients). Folds are stratified, grouped by
 ``patient_nbr`` for readmission; the preprocessing is the suggested recipe's
 (``benchmarks/automl.py``'s ``preprocessor``), fitted inside each fold and shared by every
@@ -17,9 +18,8 @@ family's defaults for the table's size):
 
 * ``old``: the defaults until 2026-11 (extra trees, 0.5, 3), the baseline of every ratio;
 * ``shipped``: what ``pipelines.automl.models.forest.default_params`` gives for the table now;
-* candidates: ``mf0.1_leaf30``, ``sqrt_leaf30`` (``max_features="sqrt"``), ``mf0.1_leaf3``,
-  ``mf0.5_leaf30``, and size-aware ones, ``mf0.5_leafn`` and ``mf0.1_leafn`` (a leaf of at least
-  one training row in 2,500, 3 to 30).
+* fixed candidates: ``mf0.1_leaf30`` (a previous measurement's proposal), ``sqrt_leaf30``
+  (``max_features="sqrt"``), ``mf0.1_leaf3``, ``sqrt_leaf3``, ``mf0.5_leaf30``, ``mf0.1_leaf100``.
 
 On tables over 20,000 training rows every configuration grows ``--large-trees`` trees instead of
 the default count (200 trees of the old defaults cost minutes per fold there); the table says so.
@@ -53,19 +53,13 @@ from pipelines.automl.wrappers import ToMatrix
 
 OLD = {"kind": "extra", "max_features": 0.5, "min_samples_leaf": 3}
 
-
-def _scaled_leaf(ctx: BuildContext) -> int:
-    """A leaf of at least one training row in 2,500 (3 to 30): 3 up to 10,000 rows, 30 from 75,000."""
-    return int(min(30, max(3, ctx.n_rows // 2_500)))
-
-
-CANDIDATES: dict[str, Callable[[BuildContext], dict[str, Any]]] = {
-    "mf0.1_leaf30": lambda ctx: {"kind": "extra", "max_features": 0.1, "min_samples_leaf": 30},
-    "sqrt_leaf30": lambda ctx: {"kind": "extra", "max_features": "sqrt", "min_samples_leaf": 30},
-    "mf0.1_leaf3": lambda ctx: {"kind": "extra", "max_features": 0.1, "min_samples_leaf": 3},
-    "mf0.5_leaf30": lambda ctx: {"kind": "extra", "max_features": 0.5, "min_samples_leaf": 30},
-    "mf0.5_leafn": lambda ctx: {"kind": "extra", "max_features": 0.5, "min_samples_leaf": _scaled_leaf(ctx)},
-    "mf0.1_leafn": lambda ctx: {"kind": "extra", "max_features": 0.1, "min_samples_leaf": _scaled_leaf(ctx)},
+CANDIDATES: dict[str, dict[str, Any]] = {
+    "mf0.1_leaf30": {"kind": "extra", "max_features": 0.1, "min_samples_leaf": 30},
+    "sqrt_leaf30": {"kind": "extra", "max_features": "sqrt", "min_samples_leaf": 30},
+    "mf0.1_leaf3": {"kind": "extra", "max_features": 0.1, "min_samples_leaf": 3},
+    "sqrt_leaf3": {"kind": "extra", "max_features": "sqrt", "min_samples_leaf": 3},
+    "mf0.5_leaf30": {"kind": "extra", "max_features": 0.5, "min_samples_leaf": 30},
+    "mf0.1_leaf100": {"kind": "extra", "max_features": 0.1, "min_samples_leaf": 100},
 }
 CONFIGS = ("old", "shipped", *CANDIDATES)
 LARGE = 20_000
@@ -77,18 +71,22 @@ def _physionet() -> bench.Task:
     return physionet()
 
 
-def _readmission_sample() -> bench.Task:
-    t = bench.readmission()  # the mined sample: 6,000 patients, every encounter of each
-    patients = t.groups.drop_duplicates().sample(n=6_000, random_state=0)
-    keep = np.flatnonzero(t.groups.isin(patients).to_numpy())
-    take = lambda s: s.iloc[keep].reset_index(drop=True)  # noqa: E731
-    return bench.Task("readmission_6k", "readmission", take(t.X), take(t.y), take(t.groups))
+def _readmission_sample(patients: int) -> Callable[[], bench.Task]:
+    def load() -> bench.Task:  # every encounter of a random sample of patients (6,000: the mined sample)
+        t = bench.readmission()
+        kept = t.groups.drop_duplicates().sample(n=patients, random_state=0)
+        keep = np.flatnonzero(t.groups.isin(kept).to_numpy())
+        take = lambda s: s.iloc[keep].reset_index(drop=True)  # noqa: E731
+        return bench.Task(f"readmission_{patients // 1000}k", "readmission", take(t.X), take(t.y), take(t.groups))
+
+    return load
 
 
 TASKS: dict[str, Callable[[], bench.Task]] = {
     **{k: v for k, v in bench.TASKS.items() if k != "readmission"},
     "physionet2012": _physionet,
-    "readmission_6k": _readmission_sample,
+    "readmission_2k": _readmission_sample(2_000),
+    "readmission_6k": _readmission_sample(6_000),
     "readmission": bench.readmission,
 }
 
@@ -117,7 +115,7 @@ def context(n_rows: int, n_features: int, counts: tuple[int, ...] = ()) -> Build
 
 def params_of(config: str, ctx: BuildContext, large_trees: int) -> dict[str, Any]:
     shipped = forest.default_params(ctx)
-    params = shipped if config == "shipped" else {**shipped, **(OLD if config == "old" else CANDIDATES[config](ctx))}
+    params = shipped if config == "shipped" else {**shipped, **(OLD if config == "old" else CANDIDATES[config])}
     if ctx.n_rows > LARGE:
         params = {**params, "n_estimators": large_trees}
     return params
@@ -160,14 +158,14 @@ def space_holds(params: dict[str, Any], ctx: BuildContext) -> list[str]:
 def check_space() -> bool:
     print("search space holds the defaults (old and shipped) at every size:")
     fine = True
-    for n_rows in (240, 600, 6_400, 15_000, 60_000, 81_000, 500_000):
-        ctx = context(n_rows, 50)
+    for n_rows, n_features in ((239, 11), (614, 8), (6_400, 7), (6_800, 250), (81_000, 250), (500_000, 2_000)):
+        ctx = context(n_rows, n_features)
         for name in ("old", "shipped"):
             params = {**forest.default_params(ctx), **(OLD if name == "old" else {})}
             outside = space_holds(params, ctx)
             fine &= not outside
             shown = {k: params[k] for k in ("kind", "max_features", "min_samples_leaf", "n_estimators")}
-            print(f"  n={n_rows:7d} {name:8s} {shown}  {'inside' if not outside else 'OUTSIDE: ' + ', '.join(outside)}")
+            print(f"  n={n_rows:7d} p={n_features:5d} {name:8s} {shown}  {'inside' if not outside else 'OUTSIDE: ' + ', '.join(outside)}")
     return fine
 
 

@@ -47,9 +47,28 @@ def _n_estimators_cap(ctx: BuildContext) -> int:
     return 500 if ctx.n_rows <= 20_000 else 200
 
 
+SMALL_ROWS = 800  # a training part under this keeps the defaults of before 2026-11 exactly
+
+
+def default_min_samples_leaf(n_rows: int) -> int:
+    """One training row in 200, from 3 to 30: 3 under :data:`SMALL_ROWS` (where 30 lost up to 0.11
+    AUROC), 30 from 6,000 rows (on 6,800 readmission rows 30 gained 0.03 AUROC over 3)."""
+    return int(min(30, max(3, n_rows // 200)))
+
+
+def default_max_features(n_rows: int, n_features: int) -> float:
+    """The square root of the predictors, as a share (scikit-learn's ``"sqrt"``), kept within the
+    search space's 0.1 and the old 0.5: a wide one-hot table tries a tenth of its columns at each
+    split, not half. Under :data:`SMALL_ROWS`, or when the width is not known, the old 0.5."""
+    if n_rows < SMALL_ROWS or n_features <= 0:
+        return 0.5
+    return round(min(0.5, max(0.1, 1.0 / n_features ** 0.5)), 3)
+
+
 def default_params(ctx: BuildContext) -> dict[str, Any]:
     params: dict[str, Any] = {"kind": "extra", "n_estimators": min(300, _n_estimators_cap(ctx)),
-                              "min_samples_leaf": 3, "max_features": 0.5}
+                              "min_samples_leaf": default_min_samples_leaf(ctx.n_rows),
+                              "max_features": default_max_features(ctx.n_rows, ctx.n_features)}
     if ctx.task != "regression":
         params["class_weight"] = None
     return params
