@@ -35,6 +35,7 @@ prints as it is. Ranking measures (macro AUROC and AUPRC of the drawn classes) a
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -202,12 +203,13 @@ def multiclass_confusion_cells(evaluation: ModelEvaluation, *, limit: int) -> li
     Its rows add up to the classes' sizes and its columns to the predicted counts, either of which a
     reader may know (Table 1 prints the classes), so a cell of 1 to 4 is hidden with complements in its
     row and column until no hidden cell follows from the totals and no "<5" can be narrowed down in whole
-    numbers (:func:`permissions.disclosure.table_suppression`: a few seconds at most on busy cores); a row
-    with a hidden cell gets no percentages."""
+    numbers (:func:`permissions.disclosure.table_suppression`: a few seconds at most on busy cores, once
+    per matrix); a row with a hidden cell gets no percentages."""
     if not limit:
         return None
     table = np.asarray(evaluation.main.metrics.confusion, dtype=float)
-    primary, hidden = table_suppression(table, limit=limit, diagonal_total=True)  # accuracy x n is the diagonal
+    counts = tuple(map(tuple, table.astype(int).tolist()))
+    primary, hidden = (np.array(mask, dtype=bool) for mask in _grid_masks(counts, limit))
     shares = table / np.maximum(table.sum(axis=1, keepdims=True), 1)
     cells = []
     for r in range(table.shape[0]):
@@ -216,6 +218,16 @@ def multiclass_confusion_cells(evaluation: ModelEvaluation, *, limit: int) -> li
                       else f"{int(table[r, c])}\n({100 * shares[r, c]:.1f}%)" if plain else str(int(table[r, c]))
                       for c in range(table.shape[1])])
     return cells
+
+
+@functools.lru_cache(maxsize=512)
+def _grid_masks(table: tuple[tuple[int, ...], ...], limit: int) -> tuple[tuple[tuple[bool, ...], ...], ...]:
+    """:func:`table_suppression` of a matrix (the diagonal's sum known: accuracy x n), remembered by its
+    counts: it takes seconds, and the Export page redraws the figure on every rerun. The key is the
+    matrix the reader is about to see in part, and the answer only which cells to hide, so the memo
+    gives nobody anything they could not compute from what they are shown."""
+    small, hidden = table_suppression(np.asarray(table, dtype=float), limit=limit, diagonal_total=True)
+    return tuple(map(tuple, small.tolist())), tuple(map(tuple, hidden.tolist()))
 
 
 def multiclass_confusion_note(lang: str, limit: int) -> str:
