@@ -8,6 +8,10 @@ When the run has something to watch (a cancel, the trial's deadline, the first t
 ``warm_start`` and checks between batches: scikit-learn draws each tree's seed from the forest's
 seed in order, so the trees are those of one plain fit (tested). Batches last about
 :data:`_BATCH_SECONDS` each (the first one is a single tree: the time cap extrapolates from it).
+
+The default configuration follows the table's size (:func:`default_params`; the rule was measured
+against the old defaults by ``benchmarks/forest_defaults.py``): small tables keep the old one,
+larger ones get larger leaves and, when wide, fewer columns tried at each split.
 """
 
 from __future__ import annotations
