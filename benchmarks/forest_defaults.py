@@ -66,9 +66,9 @@ LARGE = 20_000
 
 
 def _physionet() -> bench.Task:
-    from mine_recommendations import physionet  # the table as the recommendations were mined on it
+    from mine_recommendations import physionet
 
-    return physionet()
+    return physionet()  # the table as the recommendations were mined on it
 
 
 def _readmission_sample(patients: int) -> Callable[[], bench.Task]:
@@ -76,8 +76,8 @@ def _readmission_sample(patients: int) -> Callable[[], bench.Task]:
         t = bench.readmission()
         kept = t.groups.drop_duplicates().sample(n=patients, random_state=0)
         keep = np.flatnonzero(t.groups.isin(kept).to_numpy())
-        take = lambda s: s.iloc[keep].reset_index(drop=True)  # noqa: E731
-        return bench.Task(f"readmission_{patients // 1000}k", "readmission", take(t.X), take(t.y), take(t.groups))
+        X, y, groups = (s.iloc[keep].reset_index(drop=True) for s in (t.X, t.y, t.groups))
+        return bench.Task(f"readmission_{patients // 1000}k", "readmission", X, y, groups)
 
     return load
 
