@@ -31,6 +31,13 @@ SUMMARY = {"task": "multiclass", "target": "num", "features": ["oldpeak", "thala
 
 
 def cleveland(datasets_dir, n: int, seed: int):
+    frame, predictions = cleveland_predictions(datasets_dir, n, seed)
+    return evaluate_model(model_id=1, label="Score", predictions=predictions, summary=SUMMARY, prepared_frame=frame,
+                          options=EvalOptions(n_resamples=20))
+
+
+def cleveland_predictions(datasets_dir, n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the Cleveland rows, the crude score's predictions: a held-out part of ``n`` drawn with ``seed``)."""
     frame = pd.read_csv(datasets_dir / "heart_cleveland.csv").reset_index(drop=True)
     severity = (frame["oldpeak"].rank(pct=True) + frame["thalach"].rank(pct=True, ascending=False)) / 2
     weights = np.exp(-((severity.to_numpy()[:, None] - np.linspace(0.1, 0.9, len(CLASSES))[None, :]) ** 2) / 0.02)
@@ -38,8 +45,7 @@ def cleveland(datasets_dir, n: int, seed: int):
     test = frame.sample(n=n, random_state=seed).index
     predictions = pd.DataFrame({"row": frame.index, "part": np.where(frame.index.isin(test), "test", "train"),
                                 "y_true": frame["num"], **{f"p_{c}": prob[:, i] for i, c in enumerate(CLASSES)}})
-    return evaluate_model(model_id=1, label="Score", predictions=predictions, summary=SUMMARY, prepared_frame=frame,
-                          options=EvalOptions(n_resamples=20))
+    return frame, predictions
 
 
 @pytest.fixture(scope="module")

@@ -234,7 +234,7 @@ def reproduce_settings(pack: PackInput) -> dict[str, Any]:
     s = pack.summary
     keys = ("task", "target", "positive_label", "classes", "metric", "features", "group_column", "n_train", "n_test",
             "n_folds", "split", "seed", "device", "libraries", "dataset_sha256", "recipe_sha256", "dataset_version_id",
-            "final")
+            "final", "score_classes")  # score_classes "drawn": a restricted reader's holdout scores (_score_disclosure)
     return {
         "source": pack.source,
         "search_settings": dict(pack.settings),

@@ -33,6 +33,7 @@ from workbench.services import _codec, audit
 from workbench.services._access import authorize
 from workbench.services._curve_disclosure import reader_evaluation
 from workbench.services._evaluate import EvalOptions, ModelEvaluation, Progress
+from workbench.services._score_disclosure import reader_scores, replace_test_scores
 from workbench.services._evaluation_store import (
     compute,
     options_digest,
@@ -196,10 +197,14 @@ def run_results(workbench: Workbench, actor: Actor, run_id: int, *, action: Acti
     trials = tuple(summary.get("trials", ())) if see_trials else ()
     public = {k: v for k, v in summary.items() if k not in ("trials", "predictions_sha256")}
     public["n_trials"] = len(summary.get("trials") or [])
+    rows = _rows(run, models)
+    if is_restricted(actor, run.project_id):  # a multiclass macro over hidden classes: the drawn classes'
+        changed, public = _reader_scores(workbench, run, public, [m.id for m in models])
+        rows = replace_test_scores(rows, changed)
     return RunResults(run_id=run.id, project_id=run.project_id, created_at=run.created_at,
                       task=str(summary.get("task", "")), metric=str(summary.get("metric", "")),
                       target=str(summary.get("target", "")), chosen_model_id=run.chosen_model_id,
-                      rows=_rows(run, models), settings=dict(run.settings or {}), trials=trials, summary=public,
+                      rows=rows, settings=dict(run.settings or {}), trials=trials, summary=public,
                       recipe_version_id=run.recipe_version_id)
 
 
@@ -211,11 +216,21 @@ def project_runs(workbench: Workbench, actor: Actor, project_id: int, *, action:
         runs = list(session.scalars(select(Run).where(Run.project_id == project_id).order_by(Run.id.desc())))
         for run in runs:
             session.expunge(run)
-    return [_overview(run) for run in runs]
+    restricted = is_restricted(actor, project_id)
+    return [_overview(workbench, run, restricted) for run in runs]
 
 
-def _overview(run: Run) -> RunOverview:
+def _reader_scores(workbench: Workbench, run: Run, summary: dict[str, Any],
+                   model_ids: Sequence[int]) -> tuple[dict[int, float | None], dict[str, Any]]:
+    """A restricted reader's holdout and out-of-fold scores (``_score_disclosure``)."""
+    return reader_scores(summary, model_ids, lambda model_id: predictions(workbench, run, model_id),
+                         limit=SMALL_COUNT_THRESHOLD)
+
+
+def _overview(workbench: Workbench, run: Run, restricted: bool) -> RunOverview:
     summary = run.summary or {}
+    if restricted and (summary.get("leaderboard") or [{}])[0].get("model_id") is not None:  # the best model's holdout score as the reader gets it
+        summary = _reader_scores(workbench, run, dict(summary), [summary["leaderboard"][0].get("model_id")])[1]
     board = summary.get("leaderboard") or [{}]
     best = board[0]
     trials = summary.get("trials", [])
