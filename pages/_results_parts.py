@@ -159,6 +159,9 @@ def compare(ctx: PageContext, runs: list[results.RunOverview]) -> None:
     st.dataframe(frame, width="stretch", column_config={"_index": st.column_config.TextColumn(width="large")})
     if differs.any():
         st.caption(ctx.t("results.compare_differs", names=", ".join(frame.index[differs][:12])))
+    drawn = next((v for v in views if v.summary.get("score_classes") == "drawn"), None)
+    if drawn is not None:  # a restricted reader's multiclass holdout score (results._reader_scores)
+        st.caption(ctx.t("results.compare_drawn", metric=metric_name(ctx, drawn.metric)))
 
 
 def sharing(ctx: PageContext) -> None:

@@ -41,21 +41,12 @@ def _score(predictions, part: str) -> float:
     return AUROC.value(rows["y_true"].to_numpy(), rows[COLUMNS].to_numpy())
 
 
-@pytest.fixture
-def run(workbench, admin, make_user, datasets_dir):
-    """A project whose run holds the crude score (model A) and a blunter one (model B) on Cleveland rows,
-    stored as training stores them; a collaborator with the metrics and the paper pack shared."""
-    from workbench.services import accounts, projects, results
-
+def store_run(workbench, project_id: int, datasets_dir):
+    """A run of the project holding the crude score (model A, rank 1) and a blunter one (model B) on
+    Cleveland rows, stored as training stores them (leaderboard, final, predictions): ``(run id, the
+    evaluation of model A)``."""
     frame, score = cleveland_predictions(datasets_dir, 80, 5)
     blunt = score.assign(**{c: (score[c] + 0.2) / (1 + 0.2 * len(CLASSES)) for c in COLUMNS})
-    project_id = projects.create_project(workbench, admin, name="Cleveland grades")
-    with session_scope(workbench.engine) as session:
-        owner = load_actor(session, admin.user_id)  # now the project's owner
-    signed = make_user("grade_guest")
-    projects.add_member(workbench, owner, project_id=project_id, username="grade_guest", role="collaborator")
-    guest = accounts.resolve_session(workbench, signed.token)
-    results.set_sharing(workbench, owner, project_id=project_id, facets=["metrics", "paper_pack"])
     with session_scope(workbench.engine) as session:
         stored = Run(project_id=project_id, summary={})
         models = [ModelRow(family=family, rank=rank) for rank, family in ((1, "linear"), (2, "xgboost"))]
@@ -78,8 +69,23 @@ def run(workbench, admin, make_user, datasets_dir):
                           "final": {"kind": "single", "test_score": board[0]["test_score"],
                                     "oof_score": _score(score, "train")}}
         run_id = stored.id
-    evaluation = evaluate_model(model_id=board[0]["model_id"], label="linear", predictions=score, summary=SUMMARY,
-                                prepared_frame=frame, options=EvalOptions(n_resamples=0))
+    return run_id, evaluate_model(model_id=board[0]["model_id"], label="linear", predictions=score, summary=SUMMARY,
+                                  prepared_frame=frame, options=EvalOptions(n_resamples=0))
+
+
+@pytest.fixture
+def run(workbench, admin, make_user, datasets_dir):
+    """:func:`store_run` in a new project; a collaborator with the metrics and the paper pack shared."""
+    from workbench.services import accounts, projects, results
+
+    project_id = projects.create_project(workbench, admin, name="Cleveland grades")
+    with session_scope(workbench.engine) as session:
+        owner = load_actor(session, admin.user_id)  # now the project's owner
+    signed = make_user("grade_guest")
+    projects.add_member(workbench, owner, project_id=project_id, username="grade_guest", role="collaborator")
+    guest = accounts.resolve_session(workbench, signed.token)
+    results.set_sharing(workbench, owner, project_id=project_id, facets=["metrics", "paper_pack"])
+    run_id, evaluation = store_run(workbench, project_id, datasets_dir)
     return workbench, owner, guest, run_id, evaluation
 
 
