@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.automl.metrics import get_metric
+from pipelines.errors import PermissionDenied
 from tests.workbench.test_curve_disclosure_macro import CLASSES, SUMMARY, cleveland_predictions
 from workbench.db.engine import session_scope
 from workbench.db.models import ModelRow, Run
@@ -105,7 +106,7 @@ def pack_leaderboard(view, evaluation) -> dict:
 
 
 def test_the_collaborators_holdout_score_gives_no_hidden_grade_back(run):
-    from workbench.services import results
+    from workbench.services import results, training
 
     workbench, owner, guest, run_id, evaluation = run
     k, hidden, drawn = hidden_and_drawn(evaluation)
@@ -123,6 +124,9 @@ def test_the_collaborators_holdout_score_gives_no_hidden_grade_back(run):
     overview = {o.run_id: o for o in results.project_runs(workbench, guest, seen.project_id)}[run_id]
     assert overview.best_test == seen.rows[0].test_score
     assert {o.run_id: o for o in results.project_runs(workbench, owner, seen.project_id)}[run_id].best_test == mine.rows[0].test_score
+
+    with pytest.raises(PermissionDenied):  # the Train page's run (the recorded scores as they are): not theirs
+        training.get_run(workbench, guest, run_id)
 
     pack = pack_leaderboard(seen, evaluation)
     for score in (pack["leaderboard"][0]["test_score"], pack["run"]["final"]["test_score"]):
