@@ -35,9 +35,9 @@ from pipelines.evaluation.explain import (
     FeatureImportance,
     by_input,
     feature_contributions,
-    permutation_importance,
 )
 from pipelines.evaluation.feature_names import LearnerInput, learner_input
+from pipelines.evaluation.permutation import permutation_importance
 from pipelines.evaluation.multiclass import ClassMetrics, MulticlassMetrics, multiclass_metrics
 from pipelines.evaluation.regression import RegressionMetrics, regression_metrics
 from pipelines.evaluation.subgroups import SubgroupPerformance, SubgroupRow, age_bands, subgroup_performance

@@ -1,4 +1,5 @@
-"""Explanations: exact per-patient feature contributions (SHAP values) and permutation importance.
+"""Explanations: exact per-patient feature contributions (SHAP values); permutation importance is in
+``permutation.py``.
 
 Contributions come from the model libraries themselves instead of the ``shap`` package (which
 pulls in numba and lags behind new NumPy releases): XGBoost's ``pred_contribs`` and LightGBM's
@@ -9,19 +10,16 @@ model's raw scale (log-odds for classifiers), so they add up to the prediction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from pipelines.errors import EvaluationError
 from pipelines.evaluation.feature_names import learner_input, pipeline_steps
-from pipelines.evaluation.progress import tick
 
-__all__ = ["Contributions", "FeatureImportance", "by_input", "feature_contributions", "permutation_importance"]
+__all__ = ["Contributions", "FeatureImportance", "by_input", "feature_contributions"]
 
 
 @dataclass(frozen=True)
@@ -131,67 +129,3 @@ def by_input(contributions: Contributions, row: int) -> dict[str, float]:
     for owner, value in zip(owners, np.asarray(contributions.values)[row]):
         totals[owner] = totals.get(owner, 0.0) + float(value)
     return totals
-
-
-def _scorer(metric: str) -> Callable[[Any, Any, np.ndarray], float]:
-    """A scorer that asks the model for probabilities or values directly, instead of scikit-learn's
-    scorers, which first ask the estimator's type tags (the workbench's heads declare none)."""
-    from sklearn import metrics as m
-
-    def proba(model: Any, X: Any) -> np.ndarray:
-        return np.asarray(model.predict_proba(X), dtype=float)
-
-    table: dict[str, Callable[[Any, Any, np.ndarray], float]] = {
-        "roc_auc": lambda model, X, y: m.roc_auc_score(y, proba(model, X)[:, 1]),
-        "average_precision": lambda model, X, y: m.average_precision_score(y, proba(model, X)[:, 1]),
-        "neg_brier_score": lambda model, X, y: -m.brier_score_loss(y, proba(model, X)[:, 1]),
-        "neg_log_loss": lambda model, X, y: -m.log_loss(y, proba(model, X), labels=np.arange(proba(model, X).shape[1])),
-        "accuracy": lambda model, X, y: float(np.mean(proba(model, X).argmax(axis=1) == y)),
-        "r2": lambda model, X, y: m.r2_score(y, np.asarray(model.predict(X), dtype=float)),
-        "neg_root_mean_squared_error": lambda model, X, y: -m.root_mean_squared_error(y, np.asarray(model.predict(X), dtype=float)),
-        "neg_mean_absolute_error": lambda model, X, y: -m.mean_absolute_error(y, np.asarray(model.predict(X), dtype=float)),
-    }
-    if metric not in table:
-        raise EvaluationError("evaluation.unknown_metric", metric=metric, allowed=list(table))
-    score = table[metric]
-
-    def scored(model: Any, X: Any, y: np.ndarray) -> float:
-        value = score(model, X, y)
-        tick()  # one shuffled score: a listening job reports progress and may stop here
-        return value
-
-    return scored
-
-
-def permutation_importance(
-    model: Any,
-    X: pd.DataFrame,
-    y: Sequence | np.ndarray,
-    *,
-    metric: str = "roc_auc",
-    n_repeats: int = 10,
-    seed: int = 0,
-) -> FeatureImportance:
-    """Model-agnostic importance on held-out data; works for every model family and for the
-    workbench's ensembles and calibrated models, unlike SHAP. Classification metrics read
-    ``predict_proba`` (``y`` as 0/1, or class positions for ``accuracy``), regression ``predict``."""
-    from sklearn.inspection import permutation_importance as _sk_permutation
-
-    scorer = _scorer(metric)
-    if n_repeats < 2:
-        raise EvaluationError("evaluation.bad_repeats", value=n_repeats)
-    # one native thread, as in training: XGBoost's default of every core is more than twice as slow on a
-    # machine whose cores other jobs use, and the 10 x features predictions are small
-    with threadpool_limits(limits=1):
-        result = _sk_permutation(model, X, np.asarray(y), scoring=scorer, n_repeats=n_repeats, random_state=seed,
-                                 n_jobs=1)
-    raw = result.importances
-    return FeatureImportance(
-        features=tuple(str(c) for c in X.columns),
-        mean=result.importances_mean,
-        std=result.importances_std,
-        lower=np.percentile(raw, 2.5, axis=1),
-        upper=np.percentile(raw, 97.5, axis=1),
-        metric=metric,
-        n_repeats=n_repeats,
-    )
