@@ -9,12 +9,13 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import session_cookie, shot, sign_in
+from tests.e2e.conftest import add_account, password_for, session_cookie, shot, sign_in
 from workbench.i18n import t
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DIALOG = "Page not found"
+PERSON = "dr_lost"  # an account of its own on the run's shared server, so no other journey sets its language
 
 
 def _no_dialog(page) -> None:
@@ -24,7 +25,9 @@ def _no_dialog(page) -> None:
     assert page.get_by_role("dialog").count() == 0
 
 
-def test_an_unknown_address_opens_the_start_page_with_a_translated_notice(server, browser):
+def test_an_unknown_address_opens_the_start_page_with_a_translated_notice(shared_server, browser):
+    server = shared_server
+    add_account(server, PERSON)
     context = browser.new_context(viewport={"width": 1300, "height": 900}, locale="ko-KR")
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -35,8 +38,8 @@ def test_an_unknown_address_opens_the_start_page_with_a_translated_notice(server
     _no_dialog(page)
     shot(page, "unknown_address_signed_out_ko")
 
-    sign_in(page, server.url, button="로그인")
-    page.get_by_text(t("app.signed_in_as", "ko", name="admin")).wait_for()
+    sign_in(page, server.url, PERSON, password_for(PERSON), button="로그인")
+    page.get_by_text(t("app.signed_in_as", "ko", name=PERSON)).wait_for()
     session_cookie(context)
     page.goto(server.url + "/nonsense")
     page.get_by_text(t("app.page_not_found", "ko")).wait_for()
