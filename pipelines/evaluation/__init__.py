@@ -37,8 +37,8 @@ from pipelines.evaluation.explain import (
     feature_contributions,
 )
 from pipelines.evaluation.feature_names import LearnerInput, learner_input
-from pipelines.evaluation.permutation import permutation_importance
 from pipelines.evaluation.multiclass import ClassMetrics, MulticlassMetrics, multiclass_metrics
+from pipelines.evaluation.permutation import permutation_importance
 from pipelines.evaluation.regression import RegressionMetrics, regression_metrics
 from pipelines.evaluation.subgroups import SubgroupPerformance, SubgroupRow, age_bands, subgroup_performance
 from pipelines.evaluation.table_one import TableOne, TableOneRow, table_one
