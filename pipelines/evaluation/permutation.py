@@ -29,6 +29,8 @@ __all__ = ["STACKED_CELLS", "permutation_importance"]
 # before the pipeline's own copies; a 300-patient holdout of 30 columns stacks all 10 shuffles at once
 STACKED_CELLS = 5_000_000
 
+Scorer = Callable[[np.ndarray, np.ndarray], float]  # (true values, the model's answer) -> score
+
 
 def _proba(model: Any, X: Any) -> np.ndarray:
     return np.asarray(model.predict_proba(X), dtype=float)
@@ -37,8 +39,6 @@ def _proba(model: Any, X: Any) -> np.ndarray:
 def _values(model: Any, X: Any) -> np.ndarray:
     return np.asarray(model.predict(X), dtype=float)
 
-
-Scorer = Callable[[np.ndarray, np.ndarray], float]
 
 
 def _metric(metric: str) -> tuple[Callable[[Any, Any], np.ndarray], Scorer, Scorer]:
@@ -75,7 +75,8 @@ def _metric(metric: str) -> tuple[Callable[[Any, Any], np.ndarray], Scorer, Scor
 
 def _shuffles(n_rows: int, n_repeats: int, seed: int) -> list[np.ndarray]:
     """For each repeat, the original row each shuffled row comes from. scikit-learn draws one seed
-    from ``seed``, restarts a generator from it for every feature, shuffles one index array in place
+    from ``seed`` and restarts a generator from it for every feature (so every feature gets these
+    same shuffles), shuffles one index array in place
     per repeat and applies it to the already shuffled column: the shuffles compose."""
     column_seed = np.random.RandomState(seed).randint(np.iinfo(np.int32).max + 1)
     generator = np.random.RandomState(column_seed)

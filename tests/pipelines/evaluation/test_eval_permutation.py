@@ -20,22 +20,21 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from pipelines.evaluation import permutation, permutation_importance
 from pipelines.evaluation.progress import listening
 
-COLUMNS = ["race", "gender", "age", "time_in_hospital", "num_lab_procedures", "num_medications", "number_inpatient",
-           "A1Cresult", "insulin", "readmitted"]
+CATEGORIES = ["race", "gender", "age", "A1Cresult", "insulin"]
+NUMBERS = ["time_in_hospital", "num_lab_procedures", "num_medications", "number_inpatient"]
 
 
 @pytest.fixture(scope="module")
 def readmission(datasets_dir) -> pd.DataFrame:
-    frame = pd.read_csv(datasets_dir / "diabetes_130_us_hospitals.csv.gz", nrows=1200, usecols=COLUMNS,
-                        keep_default_na=False, na_values=["", "?"])
-    return frame
+    return pd.read_csv(datasets_dir / "diabetes_130_us_hospitals.csv.gz", nrows=1200,
+                       usecols=CATEGORIES + NUMBERS + ["readmitted"], keep_default_na=False, na_values=["", "?"])
 
 
-def _mixed(model):
+def _mixed(model, numbers=NUMBERS):
+    """One-hot categories and imputed, scaled numbers in front of ``model``."""
     return make_pipeline(make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore"), ["race", "gender", "age", "A1Cresult", "insulin"]),
-        (make_pipeline(SimpleImputer(), StandardScaler()), ["time_in_hospital", "num_lab_procedures",
-                                                            "num_medications", "number_inpatient"])), model)
+        (OneHotEncoder(handle_unknown="ignore"), CATEGORIES),
+        (make_pipeline(SimpleImputer(), StandardScaler()), numbers)), model)
 
 
 def _sklearn(model, X, y, scoring, n_repeats, seed):
@@ -77,7 +76,7 @@ def test_mixed_column_types_and_a_multiclass_model(readmission):
 def test_regression_and_a_holdout_stacked_a_few_copies_at_a_time(readmission, monkeypatch):
     X = readmission.drop(columns=["readmitted", "num_medications"])
     y = readmission["num_medications"].to_numpy(dtype=float)
-    model = _mixed_regression().fit(X, y)
+    model = _mixed(Ridge(), [c for c in NUMBERS if c != "num_medications"]).fit(X, y)
     whole = _ours(model, X, y, "r2", 5, 2)
     _same(whole, _sklearn(model, X, y, "r2", 5, 2))
     calls = []
@@ -87,13 +86,6 @@ def test_regression_and_a_holdout_stacked_a_few_copies_at_a_time(readmission, mo
     pieces = _ours(model, X, y, "r2", 5, 2)
     assert calls == [len(X)] + [2 * len(X), 2 * len(X), len(X)] * X.shape[1]  # baseline, then 2 + 2 + 1 copies
     np.testing.assert_allclose(pieces.mean, whole.mean, rtol=0, atol=1e-12)
-
-
-def _mixed_regression():
-    return make_pipeline(make_column_transformer(
-        (OneHotEncoder(handle_unknown="ignore"), ["race", "gender", "age", "A1Cresult", "insulin"]),
-        (make_pipeline(SimpleImputer(), StandardScaler()), ["time_in_hospital", "num_lab_procedures",
-                                                            "number_inpatient"])), Ridge())
 
 
 def test_one_model_call_per_feature_and_one_tick_per_shuffled_score(hf, monkeypatch):
