@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import ADMIN_PASSWORD, run_folder
 
@@ -297,3 +298,22 @@ def trained_demo(server, datasets_dir, *, owner: str | None = None, table: Path 
                             settings=SearchSettings(families=("linear", "xgboost"), n_trials=3, time_budget_s=None,
                                                     seed=3))
     return workbench, actor, project_id
+
+
+def pick_option(page, opener, option: str, *, typed: str | None = None) -> None:
+    """Open a Streamlit selectbox by clicking ``opener``, type ``typed`` (long lists are virtualised:
+    filter first) and click ``option``. A rerun that redraws the widget under a loaded machine can
+    close the list before the keys arrive, so the list is awaited before typing, and opened again once."""
+    listbox = page.get_by_role("listbox")
+    for attempt in range(2):
+        opener.click()
+        try:
+            listbox.wait_for(timeout=15_000)
+            if typed:
+                page.keyboard.type(typed)
+            page.get_by_role("option", name=option, exact=True).click(timeout=15_000 if attempt == 0 else None)
+            return
+        except PlaywrightTimeout:
+            if attempt:
+                raise
+            page.keyboard.press("Escape")

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import ADMIN_PASSWORD
-from tests.e2e.conftest import nav, session_cookie, shot
+from tests.e2e.conftest import nav, pick_option, session_cookie, shot
 from tests.e2e.test_sso_journey import sso_server  # noqa: F401 (the fixture: provider + served workbench)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -46,9 +46,7 @@ def test_owner_invites_an_email_and_its_first_sso_sign_in_joins_the_project(sso_
     nav(page, "Members").click()
     page.get_by_role("heading", name="Invite by e-mail (single sign-on)").wait_for()
     form = page.get_by_test_id("stForm").filter(has=page.get_by_label("E-mail address"))
-    form.get_by_label("Role").click()
-    page.keyboard.type("Collab")
-    page.get_by_role("option", name="Collaborator (results only)", exact=True).click()
+    pick_option(page, form.get_by_label("Role"), "Collaborator (results only)", typed="Collab")
     page.get_by_label("E-mail address").fill("X@Hospital.example")
     form.get_by_role("button", name="Invite").click()
     page.get_by_text("x@hospital.example is invited.").wait_for()
