@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DatabaseError
 
-from tests.e2e.conftest import Server, nav, session_cookie, shot, sign_in
+from tests.e2e.conftest import Server, nav, pick_option, session_cookie, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -110,9 +110,7 @@ def _pick_actions(page, *names: str) -> None:
     if picker.get_by_role("button", name="Clear all").count():
         picker.get_by_role("button", name="Clear all").click()
     for name in names:
-        picker.get_by_role("combobox").click()
-        page.keyboard.type(name)
-        page.get_by_role("option", name=name, exact=True).click()
+        pick_option(page, picker.get_by_role("combobox"), name, typed=name)
     page.keyboard.press("Escape")
     page.wait_for_timeout(500)
     page.locator("[data-testid=stStatusWidget]").wait_for(state="detached")

@@ -15,7 +15,15 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from tests.e2e.conftest import RESAMPLES, nav, password_for, shot, sign_in, trained_demo
+from tests.e2e.conftest import (
+    RESAMPLES,
+    nav,
+    password_for,
+    pick_option,
+    shot,
+    sign_in,
+    trained_demo,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -24,8 +32,7 @@ OWNER = "dr_export"
 
 
 def _choose(page, label: str, option: str) -> None:
-    page.get_by_label(label, exact=True).click()
-    page.get_by_role("option", name=option, exact=True).click()
+    pick_option(page, page.get_by_label(label, exact=True), option)
 
 
 def _image(page) -> str:

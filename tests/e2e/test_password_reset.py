@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import add_account, nav, shot, sign_in
+from tests.e2e.conftest import add_account, nav, pick_option, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -25,9 +25,7 @@ def test_admin_resets_a_password_and_the_person_must_change_it(shared_server, br
     sign_in(page, shared_server.url)
     nav(page, "Accounts").click()
     form = page.get_by_test_id("stForm").filter(has=page.get_by_label("Temporary password again"))
-    form.get_by_label("User name").click()
-    page.keyboard.type(USER)
-    page.get_by_role("option", name=USER, exact=True).click()
+    pick_option(page, form.get_by_label("User name"), USER, typed=USER)
     form.get_by_label("Temporary password", exact=True).fill(TEMPORARY)
     form.get_by_label("Temporary password again").fill(TEMPORARY)
     form.get_by_role("button", name="Reset password").click()

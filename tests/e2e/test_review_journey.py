@@ -8,7 +8,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import add_account, password_for, project_of, shot, sign_in
+from tests.e2e.conftest import (
+    add_account,
+    password_for,
+    pick_option,
+    project_of,
+    shot,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,9 +30,7 @@ def nav(page, name: str):
 
 def choose(page, label: str, option: str) -> None:
     """Pick an option of a Streamlit selectbox or multiselect by its label."""
-    page.get_by_label(label, exact=True).click()
-    page.keyboard.type(option)  # long lists are virtualised: filter first
-    page.get_by_role("option", name=option, exact=True).click()
+    pick_option(page, page.get_by_label(label, exact=True), option, typed=option)  # long lists are virtualised
     page.keyboard.press("Escape")  # a multiselect stays open over the buttons below it
 
 
