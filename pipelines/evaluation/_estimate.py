@@ -9,6 +9,7 @@ patients, because rows of one patient are not independent.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,8 @@ import numpy as np
 from pipelines.errors import EvaluationError
 from pipelines.evaluation.progress import tick
 
-__all__ = ["Estimate", "interval_separator", "resample_indices", "bootstrap", "as_binary_arrays", "as_groups"]
+__all__ = ["Estimate", "interval_separator", "resample_indices", "bootstrap", "bootstrap_rows", "as_binary_arrays",
+           "as_groups"]
 
 MINUS = "\u2212"  # typographic minus: journals want it, and a cell never starts with "-"
 
@@ -113,7 +115,7 @@ def resample_indices(
     if groups is None:
         buckets = [np.arange(n)] if strata is None else [np.flatnonzero(strata == s) for s in np.unique(strata)]
         for _ in range(n_resamples):
-            yield np.concatenate([rng.choice(b, size=len(b), replace=True) for b in buckets])
+            yield np.concatenate([_draw(rng, b) for b in buckets])
             tick()
         return
     codes = np.unique(groups, return_inverse=True)[1]
@@ -129,9 +131,15 @@ def resample_indices(
         group_strata = np.array([strata[m].max() for m in members])
     buckets = [np.flatnonzero(group_strata == s) for s in np.unique(group_strata)]
     for _ in range(n_resamples):
-        chosen = np.concatenate([rng.choice(b, size=len(b), replace=True) for b in buckets])
+        chosen = np.concatenate([_draw(rng, b) for b in buckets])
         yield np.concatenate([members[i] for i in chosen])
         tick()
+
+
+def _draw(rng: np.random.Generator, bucket: np.ndarray) -> np.ndarray:
+    """``len(bucket)`` draws with replacement: the numbers ``rng.choice(bucket, len(bucket))`` draws
+    (it calls ``rng.integers`` the same way), without its argument checks, which cost more here."""
+    return bucket[rng.integers(0, len(bucket), len(bucket))]
 
 
 def bootstrap(
@@ -149,21 +157,61 @@ def bootstrap(
     Resamples where a statistic is undefined (``nan``, e.g. no predicted positives for PPV) are
     left out of that statistic's interval instead of poisoning it.
     """
-    if not 0.5 < level < 1:
-        raise EvaluationError("evaluation.bad_level", value=level)
+    _check_level(level)
     draws = [
         np.atleast_1d(np.asarray(statistic(idx), dtype=float))
         for idx in resample_indices(strata, n=n, groups=groups, n_resamples=n_resamples, seed=seed)
     ]
     if not draws:
         width = np.atleast_1d(np.asarray(statistic(np.arange(n)), dtype=float)).shape[0]
-        nan = np.full(width, np.nan)
-        return nan, nan
-    stacked = np.vstack(draws)
+        return _percentiles(np.empty((0, width)), level)
+    return _percentiles(np.vstack(draws), level)
+
+
+STACKED_CELLS = 2_000_000  # resamples x rows handed to a row statistic at once (16 MB per float array)
+
+
+def bootstrap_rows(
+    statistic: Callable[[np.ndarray], np.ndarray],
+    *,
+    strata: np.ndarray | None,
+    n: int,
+    groups: np.ndarray | None,
+    n_resamples: int,
+    seed: int,
+    level: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`bootstrap` for a statistic that takes a stack of resamples: ``statistic(indices)`` gets
+    a 2-D array (resamples x rows) and returns one vector per resample (resamples x values).
+
+    The resamples are :func:`resample_indices`' own, in the same order, so the bounds are those of
+    :func:`bootstrap` with the same statistic row by row. Resamples of rows all have ``n`` rows and
+    go in stacks of up to :data:`STACKED_CELLS` cells; resamples of patients differ in length and
+    go one by one (a stack of one).
+    """
+    _check_level(level)
+    draws = resample_indices(strata, n=n, groups=groups, n_resamples=n_resamples, seed=seed)
+    per_stack = 1 if groups is not None else max(1, STACKED_CELLS // max(n, 1))
+    values = []
+    while stack := list(itertools.islice(draws, per_stack)):
+        values.append(np.asarray(statistic(np.vstack(stack)), dtype=float))
+    if not values:
+        width = np.asarray(statistic(np.arange(n)[None, :]), dtype=float).shape[1]
+        return _percentiles(np.empty((0, width)), level)
+    return _percentiles(np.vstack(values), level)
+
+
+def _check_level(level: float) -> None:
+    if not 0.5 < level < 1:
+        raise EvaluationError("evaluation.bad_level", value=level)
+
+
+def _percentiles(stacked: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bounds per column of resamples x values, each over its finite values (``nan`` when none)."""
     alpha = (1 - level) / 2
+    lower = np.full(stacked.shape[1], np.nan)
+    upper = np.full(stacked.shape[1], np.nan)
     with np.errstate(all="ignore"):
-        lower = np.full(stacked.shape[1], np.nan)
-        upper = np.full(stacked.shape[1], np.nan)
         for j in range(stacked.shape[1]):
             column = stacked[:, j]
             column = column[np.isfinite(column)]

@@ -16,7 +16,7 @@ import numpy as np
 
 from pipelines.errors import EvaluationError
 from pipelines.evaluation import _scores as s
-from pipelines.evaluation._estimate import Estimate, as_binary_arrays, as_groups, bootstrap
+from pipelines.evaluation._estimate import Estimate, as_binary_arrays, as_groups, bootstrap_rows
 
 __all__ = [
     "ThresholdRule",
@@ -131,11 +131,12 @@ def choose_threshold(
     return ThresholdChoice("specificity", float(candidates[hit[-1]]), goal)
 
 
-def _point_and_vector(y: np.ndarray, p: np.ndarray, threshold: float) -> np.ndarray:
-    slope, intercept = s.logistic_recalibration(y, p)
-    at = s.threshold_metrics(*s.confusion(y, p, threshold))
-    return np.array(
-        [s.auroc(y, p), s.average_precision(y, p), s.brier(y, p), s.log_loss(y, p), slope, intercept]
+def _metric_rows(Y: np.ndarray, P: np.ndarray, threshold: float) -> np.ndarray:
+    """Every metric of every row (resamples x patients): resamples x (THRESHOLD_FREE + AT_THRESHOLD)."""
+    slope, intercept = s.logistic_recalibration_rows(Y, P)
+    at = s.threshold_metrics(*s.confusion_rows(Y, P, threshold))
+    return np.column_stack(
+        [s.auroc_rows(Y, P), s.average_precision_rows(Y, P), s.brier_rows(Y, P), s.log_loss_rows(Y, P), slope, intercept]
         + [at[k] for k in AT_THRESHOLD]
     )
 
@@ -163,9 +164,9 @@ def binary_metrics(
         choice = threshold
     else:
         choice = ThresholdChoice("fixed", _check_target(float(threshold), "fixed"), float(threshold))
-    point = _point_and_vector(y, p, choice.value)
-    lower, upper = bootstrap(
-        lambda idx: _point_and_vector(y[idx], p[idx], choice.value),
+    point = _metric_rows(y[None, :], p[None, :], choice.value)[0]
+    lower, upper = bootstrap_rows(
+        lambda idx: _metric_rows(y[idx], p[idx], choice.value),
         strata=y,
         n=len(y),
         groups=g,

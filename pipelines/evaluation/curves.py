@@ -16,7 +16,7 @@ from scipy.stats import beta as beta_dist
 
 from pipelines.errors import EvaluationError
 from pipelines.evaluation import _scores as s
-from pipelines.evaluation._estimate import Estimate, as_binary_arrays, as_groups, bootstrap
+from pipelines.evaluation._estimate import Estimate, as_binary_arrays, as_groups, bootstrap, bootstrap_rows
 
 __all__ = [
     "RocCurve",
@@ -86,22 +86,52 @@ class ThresholdCurve:
     fraction_positive: np.ndarray  # share of patients flagged at each threshold
 
 
-def _roc_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    order = np.argsort(-p, kind="mergesort")
-    ys, ps = y[order], p[order]
-    last = np.r_[np.flatnonzero(np.diff(ps)), len(ps) - 1]
-    tp = np.cumsum(ys)[last]
+def _tie_ends(Y: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row sorted by decreasing prediction: the sorted predictions, the running count of
+    positives, and whether each place ends a group of tied predictions (a point of the curves)."""
+    order = np.argsort(-P, axis=1, kind="mergesort")
+    ps = np.take_along_axis(P, order, axis=1)
+    tp = np.cumsum(np.take_along_axis(Y, order, axis=1), axis=1)
+    return ps, tp, np.c_[ps[:, 1:] != ps[:, :-1], np.ones((len(ps), 1), bool)]
+
+
+def _roc_from_ends(last: np.ndarray, tp: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """FPR and TPR from (0, 0) through each tie group's end (``last``: places, ``tp``: positives so far)."""
     fp = last + 1 - tp
-    n_pos, n_neg = ys.sum(), len(ys) - ys.sum()
-    fpr = np.r_[0.0, fp / n_neg] if n_neg else np.r_[0.0, fp * np.nan]
-    tpr = np.r_[0.0, tp / n_pos] if n_pos else np.r_[0.0, tp * np.nan]
-    return fpr, tpr, np.r_[np.inf, ps[last]]
+    n_pos = tp[-1]
+    n_neg = n - n_pos
+    fpr = np.concatenate(([0.0], fp / n_neg if n_neg else fp * np.nan))
+    tpr = np.concatenate(([0.0], tp / n_pos if n_pos else tp * np.nan))
+    return fpr, tpr
+
+
+def _roc_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ps, tp, ends = _tie_ends(y[None, :], p[None, :])
+    last = np.flatnonzero(ends[0])
+    return *_roc_from_ends(last, tp[0, last], len(y)), np.r_[np.inf, ps[0, last]]
+
+
+def _tpr_grid(fpr: np.ndarray, tpr: np.ndarray) -> np.ndarray:
+    # right-continuous step: the best TPR reachable at each FPR
+    return np.interp(_GRID, fpr, tpr)
 
 
 def _tpr_on_grid(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    fpr, tpr, _ = _roc_points(y, p)
-    # right-continuous step: the best TPR reachable at each FPR
-    return np.interp(_GRID, fpr, tpr)
+    return _tpr_grid(*_roc_points(y, p)[:2])
+
+
+def _grid_rows(Y: np.ndarray, P: np.ndarray, curve: Literal["roc", "pr"]) -> np.ndarray:
+    """TPR (``roc``) or interpolated precision (``pr``) on the grid for every row: sorted all at
+    once, then each row's curve through its own tie groups."""
+    _, tp, ends = _tie_ends(Y, P)
+    out = np.empty((len(Y), len(_GRID)))
+    for i, row_ends in enumerate(ends):
+        last = np.flatnonzero(row_ends)
+        if curve == "roc":
+            out[i] = _tpr_grid(*_roc_from_ends(last, tp[i, last], Y.shape[1]))
+        else:
+            out[i] = _precision_grid(*_pr_from_ends(last, tp[i, last]))
+    return out
 
 
 def roc_curve(
@@ -117,28 +147,37 @@ def roc_curve(
     y, p = as_binary_arrays(y_true, y_prob)
     g = as_groups(groups, len(y))
     fpr, tpr, _ = _roc_points(y, p)
-    stats = lambda idx: np.r_[s.auroc(y[idx], p[idx]), _tpr_on_grid(y[idx], p[idx])]  # noqa: E731
-    lower, upper = bootstrap(stats, strata=y, n=len(y), groups=g, n_resamples=n_resamples, seed=seed, level=level)
+
+    def stats(idx: np.ndarray) -> np.ndarray:  # a stack of resamples: AUROC, then the TPR on the grid
+        Y, P = y[idx], p[idx]
+        return np.column_stack([s.auroc_rows(Y, P), _grid_rows(Y, P, "roc")])
+
+    lower, upper = bootstrap_rows(stats, strata=y, n=len(y), groups=g, n_resamples=n_resamples, seed=seed, level=level)
     auc = Estimate(s.auroc(y, p), float(lower[0]), float(upper[0]), level)
     return RocCurve(label, fpr, tpr, auc, _GRID.copy(), lower[1:], upper[1:])
 
 
-def _pr_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    order = np.argsort(-p, kind="mergesort")
-    ys, ps = y[order], p[order]
-    last = np.r_[np.flatnonzero(np.diff(ps)), len(ps) - 1]
-    tp = np.cumsum(ys)[last]
+def _pr_from_ends(last: np.ndarray, tp: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     precision = tp / (last + 1)
-    recall = tp / max(ys.sum(), 1)
-    return np.r_[0.0, recall], np.r_[precision[0], precision]
+    recall = tp / max(tp[-1], 1)
+    return np.concatenate(([0.0], recall)), np.concatenate((precision[:1], precision))
 
 
-def _precision_on_grid(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    recall, precision = _pr_points(y, p)
+def _pr_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    _, tp, ends = _tie_ends(y[None, :], p[None, :])
+    last = np.flatnonzero(ends[0])
+    return _pr_from_ends(last, tp[0, last])
+
+
+def _precision_grid(recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
     # interpolated precision (the maximum precision at any recall >= r), the usual PR envelope
     envelope = np.maximum.accumulate(precision[::-1])[::-1]
     idx = np.clip(np.searchsorted(recall, _GRID, side="left"), 0, len(recall) - 1)
     return envelope[idx]
+
+
+def _precision_on_grid(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    return _precision_grid(*_pr_points(y, p))
 
 
 def pr_curve(
@@ -154,8 +193,12 @@ def pr_curve(
     y, p = as_binary_arrays(y_true, y_prob)
     g = as_groups(groups, len(y))
     recall, precision = _pr_points(y, p)
-    stats = lambda idx: np.r_[s.average_precision(y[idx], p[idx]), _precision_on_grid(y[idx], p[idx])]  # noqa: E731
-    lower, upper = bootstrap(stats, strata=y, n=len(y), groups=g, n_resamples=n_resamples, seed=seed, level=level)
+
+    def stats(idx: np.ndarray) -> np.ndarray:  # a stack of resamples: AP, then the precision on the grid
+        Y, P = y[idx], p[idx]
+        return np.column_stack([s.average_precision_rows(Y, P), _grid_rows(Y, P, "pr")])
+
+    lower, upper = bootstrap_rows(stats, strata=y, n=len(y), groups=g, n_resamples=n_resamples, seed=seed, level=level)
     ap = Estimate(s.average_precision(y, p), float(lower[0]), float(upper[0]), level)
     return PrCurve(label, recall, precision, ap, float(y.mean()), _GRID.copy(), lower[1:], upper[1:])
 
@@ -199,8 +242,8 @@ def calibration_curve(
     counts, events, sums = counts[keep], events[keep], sums[keep]
     lo, hi = _clopper_pearson(events, counts, level)
     slope, intercept = s.logistic_recalibration(y, p)
-    b_lo, b_hi = bootstrap(
-        lambda idx: np.array(s.logistic_recalibration(y[idx], p[idx])),
+    b_lo, b_hi = bootstrap_rows(
+        lambda idx: np.column_stack(s.logistic_recalibration_rows(y[idx], p[idx])),
         strata=y, n=len(y), groups=g, n_resamples=n_resamples, seed=seed, level=level,
     )
     h_edges = np.linspace(0, 1, 41)

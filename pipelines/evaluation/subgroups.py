@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipelines.errors import EvaluationError
 from pipelines.evaluation import _scores as s
-from pipelines.evaluation._estimate import Estimate, as_binary_arrays, as_groups, bootstrap
+from pipelines.evaluation._estimate import Estimate, as_binary_arrays, as_groups, bootstrap_rows
 from pipelines.evaluation.binary import AT_THRESHOLD
 
 __all__ = ["SubgroupRow", "SubgroupPerformance", "subgroup_performance", "age_bands", "SUBGROUP_METRICS"]
@@ -50,15 +50,13 @@ def age_bands(age: Sequence | np.ndarray | pd.Series, *, edges: Sequence[float] 
     return pd.Series(pd.cut(np.asarray(age, dtype=float), bins=e, right=False, labels=labels, ordered=True))
 
 
-def _vector(y: np.ndarray, p: np.ndarray, threshold: float, metrics: tuple[str, ...]) -> np.ndarray:
-    at = s.threshold_metrics(*s.confusion(y, p, threshold))
-    free = {
-        "auroc": lambda: s.auroc(y, p),
-        "auprc": lambda: s.average_precision(y, p),
-        "brier": lambda: s.brier(y, p),
-        "log_loss": lambda: s.log_loss(y, p),
-    }
-    return np.array([at[m] if m in AT_THRESHOLD else free[m]() for m in metrics])
+_FREE_ROWS = {"auroc": s.auroc_rows, "auprc": s.average_precision_rows, "brier": s.brier_rows, "log_loss": s.log_loss_rows}
+
+
+def _metric_rows(Y: np.ndarray, P: np.ndarray, threshold: float, metrics: tuple[str, ...]) -> np.ndarray:
+    """``metrics`` of every row (resamples x patients of one subgroup): resamples x metrics."""
+    at = s.threshold_metrics(*s.confusion_rows(Y, P, threshold))
+    return np.column_stack([at[m] if m in AT_THRESHOLD else _FREE_ROWS[m](Y, P) for m in metrics])
 
 
 def _row(variable: str, level: str, y, p, g, *, threshold, metrics, n_resamples, seed, level_ci, min_size) -> SubgroupRow:
@@ -67,9 +65,9 @@ def _row(variable: str, level: str, y, p, g, *, threshold, metrics, n_resamples,
         return SubgroupRow(variable, level, n, n_pos, {}, "too_small")
     if n_pos == 0 or n_pos == n:
         return SubgroupRow(variable, level, n, n_pos, {}, "one_class")
-    point = _vector(y, p, threshold, metrics)
-    lo, hi = bootstrap(
-        lambda idx: _vector(y[idx], p[idx], threshold, metrics),
+    point = _metric_rows(y[None, :], p[None, :], threshold, metrics)[0]
+    lo, hi = bootstrap_rows(
+        lambda idx: _metric_rows(y[idx], p[idx], threshold, metrics),
         strata=y, n=n, groups=g, n_resamples=n_resamples, seed=seed, level=level_ci,
     )
     return SubgroupRow(
