@@ -53,9 +53,8 @@ def auroc_rows(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
     order = np.argsort(P, axis=1, kind="mergesort")
     first, last = _tie_bounds(np.take_along_axis(P, order, axis=1))
     rank_sum = np.sum((first + last + 2) / 2.0 * np.take_along_axis(Y, order, axis=1), axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
-    return np.where((n_pos > 0) & (n_neg > 0), out, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):  # one class: 0 / 0
+        return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
 
 
 def average_precision(y: np.ndarray, p: np.ndarray) -> float:

@@ -12,7 +12,7 @@ from scipy.special import expit
 from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 
-from pipelines.evaluation import _estimate, binary_metrics, calibration_curve, resample_indices
+from pipelines.evaluation import _estimate, binary_metrics, calibration_curve, curves, pr_curve, resample_indices, roc_curve
 from pipelines.evaluation import _scores as s
 from pipelines.evaluation._estimate import bootstrap, bootstrap_rows
 
@@ -27,12 +27,13 @@ def _stack(seed: int, rows: int = 40, n: int = 150) -> tuple[np.ndarray, np.ndar
 
 def test_row_kernels_equal_scikit_learn_row_by_row():
     Y, P = _stack(0)
-    Y[3] = 0  # a resample with one class: no AUROC, no AP
+    Y[3] = 0  # resamples with one class: no AUROC (no AP either without positives)
+    Y[5] = 1  # (a row with unrounded predictions: none is 0, where log loss clips differently)
     for kernel, reference in [(s.auroc_rows, skm.roc_auc_score), (s.average_precision_rows, skm.average_precision_score),
                               (s.brier_rows, skm.brier_score_loss), (s.log_loss_rows, skm.log_loss)]:
         got = kernel(Y, P)
         for i, (y, p) in enumerate(zip(Y, P)):
-            if i == 3 and kernel in (s.auroc_rows, s.average_precision_rows):
+            if (i == 3 and kernel in (s.auroc_rows, s.average_precision_rows)) or (i == 5 and kernel is s.auroc_rows):
                 assert np.isnan(got[i])
                 continue
             expected = reference(y, p, labels=[0, 1]) if reference is skm.log_loss else reference(y, p)
@@ -113,3 +114,16 @@ def test_resamples_are_the_ones_rng_choice_draws(hf):
     for idx in resample_indices(hf.y, n=len(hf.y), n_resamples=25, seed=12):
         expected = np.concatenate([rng.choice(b, size=len(b), replace=True) for b in buckets])
         assert idx.tolist() == expected.tolist()
+
+
+def test_curve_bands_equal_the_curves_of_each_resample(hf):
+    roc = roc_curve(hf.y, hf.p_hgb, n_resamples=60, seed=2, level=0.9)
+    pr = pr_curve(hf.y, hf.p_hgb, n_resamples=60, seed=2, level=0.9)
+    tprs, precisions = [], []
+    for idx in resample_indices(hf.y, n=len(hf.y), n_resamples=60, seed=2):
+        y, p = hf.y[idx], hf.p_hgb[idx]
+        fpr, tpr, _ = skm.roc_curve(y, p, drop_intermediate=False)
+        tprs.append(np.interp(roc.grid, fpr, tpr))
+        precisions.append(curves._precision_on_grid(y, p))  # the one-resample path, as multiclass curves use it
+    for band, draws in (((roc.tpr_lower, roc.tpr_upper), tprs), ((pr.precision_lower, pr.precision_upper), precisions)):
+        np.testing.assert_allclose(band, np.quantile(np.array(draws), [0.05, 0.95], axis=0), atol=1e-12)
