@@ -71,6 +71,17 @@ def _row_texts(editor) -> list[list[str]]:
     return [rows.nth(i).locator("[role=gridcell]").all_inner_texts() for i in range(1, rows.count())]
 
 
+def _drawn_rows(page, grid, *, at_least: int) -> list[list[str]]:
+    """The grid's rows of two or more cells once it has ``at_least`` of them: its accessible table is
+    filled in after the canvas is drawn (a screenshot can show every row while the table has one)."""
+    for _ in range(120):
+        rows = [r for r in _row_texts(grid) if len(r) >= 2]
+        if len(rows) >= at_least:
+            return rows
+        page.wait_for_timeout(250)
+    return rows
+
+
 def _edit_cell(page, editor, col: int, row: int, text: str) -> None:
     """Type into one cell: focus it (through the grid's accessible table), Enter opens its editor.
     A rerun redrawing the grid can swallow the key, so it is tried until the editor opens."""
@@ -230,7 +241,7 @@ def test_data_scientist_pins_ranges_translates_gpu_hist_and_reproduces_a_run(sha
     compare.screenshot(path=str(SCREENSHOTS / "ds-04-runs-side-by-side.png"))
     differs = page.get_by_text("Settings that differ")
     assert differs.count() == 0, differs.all_inner_texts()  # names the settings that differ
-    side_by_side = [r for r in _row_texts(compare) if len(r) >= 2]  # (setting or score,) run A, run B
+    side_by_side = _drawn_rows(page, compare, at_least=5)  # (setting or score,) run A, run B
     assert len(side_by_side) >= 5 and all(r[-1] == r[-2] for r in side_by_side), side_by_side
     context.close()
 

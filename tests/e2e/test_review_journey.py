@@ -46,7 +46,7 @@ def test_physician_builds_reviews_and_approves_then_an_edit_needs_the_owner(shar
     page = context.new_page()
     page.set_default_timeout(TIMEOUT)
     sign_in(page, server.url, OWNER, password_for(OWNER))
-    page.get_by_text(f"Heart failure mortality ({OWNER})").first.wait_for()
+    page.get_by_text(f"Heart failure mortality ({OWNER})").filter(visible=True).first.wait_for()  # not the grid's hidden cell
     nav(page, "Review").click()
     page.get_by_role("heading", name="Review the preprocessing").wait_for()
 
