@@ -180,18 +180,19 @@ def bootstrap_rows(
     n_resamples: int,
     seed: int,
     level: float,
+    width: int = 1,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`bootstrap` for a statistic that takes a stack of resamples: ``statistic(indices)`` gets
     a 2-D array (resamples x rows) and returns one vector per resample (resamples x values).
 
     The resamples are :func:`resample_indices`' own, in the same order, so the bounds are those of
     :func:`bootstrap` with the same statistic row by row. Resamples of rows all have ``n`` rows and
-    go in stacks of up to :data:`STACKED_CELLS` cells; resamples of patients differ in length and
-    go one by one (a stack of one).
+    go in stacks of up to :data:`STACKED_CELLS` cells (``width`` values per row: the classes of a
+    multiclass outcome); resamples of patients differ in length and go one by one (a stack of one).
     """
     _check_level(level)
     draws = resample_indices(strata, n=n, groups=groups, n_resamples=n_resamples, seed=seed)
-    per_stack = 1 if groups is not None else max(1, STACKED_CELLS // max(n, 1))
+    per_stack = 1 if groups is not None else max(1, STACKED_CELLS // max(n * width, 1))
     values = []
     while stack := list(itertools.islice(draws, per_stack)):
         values.append(np.asarray(statistic(np.vstack(stack)), dtype=float))

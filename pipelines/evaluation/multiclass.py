@@ -9,7 +9,7 @@ import numpy as np
 
 from pipelines.errors import EvaluationError
 from pipelines.evaluation import _scores as s
-from pipelines.evaluation._estimate import Estimate, as_groups, bootstrap
+from pipelines.evaluation._estimate import Estimate, as_groups, bootstrap_rows
 
 __all__ = ["ClassMetrics", "MulticlassMetrics", "multiclass_metrics", "as_class_codes"]
 
@@ -47,20 +47,24 @@ class MulticlassMetrics:
                 "macro_f1": self.macro_f1, "accuracy": self.accuracy, "log_loss": self.log_loss}
 
 
-def _vector(codes: np.ndarray, prob: np.ndarray) -> np.ndarray:
-    k = prob.shape[1]
-    pred = prob.argmax(axis=1)
-    out = []
+def _metric_rows(C: np.ndarray, PROB: np.ndarray) -> np.ndarray:
+    """Every metric of every row: ``C`` resamples x patients (class positions), ``PROB`` resamples x
+    patients x classes; per class AUROC, AP, sensitivity, PPV, F1, then macro AUROC, AP and F1,
+    accuracy and log loss."""
+    rows, k = len(C), PROB.shape[2]
+    pred = PROB.argmax(axis=2)
+    per = []
     for c in range(k):
-        yc = (codes == c).astype(int)
-        tn, fp, fn, tp = s.confusion(yc, (pred == c).astype(float), 0.5)
-        at = s.threshold_metrics(tn, fp, fn, tp)
-        out += [s.auroc(yc, prob[:, c]), s.average_precision(yc, prob[:, c]), at["sensitivity"], at["ppv"], at["f1"]]
-    per = np.array(out).reshape(k, len(_PER_CLASS))
+        Yc = (C == c).astype(int)
+        at = s.threshold_metrics(*s.confusion_rows(Yc, (pred == c).astype(float), 0.5))
+        per.append(np.column_stack([s.auroc_rows(Yc, PROB[:, :, c]), s.average_precision_rows(Yc, PROB[:, :, c]),
+                                    at["sensitivity"], at["ppv"], at["f1"]]))
+    table = np.stack(per, axis=1)  # resamples x classes x measures
     with np.errstate(all="ignore"):
-        macro = np.nanmean(per, axis=0)
-    q = np.clip(prob[np.arange(len(codes)), codes], 1e-15, 1)
-    return np.r_[per.ravel(), macro[0], macro[1], macro[4], np.mean(pred == codes), -np.mean(np.log(q))]
+        macro = np.nanmean(table, axis=1)
+    q = np.clip(np.take_along_axis(PROB, C[:, :, None], axis=2)[:, :, 0], 1e-15, 1)
+    return np.column_stack([table.reshape(rows, -1), macro[:, 0], macro[:, 1], macro[:, 4], np.mean(pred == C, axis=1),
+                            -np.mean(np.log(q), axis=1)])
 
 
 def as_class_codes(y_true: Sequence | np.ndarray, y_prob: np.ndarray,
@@ -93,9 +97,9 @@ def multiclass_metrics(
     """``y_prob`` has one column per entry of ``classes`` (the model's ``classes_`` order)."""
     codes, prob, labels = as_class_codes(y_true, y_prob, classes)
     g = as_groups(groups, len(codes))
-    point = _vector(codes, prob)
-    lo, hi = bootstrap(lambda idx: _vector(codes[idx], prob[idx]), strata=codes, n=len(codes), groups=g,
-                       n_resamples=n_resamples, seed=seed, level=level)
+    point = _metric_rows(codes[None, :], prob[None, :, :])[0]
+    lo, hi = bootstrap_rows(lambda idx: _metric_rows(codes[idx], prob[idx]), strata=codes, n=len(codes), groups=g,
+                            n_resamples=n_resamples, seed=seed, level=level, width=prob.shape[1])
     est = [Estimate(float(point[i]), float(lo[i]), float(hi[i]), level) for i in range(len(point))]
     k, w = len(labels), len(_PER_CLASS)
     per_class = tuple(

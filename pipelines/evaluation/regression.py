@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipelines.errors import EvaluationError
-from pipelines.evaluation._estimate import Estimate, as_groups, bootstrap
+from pipelines.evaluation._estimate import Estimate, as_groups, bootstrap_rows
 
 __all__ = ["RegressionMetrics", "regression_metrics"]
 
@@ -26,11 +26,13 @@ class RegressionMetrics:
         return {"rmse": self.rmse, "mae": self.mae, "r2": self.r2}
 
 
-def _vector(y: np.ndarray, q: np.ndarray) -> np.ndarray:
-    err = q - y
-    ss_tot = np.sum((y - y.mean()) ** 2)
-    r2 = 1 - np.sum(err**2) / ss_tot if ss_tot > 0 else np.nan
-    return np.array([np.sqrt(np.mean(err**2)), np.mean(np.abs(err)), r2])
+def _metric_rows(Y: np.ndarray, Q: np.ndarray) -> np.ndarray:
+    """RMSE, MAE and R^2 of every row (resamples x patients); R^2 is ``nan`` for a constant outcome."""
+    err = Q - Y
+    ss_tot = np.sum((Y - Y.mean(axis=1, keepdims=True)) ** 2, axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(ss_tot > 0, 1 - np.sum(err**2, axis=1) / ss_tot, np.nan)
+    return np.column_stack([np.sqrt(np.mean(err**2, axis=1)), np.mean(np.abs(err), axis=1), r2])
 
 
 def regression_metrics(
@@ -51,8 +53,8 @@ def regression_metrics(
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(q))):
         raise EvaluationError("evaluation.non_finite_predictions", count=int(np.sum(~np.isfinite(q)) + np.sum(~np.isfinite(y))))
     g = as_groups(groups, len(y))
-    point = _vector(y, q)
-    lo, hi = bootstrap(lambda idx: _vector(y[idx], q[idx]), strata=None, n=len(y), groups=g,
-                       n_resamples=n_resamples, seed=seed, level=level)
+    point = _metric_rows(y[None, :], q[None, :])[0]
+    lo, hi = bootstrap_rows(lambda idx: _metric_rows(y[idx], q[idx]), strata=None, n=len(y), groups=g,
+                            n_resamples=n_resamples, seed=seed, level=level)
     est = [Estimate(float(point[i]), float(lo[i]), float(hi[i]), level) for i in range(3)]
     return RegressionMetrics(len(y), *est, n_resamples=n_resamples, seed=seed)

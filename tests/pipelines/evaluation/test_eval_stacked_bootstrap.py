@@ -1,7 +1,7 @@
-"""The bootstrap asks its binary statistics once per stack of resamples: the row kernels give
+"""The bootstrap asks its statistics once per stack of resamples: the row kernels give
 scikit-learn's numbers row by row, the recalibration fits equal one fit per resample, and the
-intervals equal those of scikit-learn's metrics computed resample by resample (rows or patients,
-stacks split anywhere)."""
+intervals (binary, multiclass, regression, curves) equal those of scikit-learn's metrics computed
+resample by resample (rows or patients, stacks split anywhere)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,17 @@ from scipy.special import expit
 from sklearn import metrics as skm
 from sklearn.linear_model import LogisticRegression
 
-from pipelines.evaluation import _estimate, binary_metrics, calibration_curve, curves, pr_curve, resample_indices, roc_curve
+from pipelines.evaluation import (
+    _estimate,
+    binary_metrics,
+    calibration_curve,
+    curves,
+    multiclass_metrics,
+    pr_curve,
+    regression_metrics,
+    resample_indices,
+    roc_curve,
+)
 from pipelines.evaluation import _scores as s
 from pipelines.evaluation._estimate import bootstrap, bootstrap_rows
 
@@ -127,3 +137,29 @@ def test_curve_bands_equal_the_curves_of_each_resample(hf):
         precisions.append(curves._precision_on_grid(y, p))  # the one-resample path, as multiclass curves use it
     for band, draws in (((roc.tpr_lower, roc.tpr_upper), tprs), ((pr.precision_lower, pr.precision_upper), precisions)):
         np.testing.assert_allclose(band, np.quantile(np.array(draws), [0.05, 0.95], axis=0), atol=1e-12)
+
+
+def test_multiclass_and_regression_intervals_equal_scikit_learn_resample_by_resample():
+    rng = np.random.default_rng(8)
+    codes = rng.integers(0, 3, 240)
+    logits = rng.normal(0, 1, (240, 3))
+    logits[np.arange(240), codes] += 1.0
+    prob = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    labels = np.array(["mild", "moderate", "severe"])
+    multi = multiclass_metrics(labels[codes], prob, classes=list(labels), n_resamples=70, seed=3, level=0.9)
+    y = rng.normal(50, 10, 240)
+    q = y + rng.normal(0, 4, 240)
+    reg = regression_metrics(y, q, n_resamples=70, seed=3, level=0.9)
+    multi_draws, reg_draws = [], []
+    for idx in resample_indices(codes, n=240, n_resamples=70, seed=3):
+        c, p = codes[idx], prob[idx]
+        multi_draws.append([skm.roc_auc_score(c, p, multi_class="ovr"), skm.accuracy_score(c, p.argmax(axis=1)),
+                            skm.log_loss(c, p, labels=[0, 1, 2]), skm.f1_score(c, p.argmax(axis=1), average="macro")])
+    for idx in resample_indices(None, n=240, n_resamples=70, seed=3):
+        reg_draws.append([skm.root_mean_squared_error(y[idx], q[idx]), skm.mean_absolute_error(y[idx], q[idx]),
+                          skm.r2_score(y[idx], q[idx])])
+    for got, draws in (([multi.macro_auroc, multi.accuracy, multi.log_loss, multi.macro_f1], multi_draws),
+                       ([reg.rmse, reg.mae, reg.r2], reg_draws)):
+        lower, upper = np.quantile(np.array(draws), [0.05, 0.95], axis=0)
+        assert [e.lower for e in got] == pytest.approx(lower.tolist(), abs=1e-12)
+        assert [e.upper for e in got] == pytest.approx(upper.tolist(), abs=1e-12)
