@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.conftest import ADMIN_PASSWORD, run_folder
@@ -317,3 +318,15 @@ def pick_option(page, opener, option: str, *, typed: str | None = None) -> None:
             if attempt:
                 raise
             page.keyboard.press("Escape")
+
+
+def scroll_to(locator, attempts: int = 3) -> None:
+    """Scroll ``locator`` into view. A rerun that redraws it between finding and scrolling detaches
+    the element found (Playwright does not look again then), so it is found again, a few times."""
+    for attempt in range(attempts):
+        try:
+            locator.scroll_into_view_if_needed()
+            return
+        except PlaywrightError as error:
+            if "not attached" not in str(error) or attempt == attempts - 1:
+                raise

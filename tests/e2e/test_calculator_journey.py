@@ -15,6 +15,7 @@ from tests.e2e.conftest import (
     add_account,
     nav,
     password_for,
+    scroll_to,
     shot,
     sign_in,
     trained_demo,
@@ -64,9 +65,9 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(sha
     assert page.locator(".js-plotly-plot").count() == 2
     risk_text = page.get_by_test_id("stMetricValue").first.inner_text()
     assert risk_text.endswith("%") and 0 < float(risk_text.rstrip("%")) <= 100
-    page.get_by_role("heading", name="Predicted risk").scroll_into_view_if_needed()
+    scroll_to(page.get_by_role("heading", name="Predicted risk"))
     shot(page, "51-calculator-result")
-    page.get_by_role("heading", name="What raised or lowered the risk").scroll_into_view_if_needed()
+    scroll_to(page.get_by_role("heading", name="What raised or lowered the risk"))
     shot(page, "51b-calculator-factors")
 
     # scenario 3 step 3: a comment from each side, shown as plain text, both audited
@@ -89,7 +90,7 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(sha
     other.get_by_role("button", name="Post").click()
     other.get_by_text("On our 120 patients the slope was 0.85.").wait_for()
     assert other.get_by_role("button", name="Hide").count() == 0
-    other.get_by_role("heading", name="Comments").scroll_into_view_if_needed()
+    scroll_to(other.get_by_role("heading", name="Comments"))
     shot(other, "52-collaborator-comments")
     guest.close()
 
@@ -97,7 +98,7 @@ def test_owner_uses_the_calculator_and_discusses_the_run_with_a_collaborator(sha
     page.get_by_role("button", name="Calculate risk").wait_for()
     nav(page, "Results").click()
     page.get_by_text("On our 120 patients the slope was 0.85.").wait_for()
-    page.get_by_text("dr_heron ·").first.scroll_into_view_if_needed()
+    scroll_to(page.get_by_text("dr_heron ·").first)
     shot(page, "53-owner-sees-comments")
     # the owner hides the collaborator's comment: still shown to her, marked, and kept in the database
     page.get_by_role("button", name="Hide").nth(1).click()

@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     nav,
     password_for,
     project_of,
+    scroll_to,
     shot,
     sign_in,
 )
@@ -185,7 +186,7 @@ def test_data_scientist_pins_ranges_translates_gpu_hist_and_reproduces_a_run(sha
     _open_settings(page)
 
     editor = page.get_by_test_id("stDataFrame").filter(has_text="Hyperparameter")
-    editor.scroll_into_view_if_needed()
+    scroll_to(editor)
     for row in PINS:
         _add_pin(page, editor, *row)
     box = page.get_by_label("Overrides as YAML or JSON")
@@ -235,7 +236,7 @@ def test_data_scientist_pins_ranges_translates_gpu_hist_and_reproduces_a_run(sha
     page.get_by_role("tab", name="Runs side by side").click()  # Results' tabs run only when opened
     page.get_by_role("tab", name="Runs side by side", selected=True).wait_for()
     compare = page.get_by_test_id("stDataFrame").last
-    compare.scroll_into_view_if_needed()
+    scroll_to(compare)
     compare.wait_for()
     shot(page, "ds-03-results")
     compare.screenshot(path=str(SCREENSHOTS / "ds-04-runs-side-by-side.png"))

@@ -14,6 +14,7 @@ from tests.e2e.conftest import (
     add_account,
     nav,
     password_for,
+    scroll_to,
     shot,
     sign_in,
     trained_demo,
@@ -49,15 +50,15 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     page.get_by_text("are at the cut-off chosen by Youden index").wait_for()
     page.get_by_role("rowheader", name="Sensitivity", exact=True).wait_for()
     assert page.locator(".js-plotly-plot").count() == 0
-    page.get_by_role("rowheader", name="Sensitivity", exact=True).scroll_into_view_if_needed()
+    scroll_to(page.get_by_role("rowheader", name="Sensitivity", exact=True))
     shot(page, "30-results-leaderboard")
     page.get_by_role("tab", name="ROC and precision-recall curves").click()
     page.locator(".js-plotly-plot").nth(1).wait_for()  # ROC and precision-recall
-    page.locator(".js-plotly-plot").nth(1).scroll_into_view_if_needed()
+    scroll_to(page.locator(".js-plotly-plot").nth(1))
     shot(page, "30a-results-curves")
     page.get_by_role("tab", name="Subgroup performance").click()
     page.get_by_role("rowheader", name="Overall", exact=True).wait_for()  # then each level of each chosen variable
-    page.get_by_role("rowheader", name="Overall", exact=True).scroll_into_view_if_needed()
+    scroll_to(page.get_by_role("rowheader", name="Overall", exact=True))
     shot(page, "30c-results-subgroups")
     page.get_by_role("tab", name="What drives the predictions").click()  # only the open tab is computed
     page.get_by_text("Permutation importance (holdout)").wait_for()
@@ -74,7 +75,7 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     shot(page, "31-export-preview")
     page.get_by_role("tab", name="Tables").click()
     page.get_by_text("The table as the file holds it").wait_for()
-    page.get_by_text("The table as the file holds it").scroll_into_view_if_needed()
+    scroll_to(page.get_by_text("The table as the file holds it"))
     shot(page, "31a-export-table")
     page.get_by_role("tab", name="Paper pack").click()
     with page.expect_download(timeout=TIMEOUT) as caught:

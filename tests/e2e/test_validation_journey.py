@@ -14,6 +14,7 @@ from tests.e2e.conftest import (
     add_account,
     nav,
     password_for,
+    scroll_to,
     shot,
     sign_in,
     trained_demo,
@@ -74,9 +75,9 @@ def test_a_collaborator_validates_the_shared_model_and_the_owner_reads_the_repor
     other.get_by_text("Your data were discarded").first.wait_for()  # (also on the Reports tab)
     other.get_by_text("Development and external results").first.wait_for()
     other.locator(".js-plotly-plot").nth(2).wait_for()  # ROC, calibration, decision curve
-    other.get_by_text("Development and external results").first.scroll_into_view_if_needed()
+    scroll_to(other.get_by_text("Development and external results").first)
     shot(other, "61-validation-report-collaborator")
-    other.get_by_text("Decision curve").first.scroll_into_view_if_needed()
+    scroll_to(other.get_by_text("Decision curve").first)
     shot(other, "61b-validation-report-curves")
     guest.close()
 
@@ -90,7 +91,7 @@ def test_a_collaborator_validates_the_shared_model_and_the_owner_reads_the_repor
     page.get_by_text("Validated by dr_kestrel").first.wait_for()
     page.locator(".js-plotly-plot").nth(2).wait_for()
     assert page.get_by_text("My kept rows with their predicted risks").count() == 0
-    page.get_by_text("Development and external results").first.scroll_into_view_if_needed()
+    scroll_to(page.get_by_text("Development and external results").first)
     shot(page, "62-validation-report-owner")
     context.close()
 
