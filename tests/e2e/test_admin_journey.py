@@ -136,7 +136,7 @@ def test_it_reviewer_reads_filters_and_downloads_an_audit_log_he_cannot_change(s
     sign_in(page, server.url, HOSTILE_USER, "whatever it takes 1")
     page.get_by_text("User name or password is wrong").wait_for()
     sign_in(page, server.url, "guest", GUEST_PASSWORD)
-    page.get_by_text(HOSTILE_PROJECT).first.wait_for()
+    page.get_by_text(HOSTILE_PROJECT).filter(visible=True).first.wait_for()
     session_cookie(context)
     page.goto(server.url + "/data")
     page.get_by_text("Your role (collaborator) does not allow this").wait_for()

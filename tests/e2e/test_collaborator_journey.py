@@ -47,7 +47,7 @@ def test_owner_shares_with_a_collaborator_who_cannot_reach_the_data(shared_serve
     page.get_by_text("Heart failure mortality (demo)").filter(visible=True).first.wait_for()
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("link", name="Projects").wait_for()
-    page.get_by_text("Done").first.wait_for()
+    page.get_by_text("Done").filter(visible=True).first.wait_for()
     links = [text.strip().splitlines()[-1] for text in sidebar.get_by_role("link").all_inner_texts()]
     shot(page, "11-collaborator-home")
     assert "Projects" in links

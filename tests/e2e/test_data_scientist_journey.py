@@ -222,7 +222,7 @@ def test_data_scientist_pins_ranges_translates_gpu_hist_and_reproduces_a_run(sha
 
     page.get_by_role("button", name="Start training with my settings").click()
     first = _finished_job(page)
-    page.get_by_text("Rank 1 is").first.wait_for()
+    page.get_by_text("Rank 1 is").filter(visible=True).first.wait_for()
     shot(page, "ds-02-first-run")
 
     # the same settings again: the form kept them
@@ -230,7 +230,7 @@ def test_data_scientist_pins_ranges_translates_gpu_hist_and_reproduces_a_run(sha
     _kept_pins(page)
     _start_again(page, first)
     assert _finished_job(page, after=first) > first
-    page.get_by_text("Rank 1 is").first.wait_for()
+    page.get_by_text("Rank 1 is").filter(visible=True).first.wait_for()
 
     nav(page, "Results").click()
     page.get_by_role("tab", name="Runs side by side").click()  # Results' tabs run only when opened

@@ -40,6 +40,6 @@ def test_hostile_files_get_a_message_and_the_server_stays_up(server, browser):
         assert response.status == 200
     # the earlier data are intact: still exactly the demo's version
     page.get_by_role("tab", name="Dataset versions").click()
-    page.get_by_text("299 rows × 13 columns").first.wait_for()
+    page.get_by_text("299 rows × 13 columns").filter(visible=True).first.wait_for()
     assert server.process.poll() is None
     context.close()

@@ -18,7 +18,7 @@ def test_korean_jobs_page_reads_the_training_summary_in_korean(shared_server, br
     page.set_default_timeout(TIMEOUT)
     sign_in(page, shared_server.url, "dr_jobs_ko", password_for("dr_jobs_ko"), button="로그인")
     nav(page, "작업").click()
-    page.get_by_text("모델 학습").first.wait_for()  # the job's kind
+    page.get_by_text("모델 학습").filter(visible=True).first.wait_for()  # the job's kind
     summary = page.get_by_text("시행 3회 · 최고 AUROC ")
     summary.wait_for()
     assert summary.inner_text().endswith("초 · CPU")

@@ -39,7 +39,7 @@ def test_admin_signs_in_and_sees_the_demo_project_and_its_data(server, browser, 
     shot(page, "02-projects")
 
     nav(page, "Data").click()
-    page.get_by_text("299 rows × 13 columns").first.wait_for()
+    page.get_by_text("299 rows × 13 columns").filter(visible=True).first.wait_for()
     page.locator("[data-testid=stDataFrame]").first.wait_for()
     shot(page, "03-data-viewer")
 
@@ -57,8 +57,8 @@ def test_admin_signs_in_and_sees_the_demo_project_and_its_data(server, browser, 
     page.get_by_text("The dataset version is being created").wait_for()
 
     page.get_by_test_id("stMain").get_by_role("link", name="Jobs").click()
-    page.get_by_text("Reading an uploaded file").first.wait_for()
-    page.get_by_text("Finished", exact=True).first.wait_for()
+    page.get_by_text("Reading an uploaded file").filter(visible=True).first.wait_for()
+    page.get_by_text("Finished", exact=True).filter(visible=True).first.wait_for()
     shot(page, "05-jobs")
     nav(page, "Data").click()
     page.get_by_text("299 rows × 13 columns · from CSV (cp949)").wait_for()

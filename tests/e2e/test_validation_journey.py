@@ -72,8 +72,8 @@ def test_a_collaborator_validates_the_shared_model_and_the_owner_reads_the_repor
     assert other.get_by_text("Discarded (nothing of my file stays on the server)").count() == 1
     shot(other, "60b-validation-ready")
     other.get_by_role("button", name="Start the validation").click()
-    other.get_by_text("Your data were discarded").first.wait_for()  # (also on the Reports tab)
-    other.get_by_text("Development and external results").first.wait_for()
+    other.get_by_text("Your data were discarded").filter(visible=True).first.wait_for()  # (also on the Reports tab)
+    other.get_by_text("Development and external results").filter(visible=True).first.wait_for()
     other.locator(".js-plotly-plot").nth(2).wait_for()  # ROC, calibration, decision curve
     scroll_to(other.get_by_text("Development and external results").first)
     shot(other, "61-validation-report-collaborator")
@@ -87,8 +87,8 @@ def test_a_collaborator_validates_the_shared_model_and_the_owner_reads_the_repor
     sign_in(page, server.url, OWNER, password_for(OWNER))
     nav(page, "External validation").click()
     page.get_by_role("tab", name="Reports").click()
-    page.get_by_text("Counts below 5 are shown as <5.").first.wait_for()
-    page.get_by_text("Validated by dr_kestrel").first.wait_for()
+    page.get_by_text("Counts below 5 are shown as <5.").filter(visible=True).first.wait_for()
+    page.get_by_text("Validated by dr_kestrel").filter(visible=True).first.wait_for()
     page.locator(".js-plotly-plot").nth(2).wait_for()
     assert page.get_by_text("My kept rows with their predicted risks").count() == 0
     scroll_to(page.get_by_text("Development and external results").first)
