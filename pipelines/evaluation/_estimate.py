@@ -168,7 +168,7 @@ def bootstrap(
     return _percentiles(np.vstack(draws), level)
 
 
-STACKED_CELLS = 2_000_000  # resamples x rows handed to a row statistic at once (16 MB per float array)
+STACKED_CELLS = 1_000_000  # resamples x rows handed to a statistic at once: 8 MB per float array, ~110 MB at the peak
 
 
 def bootstrap_rows(
