@@ -19,10 +19,13 @@ __all__ = [
     "average_precision",
     "average_precision_rows",
     "brier",
+    "brier_rows",
+    "confusion",
+    "confusion_rows",
     "log_loss",
+    "log_loss_rows",
     "logistic_recalibration",
     "logistic_recalibration_rows",
-    "confusion",
     "threshold_metrics",
 ]
 
