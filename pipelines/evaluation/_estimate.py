@@ -157,15 +157,12 @@ def bootstrap(
     Resamples where a statistic is undefined (``nan``, e.g. no predicted positives for PPV) are
     left out of that statistic's interval instead of poisoning it.
     """
-    _check_level(level)
-    draws = [
-        np.atleast_1d(np.asarray(statistic(idx), dtype=float))
-        for idx in resample_indices(strata, n=n, groups=groups, n_resamples=n_resamples, seed=seed)
-    ]
-    if not draws:
-        width = np.atleast_1d(np.asarray(statistic(np.arange(n)), dtype=float)).shape[0]
-        return _percentiles(np.empty((0, width)), level)
-    return _percentiles(np.vstack(draws), level)
+
+    def one_at_a_time(stack: np.ndarray) -> np.ndarray:
+        return np.vstack([np.atleast_1d(np.asarray(statistic(idx), dtype=float)) for idx in stack])
+
+    return bootstrap_rows(one_at_a_time, strata=strata, n=n, groups=groups, n_resamples=n_resamples, seed=seed,
+                          level=level)
 
 
 STACKED_CELLS = 1_000_000  # resamples x rows handed to a statistic at once: 8 MB per float array, ~110 MB at the peak

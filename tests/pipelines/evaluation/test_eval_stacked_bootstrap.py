@@ -86,11 +86,14 @@ def _auroc_and_mean(idx: np.ndarray, y: np.ndarray, p: np.ndarray) -> np.ndarray
 @pytest.mark.parametrize("patients", [False, True])
 def test_stacks_split_anywhere_give_the_intervals_of_one_resample_at_a_time(hf, monkeypatch, patients):
     groups = np.arange(len(hf.y)) // 2 if patients else None
-    common = dict(strata=hf.y, n=len(hf.y), groups=groups, n_resamples=101, seed=5, level=0.9)
-    one_by_one = bootstrap(lambda idx: _auroc_and_mean(idx[None, :], hf.y, hf.p_lr)[0], **common)
+    common = dict(strata=hf.y, n=len(hf.y), groups=groups, n_resamples=101, seed=5)
+    draws = [_auroc_and_mean(idx[None, :], hf.y, hf.p_lr)[0] for idx in resample_indices(**common)]
+    one_by_one = np.quantile(np.array(draws), [0.05, 0.95], axis=0)
     monkeypatch.setattr(_estimate, "STACKED_CELLS", 7 * len(hf.y))  # 14 full stacks and one of 3
-    stacked = bootstrap_rows(lambda idx: _auroc_and_mean(idx, hf.y, hf.p_lr), **common)
+    stacked = bootstrap_rows(lambda idx: _auroc_and_mean(idx, hf.y, hf.p_lr), **common, level=0.9)
     np.testing.assert_allclose(stacked, one_by_one, rtol=1e-13)
+    generic = bootstrap(lambda idx: _auroc_and_mean(idx[None, :], hf.y, hf.p_lr)[0], **common, level=0.9)
+    np.testing.assert_allclose(generic, one_by_one, rtol=1e-13)  # the one-resample statistic, through the stacks
 
 
 def test_binary_intervals_equal_scikit_learn_resample_by_resample(hf):
