@@ -116,10 +116,6 @@ def _tpr_grid(fpr: np.ndarray, tpr: np.ndarray) -> np.ndarray:
     return np.interp(_GRID, fpr, tpr)
 
 
-def _tpr_on_grid(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return _tpr_grid(*_roc_points(y, p)[:2])
-
-
 def _grid_rows(Y: np.ndarray, P: np.ndarray, curve: Literal["roc", "pr"]) -> np.ndarray:
     """TPR (``roc``) or interpolated precision (``pr``) on the grid for every row: sorted all at
     once, then each row's curve through its own tie groups."""
@@ -174,10 +170,6 @@ def _precision_grid(recall: np.ndarray, precision: np.ndarray) -> np.ndarray:
     envelope = np.maximum.accumulate(precision[::-1])[::-1]
     idx = np.clip(np.searchsorted(recall, _GRID, side="left"), 0, len(recall) - 1)
     return envelope[idx]
-
-
-def _precision_on_grid(y: np.ndarray, p: np.ndarray) -> np.ndarray:
-    return _precision_grid(*_pr_points(y, p))
 
 
 def pr_curve(

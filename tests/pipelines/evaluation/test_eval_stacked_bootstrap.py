@@ -137,7 +137,7 @@ def test_curve_bands_equal_the_curves_of_each_resample(hf):
         y, p = hf.y[idx], hf.p_hgb[idx]
         fpr, tpr, _ = skm.roc_curve(y, p, drop_intermediate=False)
         tprs.append(np.interp(roc.grid, fpr, tpr))
-        precisions.append(curves._precision_on_grid(y, p))  # the one-resample path, as multiclass curves use it
+        precisions.append(curves._precision_grid(*curves._pr_points(y, p)))  # the point curve's path, one resample
     for band, draws in (((roc.tpr_lower, roc.tpr_upper), tprs), ((pr.precision_lower, pr.precision_upper), precisions)):
         np.testing.assert_allclose(band, np.quantile(np.array(draws), [0.05, 0.95], axis=0), atol=1e-12)
 
