@@ -103,14 +103,13 @@ def test_cancel_inside_a_long_boosting_fit(heart_failure):
     started = time.perf_counter()
     polls = {"n": 0}
 
-    def should_stop() -> bool:
+    def should_stop() -> bool:  # outside a fit it is asked a few times per trial: the 20th ask is the fit's
         polls["n"] += 1
-        return time.perf_counter() - started > 1.0
+        return polls["n"] >= 20
 
     with pytest.raises(JobCancelled):
         _run(heart_failure, settings=settings, should_stop=should_stop)
-    assert time.perf_counter() - started < 10
-    assert polls["n"] > 5  # polled from inside the fit
+    assert time.perf_counter() - started < 10  # 100,000 rounds cut short
 
 
 @pytest.mark.slow
