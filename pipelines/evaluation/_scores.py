@@ -27,6 +27,7 @@ __all__ = [
     "logistic_recalibration",
     "logistic_recalibration_rows",
     "threshold_metrics",
+    "tie_ends",
 ]
 
 _EPS = 1e-15
@@ -65,14 +66,20 @@ def average_precision(y: np.ndarray, p: np.ndarray) -> float:
     return float(average_precision_rows(y[None, :], p[None, :])[0])
 
 
+def tie_ends(Y: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row sorted by decreasing prediction: the sorted predictions, the running count of
+    positives, and whether each place ends a group of tied predictions (a point of the curves)."""
+    order = np.argsort(-P, axis=1, kind="mergesort")
+    ps = np.take_along_axis(P, order, axis=1)
+    tp = np.cumsum(np.take_along_axis(Y, order, axis=1), axis=1)
+    return ps, tp, np.c_[ps[:, 1:] != ps[:, :-1], np.ones((len(ps), 1), bool)]
+
+
 def average_precision_rows(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
     """Average precision of every row: at the last of each group of tied predictions (from the
     highest), precision times the recall gained since the group before; ``nan`` without positives."""
     n_pos = Y.sum(axis=1)
-    order = np.argsort(-P, axis=1, kind="mergesort")
-    ps = np.take_along_axis(P, order, axis=1)
-    tp = np.cumsum(np.take_along_axis(Y, order, axis=1), axis=1)
-    is_last = np.c_[ps[:, 1:] != ps[:, :-1], np.ones((len(ps), 1), bool)]
+    ps, tp, is_last = tie_ends(Y, P)
     with np.errstate(divide="ignore", invalid="ignore"):
         recall = tp / n_pos[:, None]
         reached = np.maximum.accumulate(np.where(is_last, recall, 0.0), axis=1)  # recall at the last group end

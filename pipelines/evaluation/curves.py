@@ -86,15 +86,6 @@ class ThresholdCurve:
     fraction_positive: np.ndarray  # share of patients flagged at each threshold
 
 
-def _tie_ends(Y: np.ndarray, P: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row sorted by decreasing prediction: the sorted predictions, the running count of
-    positives, and whether each place ends a group of tied predictions (a point of the curves)."""
-    order = np.argsort(-P, axis=1, kind="mergesort")
-    ps = np.take_along_axis(P, order, axis=1)
-    tp = np.cumsum(np.take_along_axis(Y, order, axis=1), axis=1)
-    return ps, tp, np.c_[ps[:, 1:] != ps[:, :-1], np.ones((len(ps), 1), bool)]
-
-
 def _roc_from_ends(last: np.ndarray, tp: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """FPR and TPR from (0, 0) through each tie group's end (``last``: places, ``tp``: positives so far)."""
     fp = last + 1 - tp
@@ -106,7 +97,7 @@ def _roc_from_ends(last: np.ndarray, tp: np.ndarray, n: int) -> tuple[np.ndarray
 
 
 def _roc_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    ps, tp, ends = _tie_ends(y[None, :], p[None, :])
+    ps, tp, ends = s.tie_ends(y[None, :], p[None, :])
     last = np.flatnonzero(ends[0])
     return *_roc_from_ends(last, tp[0, last], len(y)), np.r_[np.inf, ps[0, last]]
 
@@ -119,7 +110,7 @@ def _tpr_grid(fpr: np.ndarray, tpr: np.ndarray) -> np.ndarray:
 def _grid_rows(Y: np.ndarray, P: np.ndarray, curve: Literal["roc", "pr"]) -> np.ndarray:
     """TPR (``roc``) or interpolated precision (``pr``) on the grid for every row: sorted all at
     once, then each row's curve through its own tie groups."""
-    _, tp, ends = _tie_ends(Y, P)
+    _, tp, ends = s.tie_ends(Y, P)
     out = np.empty((len(Y), len(_GRID)))
     for i, row_ends in enumerate(ends):
         last = np.flatnonzero(row_ends)
@@ -160,7 +151,7 @@ def _pr_from_ends(last: np.ndarray, tp: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _pr_points(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    _, tp, ends = _tie_ends(y[None, :], p[None, :])
+    _, tp, ends = s.tie_ends(y[None, :], p[None, :])
     last = np.flatnonzero(ends[0])
     return _pr_from_ends(last, tp[0, last])
 
