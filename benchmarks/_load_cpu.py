@@ -7,7 +7,7 @@ import os
 import threading
 from pathlib import Path
 
-__all__ = ["Browsers", "machine_cpu", "server_cpu"]
+__all__ = ["Browsers", "descendants", "machine_cpu", "process_cpu_seconds", "server_cpu"]
 
 
 class Browsers:
@@ -42,21 +42,25 @@ class Browsers:
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
-            for pid in _descendants(os.getpid()):
-                try:
-                    name = Path(f"/proc/{pid}/comm").read_text()
-                    if not name.startswith(("chrom", "node")):  # the server is a descendant too
-                        continue
-                    spent = _cpu_seconds(pid)
-                    with self._lock:  # the Playwright driver (node) serves the browsers: counted with them
-                        self._seen[pid] = max(spent, self._seen.get(pid, 0.0))
-                    if not name.startswith("chrom") or not self.niceness or _network_process(pid):
-                        continue
-                    for tid in os.listdir(f"/proc/{pid}/task"):
-                        if os.getpriority(os.PRIO_PROCESS, int(tid)) < self.niceness:
-                            os.setpriority(os.PRIO_PROCESS, int(tid), self.niceness)
-                except (OSError, ValueError):  # a process or thread that ended meanwhile
+            self.sample()
+
+    def sample(self) -> None:
+        """Read every browser process's CPU now (and lower its threads' priority)."""
+        for pid in descendants(os.getpid()):
+            try:
+                name = Path(f"/proc/{pid}/comm").read_text()
+                if not name.startswith(("chrom", "node")):  # the server is a descendant too
                     continue
+                spent = process_cpu_seconds(pid)
+                with self._lock:  # the Playwright driver (node) serves the browsers: counted with them
+                    self._seen[pid] = max(spent, self._seen.get(pid, 0.0))
+                if not name.startswith("chrom") or not self.niceness or _network_process(pid):
+                    continue
+                for tid in os.listdir(f"/proc/{pid}/task"):
+                    if os.getpriority(os.PRIO_PROCESS, int(tid)) < self.niceness:
+                        os.setpriority(os.PRIO_PROCESS, int(tid), self.niceness)
+            except (OSError, ValueError):  # a process or thread that ended meanwhile
+                continue
 
 
 def _network_process(pid: int) -> bool:
@@ -73,7 +77,7 @@ def machine_cpu() -> tuple[float, float]:
     return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK"), idle / os.sysconf("SC_CLK_TCK")
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -90,7 +94,7 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float:
     """User + system CPU time of one live process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -99,10 +103,10 @@ def _cpu_seconds(pid: int) -> float:
 def server_cpu(server) -> dict[str, float]:
     """CPU seconds so far of the web server (Streamlit) and of the job workers (the rest of serve)."""
     spent = {"web server": 0.0, "job workers": 0.0}
-    for pid in [server.process.pid, *_descendants(server.process.pid)]:
+    for pid in [server.process.pid, *descendants(server.process.pid)]:
         try:
             args = Path(f"/proc/{pid}/cmdline").read_bytes()
-            spent["web server" if b"streamlit" in args else "job workers"] += _cpu_seconds(pid)
+            spent["web server" if b"streamlit" in args else "job workers"] += process_cpu_seconds(pid)
         except (OSError, ValueError):
             continue
     return spent

@@ -28,7 +28,7 @@ a small machine say so when you report the numbers, and whether other work share
 
     python benchmarks/load.py [--sessions 1,5,10] [--rounds 2] [--samples 20] [--browser-nice 10]
                               [--think 20] [--stagger 60] [--robots] [--keep DIR] [--screenshots DIR]
-                              [--no-training]
+                              [--no-training] [--timeline pages.csv]
     WORKBENCH_LOAD_PASSWORD=... python benchmarks/load.py --url https://workbench.example.org --users a,b,c,...
 
 With ``--url`` it drives a server that runs elsewhere (start a training job there yourself): the
@@ -94,6 +94,8 @@ class Phase:
     server_times: dict[str, list[float]] = field(default_factory=lambda: {"sign-in": [], "data": [], "results": []})
     errors: list[str] = field(default_factory=list)
     untimed_s: float = 0.0  # the people's time outside page times: opening the app, typing, reading
+    started: float = field(default_factory=time.perf_counter)
+    pages: list[tuple[float, str, str, float, float | None]] = field(default_factory=list)  # for --timeline
     wall_s: float = 0.0
     cpu_s: dict[str, float] = field(default_factory=dict)
 
@@ -173,6 +175,7 @@ async def _timed(phase: Phase, kind: str, user: str, action, ready, page, wire: 
         return
     phase.times[kind].append(time.perf_counter() - start)
     served = wire.server_time(first)
+    phase.pages.append((start - phase.started, user, kind, phase.times[kind][-1], served))
     if served is None:
         phase.errors.append(f"{user} {kind}: no script run seen on the websocket")
     else:
@@ -346,6 +349,20 @@ def browsers_floor(phase: Phase, cores: int) -> float | None:
     return max(0.0, phase.sessions * phase.cpu_s["browsers"] / pages / cores - phase.untimed_s / pages)
 
 
+def write_timeline(phases: list[Phase], path: Path) -> None:
+    """Every page of every phase as a CSV row, in the order the clicks happened: which pages were
+    slow, and what else was on screen at that moment."""
+    import csv
+
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(["sessions", "clicked_s", "user", "page", "page_s", "server_s"])
+        for phase in phases:
+            for clicked, user, kind, seconds, served in sorted(phase.pages):
+                out.writerow([phase.sessions, f"{clicked:.2f}", user, kind, f"{seconds:.3f}",
+                              "" if served is None else f"{served:.3f}"])
+
+
 def _line(label: str, values: list[float]) -> str:
     if not values:
         return f"{label:>10}: no samples"
@@ -411,7 +428,10 @@ def _remote(args, counts: list[int], pace: Pace, browsers: Browsers) -> int:
     try:
         warm = run_phase(target, 1, 1, 1, training, browsers, Pace())
         print(f"Warm-up (not counted): {len(warm.all_times)} pages, {len(warm.errors)} error(s).")
-        _verdict(_measure(target, counts, args, training, browsers, pace), pace)
+        phases = _measure(target, counts, args, training, browsers, pace)
+        _verdict(phases, pace)
+        if args.timeline is not None:
+            write_timeline(phases, args.timeline)
     finally:
         browsers.stop()
     return 0
@@ -433,6 +453,8 @@ def main() -> int:
     parser.add_argument("--robots", action="store_true",
                         help="a stress test: no pause and all sign in at once (--think 0 --stagger 0)")
     parser.add_argument("--no-training", action="store_true", help="measure without a training job (diagnosis)")
+    parser.add_argument("--timeline", type=Path, help="write every page (N, click time, person, page, page and "
+                                                      "server seconds) to this CSV file")
     parser.add_argument("--url", help="drive a server already running at this address (e.g. from another computer) "
                                       "instead of starting one; needs --users")
     parser.add_argument("--users", help="with --url: comma-separated accounts (one per person, members who see the "
@@ -472,6 +494,8 @@ def main() -> int:
             job = get_job(workbench, training.job_id)
             print(f"\nTraining job {job.id} during the last phase: {job.state}, {job_status_line(job, 'en') or '-'}")
         _verdict(phases, pace)
+        if args.timeline is not None:
+            write_timeline(phases, args.timeline)
     finally:
         browsers.stop()
         if training is not None:

@@ -10,9 +10,8 @@ included). With ``--profile`` it prints the cProfile entries with the most cumul
 page, over all measured runs (``--save DIR`` keeps them for pstats).
 
 ``--served`` measures the real thing instead: ``workbench serve`` and one headless Chromium, and
-the Streamlit process's CPU (from /proc) per step: opening the sign-in page (static files, cold
-browser cache), signing in (argon2id, the cookie hand-over), Data, Results. The server's CPU only;
-the browser's is not counted.
+the CPU (from /proc) of the Streamlit process and of the browser per step: opening the sign-in page
+(static files, cold browser cache), signing in (argon2id, the cookie hand-over), Data, Results.
 
     python benchmarks/page_cpu.py [--runs 20] [--profile [--top 30] [--sort cumulative] [--save DIR]]
     python benchmarks/page_cpu.py --served [--runs 10]
@@ -156,30 +155,36 @@ def measure(user: str, runs: int, meter: ScriptThreadMeter) -> dict[str, dict[st
 
 
 def served(root: Path, runs: int) -> int:
-    """``workbench serve`` and one headless Chromium: the Streamlit process's CPU (from /proc) per
-    step, the browser's own CPU not included. Static files and the WebSocket are counted here."""
+    """``workbench serve`` and one headless Chromium: per step, the Streamlit process's CPU and the
+    browser's (all its processes, the Playwright driver included), both from /proc. Static files and
+    the WebSocket are counted in the server's."""
     from playwright.sync_api import sync_playwright
 
-    from benchmarks.load import _cpu_seconds, _descendants
+    from benchmarks._load_cpu import Browsers, descendants, process_cpu_seconds
     from tests.e2e.conftest import CHROMIUM_ARGS, Server, chromium_path
 
     server = Server(root / "data", root / "server.log").start()
     try:
         user = prepare(root / "data", served=True)
-        web = next(p for p in _descendants(server.process.pid)
+        web = next(p for p in descendants(server.process.pid)
                    if b"streamlit" in Path(f"/proc/{p}/cmdline").read_bytes())
 
         def cpu() -> float:
-            return _cpu_seconds(web)
+            return process_cpu_seconds(web)
 
+        browsers = Browsers(0)
         spent: dict[str, list[float]] = {}
+        drawn: dict[str, list[float]] = {}
 
         def step(name: str, action, ready) -> None:
-            before = cpu()
+            browsers.sample()
+            before, before_browser = cpu(), browsers.cpu_seconds()
             action()
             ready()
             time.sleep(0.3)  # the last messages of the rerun
+            browsers.sample()
             spent.setdefault(name, []).append(cpu() - before)
+            drawn.setdefault(name, []).append(browsers.cpu_seconds() - before_browser)
 
         idle_before = cpu()
         time.sleep(3)
@@ -205,12 +210,14 @@ def served(root: Path, runs: int) -> int:
             browser.close()
     finally:
         server.stop()
-    print(f"Served: the web server process's CPU per step (idle {1000 * idle:.0f} ms/s, 0.3 s of it in each step; "
-          f"load average {os.getloadavg()[0]:.1f}); first browser's visits are warm-up and counted:")
+    print(f"Served: CPU per step of the web server process (idle {1000 * idle:.0f} ms/s, 0.3 s of it in each step) "
+          f"and of the browser (load average {os.getloadavg()[0]:.1f}); the first browser's visits are warm-up "
+          f"and counted:")
     for name, values in spent.items():
-        ordered = sorted(values)
-        print(f"{name:>8}: n={len(values):3d}  median {1000 * statistics.median(values):6.0f} ms  "
-              f"min {1000 * ordered[0]:6.0f}  max {1000 * ordered[-1]:6.0f}")
+        for who, measured in (("server", values), ("browser", drawn[name])):
+            ordered = sorted(measured)
+            print(f"{name:>8} {who:>7}: n={len(measured):3d}  median {1000 * statistics.median(measured):6.0f} ms  "
+                  f"min {1000 * ordered[0]:6.0f}  max {1000 * ordered[-1]:6.0f}")
     return 0
 
 
@@ -221,7 +228,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30, help="entries per profile (default 30)")
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (default cumulative)")
     parser.add_argument("--served", action="store_true",
-                        help="measure the served app instead: the web server process's CPU per step, one browser")
+                        help="measure the served app instead: the web server's and the browser's CPU per step")
     parser.add_argument("--save", type=Path, help="with --profile: also write <page>.prof files here (for pstats/snakeviz)")
     args = parser.parse_args()
 
