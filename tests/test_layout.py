@@ -1,8 +1,11 @@
-"""House rules that keep the layout honest: where Streamlit may be imported, and no pickle."""
+"""House rules that keep the layout honest: where Streamlit may be imported, no pickle, no pyflakes-class defect."""
 
 from __future__ import annotations
 
 import ast
+import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +74,12 @@ def test_no_cache_data_anywhere():
     offenders = [str(p.relative_to(ROOT)) for p in _python_files("pages", "workbench")
                  if "cache_data" in p.read_text(encoding="utf-8")]
     assert offenders == [], f"st.cache_data used in {offenders}; keep per-user data in st.session_state"
+
+
+def test_no_pyflakes_class_defect_anywhere():
+    """Undefined or unused names, a name in ``__all__`` that the module lacks, syntax errors (the
+    rules in pyproject.toml's ``[tool.ruff.lint]``): each is a bug or dead code."""
+    assert importlib.util.find_spec("ruff") is not None, "ruff is part of the test extra: pip install -e '.[test]'"
+    checked = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--output-format", "concise", str(ROOT)],
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

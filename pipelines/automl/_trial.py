@@ -36,7 +36,7 @@ from pipelines.automl.settings import SearchSettings
 from pipelines.automl.wrappers import ToMatrix, predict_matrix
 from pipelines.errors import JobCancelled, TrainingError
 
-__all__ = ["Done", "FoldData", "build", "display", "internal", "make_studies", "predict", "prepare_folds", "run_trial"]
+__all__ = ["Done", "FoldData", "build", "internal", "make_studies", "predict", "prepare_folds", "run_trial"]
 
 _BOOSTED_WITH_CALLBACK = ("xgboost", "lightgbm")
 

@@ -73,7 +73,7 @@ def as_binary_arrays(y_true: Sequence | np.ndarray, y_prob: Sequence | np.ndarra
     if np.any(p < 0) or np.any(p > 1):
         raise EvaluationError("evaluation.not_probabilities", low=float(p.min()), high=float(p.max()))
     values = set(np.unique(y).tolist())
-    if not values <= {0, 1, True, False}:
+    if not values <= {0, 1}:  # True and False are 1 and 0
         raise EvaluationError("evaluation.labels_not_binary", labels=sorted(map(str, values))[:5])
     y = y.astype(int)
     if len(set(y.tolist())) < 2:

@@ -51,34 +51,34 @@ def to_xlsx(tables: Sequence[Table]) -> bytes:
     book.remove(book.active)
     used: set[str] = set()
     rule = Side(style="thin", color="000000")
+
+    def put(sheet, r: int, c: int, value) -> None:
+        v = safe_text(value)
+        cell = sheet.cell(row=r, column=c)
+        if isinstance(v, str):
+            cell.value = v
+            cell.data_type = TYPE_STRING  # a string, never parsed as a formula
+        else:
+            cell.value = v
+
     for table in tables:
         sheet = book.create_sheet(_sheet_name(table.name, used))
-
-        def put(r: int, c: int, value) -> None:
-            v = safe_text(value)
-            cell = sheet.cell(row=r, column=c)
-            if isinstance(v, str):
-                cell.value = v
-                cell.data_type = TYPE_STRING  # a string, never parsed as a formula
-            else:
-                cell.value = v
-
-        put(1, 1, table.title)
+        put(sheet, 1, 1, table.title)
         sheet.cell(row=1, column=1).font = Font(bold=True)
         for j, name in enumerate(table.columns, start=1):
-            put(3, j, name)
+            put(sheet, 3, j, name)
             cell = sheet.cell(row=3, column=j)
             cell.font = Font(bold=True)
             cell.border = Border(top=rule, bottom=rule)
             cell.alignment = Alignment(wrap_text=True, vertical="bottom")
         for i, row in enumerate(table.rows, start=4):
             for j, value in enumerate(row, start=1):
-                put(i, j, value)
+                put(sheet, i, j, value)
         last = 3 + len(table.rows)
         for j in range(1, len(table.columns) + 1):
             sheet.cell(row=last, column=j).border = Border(bottom=rule)
         for k, note in enumerate(table.notes):
-            put(last + 2 + k, 1, note)
+            put(sheet, last + 2 + k, 1, note)
         for j, name in enumerate(table.columns, start=1):
             width = max([len(str(name))] + [len(str(r[j - 1])) for r in table.rows if r[j - 1] is not None])
             sheet.column_dimensions[sheet.cell(row=3, column=j).column_letter].width = min(max(width + 2, 8), 60)

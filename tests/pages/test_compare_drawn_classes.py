@@ -5,8 +5,6 @@ macro over every grade and no such caption."""
 
 from __future__ import annotations
 
-import pytest
-
 from tests.conftest import ADMIN_PASSWORD
 from tests.pages.conftest import open_page
 from tests.workbench.test_disclosure_holdout_score import LIMIT, store_run

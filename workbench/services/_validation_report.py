@@ -26,7 +26,7 @@ from workbench.services._codec import register
 from workbench.services._curve_disclosure import merged_calibration
 from workbench.services._evaluate import PartResult
 from workbench.services._measure_disclosure import subgroup_measures_shown
-from workbench.services._table_disclosure import COMPLEMENT_LABEL, count_lines, subgroup_lines
+from workbench.services._table_disclosure import count_lines, subgroup_lines
 
 __all__ = ["CohortResult", "ValidationReport", "cohort_result", "subgroup_frame", "for_reader", "SMALL_COUNT",
            "OTHER_LEVEL"]

@@ -3,6 +3,7 @@ compilation errors, safe saving of the fitted preprocessor, and the message cata
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import string
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
 
 from pipelines.errors import RecipeError
 from pipelines.recipe import (
@@ -128,8 +130,8 @@ def test_content_hash_is_canonical_and_versions_are_immutable(hf):
     edited = recipe.toggle(1, False)
     assert recipe.steps[1].enabled and not edited.steps[1].enabled
     assert edited.content_hash() != recipe.content_hash()
-    with pytest.raises(Exception):
-        recipe.steps[0].column = "age"  # frozen
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        recipe.steps[0].column = "age"
     moved = recipe.move(4, 3)
     assert [s.kind for s in moved.steps][3:] == ["scale", "impute"]
     assert recipe.remove(2).steps == recipe.steps[:2] + recipe.steps[3:]
@@ -236,7 +238,7 @@ def test_fitted_preprocessor_saves_with_skops_and_trusted_types_only(icu):
     assert set(untrusted) <= set(TRUSTED_TYPES)
     loaded = sio.loads(blob, trusted=list(TRUSTED_TYPES))
     np.testing.assert_array_equal(loaded.transform(prepared.X), pipe.transform(prepared.X))
-    with pytest.raises(Exception):
+    with pytest.raises(UntrustedTypesFoundException):
         sio.loads(blob, trusted=[])
 
 
