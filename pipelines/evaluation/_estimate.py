@@ -119,21 +119,26 @@ def resample_indices(
             tick()
         return
     codes = np.unique(groups, return_inverse=True)[1]
-    order = np.argsort(codes, kind="stable")
+    order = np.argsort(codes, kind="stable")  # the rows of patient i: order[starts[i]:starts[i] + sizes[i]]
     sorted_codes = codes[order]
     starts = np.flatnonzero(np.r_[True, sorted_codes[1:] != sorted_codes[:-1]])
-    members = np.split(order, starts[1:])
-    n_groups = len(members)
+    sizes = np.diff(np.r_[starts, len(order)])
     if strata is None:
-        group_strata = np.zeros(n_groups, dtype=int)
+        group_strata = np.zeros(len(starts), dtype=int)
     else:
         # a patient counts as an event patient when any of their rows is positive
-        group_strata = np.array([strata[m].max() for m in members])
+        group_strata = np.maximum.reduceat(np.asarray(strata)[order], starts)
     buckets = [np.flatnonzero(group_strata == s) for s in np.unique(group_strata)]
     for _ in range(n_resamples):
         chosen = np.concatenate([_draw(rng, b) for b in buckets])
-        yield np.concatenate([members[i] for i in chosen])
+        yield order[_member_positions(starts[chosen], sizes[chosen])]
         tick()
+
+
+def _member_positions(first: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(f, f + k) for f, k in zip(first, sizes)])`` without a Python loop."""
+    ends = np.cumsum(sizes)
+    return np.repeat(first - (ends - sizes), sizes) + np.arange(ends[-1] if len(ends) else 0)
 
 
 def _draw(rng: np.random.Generator, bucket: np.ndarray) -> np.ndarray:

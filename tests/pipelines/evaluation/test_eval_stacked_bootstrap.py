@@ -129,6 +129,27 @@ def test_resamples_are_the_ones_rng_choice_draws(hf):
         assert idx.tolist() == expected.tolist()
 
 
+@pytest.mark.parametrize("case", range(12))
+def test_patient_resamples_are_the_drawn_patients_rows_in_order(case):
+    """Patients drawn as before (``rng.choice`` per stratum of patients, a patient with any positive
+    row an event patient), each bringing all their rows in row order: the resamples of stored
+    evaluations are drawn again exactly. Patient IDs of any kind, one to three rows each, with and
+    without strata."""
+    rng = np.random.default_rng(case)
+    n = int(rng.integers(2, 250))
+    ids = rng.integers(0, max(1, n // int(rng.integers(1, 4))), n)
+    groups = np.array([f"p{i:03d}" for i in ids]) if case % 3 == 0 else ids
+    strata = None if case % 4 == 0 else (rng.random(n) < 0.3).astype(int)
+    patients = np.unique(groups)
+    rows_of = [np.flatnonzero(groups == g) for g in patients]
+    event = np.zeros(len(patients), dtype=int) if strata is None else np.array([strata[r].max() for r in rows_of])
+    buckets = [np.flatnonzero(event == c) for c in np.unique(event)]
+    draw = np.random.default_rng(40 + case)
+    for idx in resample_indices(strata, n=n, groups=groups, n_resamples=15, seed=40 + case):
+        chosen = np.concatenate([draw.choice(b, size=len(b), replace=True) for b in buckets])
+        assert idx.tolist() == np.concatenate([rows_of[i] for i in chosen]).tolist()
+
+
 def test_curve_bands_equal_the_curves_of_each_resample(hf):
     roc = roc_curve(hf.y, hf.p_hgb, n_resamples=60, seed=2, level=0.9)
     pr = pr_curve(hf.y, hf.p_hgb, n_resamples=60, seed=2, level=0.9)
