@@ -33,4 +33,9 @@ def main() -> None:
     _shell.run_app(_workbench())
 
 
-main()
+# Streamlit runs this file as ``__main__`` on every rerun. A process that multiprocessing spawns
+# from one that has run it (a Dask worker process started after a script run, as AppTest does in the
+# test suite) imports it again as ``__mp_main__``: that import must not open a workbench (the
+# default data folder of the worker's working directory) or run a page.
+if __name__ == "__main__":
+    main()
