@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.load import Phase, Wire, browsers_floor, percentile, write_timeline
+from benchmarks._load_wire import Wire
+from benchmarks.load import Phase, browsers_floor, percentile, write_timeline
 
 ROOT = Path(__file__).resolve().parents[1]
 OURS = ("benchmarks", "tests", "workbench", "pipelines", "permissions")
