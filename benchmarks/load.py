@@ -87,25 +87,35 @@ class Pace:
         return clicks + (f", sign-ins spread over {self.stagger_s:g} s" if self.stagger_s else ", all sign in at once")
 
 
+_PAGES = ("sign-in", "data", "results")
+
+
 @dataclass
 class Phase:
     sessions: int
-    times: dict[str, list[float]] = field(default_factory=lambda: {"sign-in": [], "data": [], "results": []})
-    server_times: dict[str, list[float]] = field(default_factory=lambda: {"sign-in": [], "data": [], "results": []})
     errors: list[str] = field(default_factory=list)
     untimed_s: float = 0.0  # the people's time outside page times: opening the app, typing, reading
     started: float = field(default_factory=time.perf_counter)
-    pages: list[tuple[float, str, str, float, float | None]] = field(default_factory=list)  # for --timeline
+    # every timed page: (clicked, s after the phase's start; person; page; page seconds; server's part or None)
+    pages: list[tuple[float, str, str, float, float | None]] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: dict[str, float] = field(default_factory=dict)
 
     @property
+    def times(self) -> dict[str, list[float]]:
+        return {kind: [p[3] for p in self.pages if p[2] == kind] for kind in _PAGES}
+
+    @property
+    def server_times(self) -> dict[str, list[float]]:
+        return {kind: [p[4] for p in self.pages if p[2] == kind and p[4] is not None] for kind in _PAGES}
+
+    @property
     def all_times(self) -> list[float]:
-        return [t for values in self.times.values() for t in values]
+        return [p[3] for p in self.pages]
 
     @property
     def all_server_times(self) -> list[float]:
-        return [t for values in self.server_times.values() for t in values]
+        return [p[4] for p in self.pages if p[4] is not None]
 
 
 @dataclass
@@ -132,13 +142,10 @@ async def _timed(phase: Phase, kind: str, user: str, action, ready, page, wire: 
     except Exception as error:  # a timeout or a closed page: counted, and the session goes on
         phase.errors.append(f"{user} {kind}: {type(error).__name__}: {str(error).splitlines()[0][:160]}")
         return
-    phase.times[kind].append(time.perf_counter() - start)
-    served = wire.server_time(first)
-    phase.pages.append((start - phase.started, user, kind, phase.times[kind][-1], served))
+    took, served = time.perf_counter() - start, wire.server_time(first)
+    phase.pages.append((start - phase.started, user, kind, took, served))
     if served is None:
         phase.errors.append(f"{user} {kind}: no script run seen on the websocket")
-    else:
-        phase.server_times[kind].append(served)
     shown = await page.locator(_ERRORS).all_inner_texts()
     if shown:
         phase.errors.append(f"{user} {kind}: error on the page: {shown[0][:160]}")
@@ -373,6 +380,12 @@ def _verdict(phases: list[Phase], pace: Pace) -> None:
         print(f"the server's part alone: p95(N={top.sessions}) / p95(N=1) = {served:.2f}")
 
 
+def _report(phases: list[Phase], pace: Pace, timeline: Path | None) -> None:
+    _verdict(phases, pace)
+    if timeline is not None:
+        write_timeline(phases, timeline)
+
+
 def _remote(args, counts: list[int], pace: Pace, browsers: Browsers) -> int:
     """Drive a server that runs elsewhere (the browsers on this machine, the server on its own)."""
     users = [u.strip() for u in (args.users or "").split(",") if u.strip()]
@@ -387,10 +400,7 @@ def _remote(args, counts: list[int], pace: Pace, browsers: Browsers) -> int:
     try:
         warm = run_phase(target, 1, 1, 1, training, browsers, Pace())
         print(f"Warm-up (not counted): {len(warm.all_times)} pages, {len(warm.errors)} error(s).")
-        phases = _measure(target, counts, args, training, browsers, pace)
-        _verdict(phases, pace)
-        if args.timeline is not None:
-            write_timeline(phases, args.timeline)
+        _report(_measure(target, counts, args, training, browsers, pace), pace, args.timeline)
     finally:
         browsers.stop()
     return 0
@@ -452,9 +462,7 @@ def main() -> int:
 
             job = get_job(workbench, training.job_id)
             print(f"\nTraining job {job.id} during the last phase: {job.state}, {job_status_line(job, 'en') or '-'}")
-        _verdict(phases, pace)
-        if args.timeline is not None:
-            write_timeline(phases, args.timeline)
+        _report(phases, pace, args.timeline)
     finally:
         browsers.stop()
         if training is not None:

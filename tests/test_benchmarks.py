@@ -64,7 +64,7 @@ def test_the_servers_part_runs_from_the_rerun_request_to_the_last_app_message():
 
 def test_the_browsers_floor_follows_littles_law():
     phase = Phase(10)
-    phase.times["data"] = [1.0] * 40  # 40 pages
+    phase.pages = [(float(i), "clinician01", "data", 1.0, 0.2) for i in range(40)]  # 40 pages
     phase.cpu_s["browsers"] = 80.0  # 2 s of browser CPU per page
     phase.untimed_s = 40.0  # 1 s per page outside page times
     # 10 people x 2 s per page on 2 cores = 10 s per page, minus the 1 s each spends outside pages
@@ -74,11 +74,14 @@ def test_the_browsers_floor_follows_littles_law():
     assert browsers_floor(Phase(10), cores=2) is None
 
 
-def test_the_timeline_lists_every_page_in_click_order(tmp_path):
+def test_each_page_is_recorded_once_for_the_times_per_page_and_the_timeline(tmp_path):
     first, second = Phase(1), Phase(5)
     first.pages = [(3.5, "clinician01", "data", 0.6, 0.2), (0.1, "clinician01", "sign-in", 1.4, None)]
     second.pages = [(2.0, "clinician03", "results", 2.25, 0.75)]
     path = tmp_path / "pages.csv"
+    assert first.times == {"sign-in": [1.4], "data": [0.6], "results": []}
+    assert first.server_times == {"sign-in": [], "data": [0.2], "results": []}
+    assert first.all_times == [0.6, 1.4] and second.all_server_times == [0.75]
     write_timeline([first, second], path)
     rows = list(csv.reader(path.open()))
     assert rows == [["sessions", "clicked_s", "user", "page", "page_s", "server_s"],
