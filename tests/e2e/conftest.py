@@ -320,6 +320,65 @@ def pick_option(page, opener, option: str, *, typed: str | None = None) -> None:
             page.keyboard.press("Escape")
 
 
+# Streamlit marks what a script run has not drawn again yet as stale, and shows its running icon
+_BUSY = "[data-testid=stStatusWidgetRunningIcon], [data-testid=stStatusWidgetRunningManIcon], [data-stale=true]"
+
+
+def settled(page, *, quiet_ms: int = 600) -> None:
+    """Wait until the page's script run has ended: no running icon and nothing stale for ``quiet_ms``
+    (a widget's change starts its rerun a moment after the event)."""
+    page.wait_for_function("""([busy, quiet]) => {
+        const now = performance.now();
+        if (document.querySelector(busy)) { window.__wbQuietSince = null; return false; }
+        window.__wbQuietSince ??= now;
+        return now - window.__wbQuietSince >= quiet;
+    }""", arg=[_BUSY, quiet_ms], polling=100)
+
+
+def download(page, button, *, timeout: float = 120_000):
+    """Click a download button once the page has settled, and the file it gives.
+
+    The workbench's buttons generate their file on the click (Streamlit's deferred download): a click
+    that lands while a rerun replaces the button asks for a file the server has already dropped, and
+    the button shows Streamlit's error instead of downloading. A person sees that and clicks again;
+    the test clicks once the page is still, and reports that error at once if it comes anyway."""
+    settled(page)
+    got = []
+    page.once("download", lambda file: got.append(file))  # a lambda: Playwright cannot wrap list.append
+    button.click()
+    error = page.get_by_test_id("stDownloadButtonError")
+    deadline = time.monotonic() + timeout / 1000
+    while not got:
+        if error.count():
+            raise AssertionError(f"the download failed in the browser: {error.first.inner_text()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no download {timeout / 1000:.0f} s after the click")
+        page.wait_for_timeout(200)
+    return got[0]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed journey's report ends with its server's last lines and a screenshot of each open page
+    (tests/e2e/screenshots/failed-*.png): what the CI log has to explain a browser test's failure."""
+    report = yield
+    if report.failed and call.when == "call":
+        for name in ("server", "shared_server"):
+            srv = item.funcargs.get(name)
+            if isinstance(srv, Server) and srv.log.exists():
+                tail = "\n".join(srv.output().splitlines()[-60:])
+                report.sections.append((f"{name} log, last 60 lines", tail))
+        chromium = item.funcargs.get("browser")
+        pages = [page for context in getattr(chromium, "contexts", ()) for page in context.pages]
+        for number, page in enumerate(pages):
+            try:
+                SCREENSHOTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(SCREENSHOTS / f"failed-{item.name}-{number}.png"), timeout=10_000)
+            except PlaywrightError:
+                pass  # a page that cannot be drawn any more: the report still has the log
+    return report
+
+
 def scroll_to(locator, attempts: int = 3) -> None:
     """Scroll ``locator`` into view. A rerun that redraws it between finding and scrolling detaches
     the element found (Playwright does not look again then), so it is found again, a few times."""

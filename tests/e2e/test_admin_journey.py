@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DatabaseError
 
-from tests.e2e.conftest import Server, nav, pick_option, session_cookie, shot, sign_in
+from tests.e2e.conftest import Server, download, nav, pick_option, session_cookie, shot, sign_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -207,10 +207,8 @@ def test_it_reviewer_reads_filters_and_downloads_an_audit_log_he_cannot_change(s
     assert _grid_rows(page) == before
 
     page.get_by_role("button", name="Prepare CSV download").click()
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download audit log (CSV)").click()
     saved = tmp_path / "audit-log.csv"
-    download.value.save_as(saved)
+    download(page, page.get_by_role("button", name="Download audit log (CSV)")).save_as(saved)
     cells = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
     header, body = cells[0], cells[1:]
     assert not [c for row in body for c in row if c.startswith(FORMULA_STARTS)]

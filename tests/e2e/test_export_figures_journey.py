@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from tests.e2e.conftest import (
     RESAMPLES,
+    download,
     nav,
     password_for,
     pick_option,
@@ -85,12 +86,10 @@ def test_owner_exports_a_dependence_plot_and_one_patients_waterfall(shared_serve
     patient.press("Enter")
     _new_preview(page, shown)
     shot(page, "35-export-waterfall")
-    with page.expect_download(timeout=TIMEOUT) as caught:
-        page.get_by_role("button", name="Download PDF").click()
-    download = caught.value
-    assert download.suggested_filename == f"run{run_id}_waterfall_patient5_single_300dpi_en.pdf"
-    target = tmp_path / download.suggested_filename
-    download.save_as(target)
+    file = download(page, page.get_by_role("button", name="Download PDF"))
+    assert file.suggested_filename == f"run{run_id}_waterfall_patient5_single_300dpi_en.pdf"
+    target = tmp_path / file.suggested_filename
+    file.save_as(target)
     text = PdfReader(io.BytesIO(target.read_bytes())).pages[0].extract_text()
     assert "Patient 5 of 60 in the held-out test set" in text and "predicted risk" in text
     context.close()

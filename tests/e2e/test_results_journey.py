@@ -12,6 +12,7 @@ import pytest
 from tests.e2e.conftest import (
     RESAMPLES,
     add_account,
+    download,
     nav,
     password_for,
     scroll_to,
@@ -78,11 +79,9 @@ def test_owner_downloads_the_paper_pack_and_a_collaborator_sees_shared_results(s
     scroll_to(page.get_by_text("The table as the file holds it"))
     shot(page, "31a-export-table")
     page.get_by_role("tab", name="Paper pack").click()
-    with page.expect_download(timeout=TIMEOUT) as caught:
-        page.get_by_role("button", name="Download the paper pack").click()
-    download = caught.value
-    target = tmp_path / download.suggested_filename
-    download.save_as(target)
+    file = download(page, page.get_by_role("button", name="Download the paper pack"))
+    target = tmp_path / file.suggested_filename
+    file.save_as(target)
     pack = zipfile.ZipFile(io.BytesIO(target.read_bytes()))
     names = set(pack.namelist())
     assert target.name.endswith("_paper_pack.zip")
