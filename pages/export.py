@@ -137,20 +137,27 @@ with figures_tab:
             figure = st.selectbox(ctx.t("results.export_figure"), list(menu), key="exp_figure",
                                   format_func=lambda f: ctx.t(key("export.figure_label.", f)))
             detail = _detail(figure)
-            with st.spinner(ctx.t("results.rendering")):
-                png = attempt(ctx.lang, export.preview_figure, ctx.workbench, ctx.actor, run_id=run_id, figure=figure,
-                              model_ids=models, choice=choice, options=options, detail=detail)
-            if png is not None:
-                # shown smaller on screen, but these are the exported bytes, pixel for pixel
-                st.image(png, caption=ctx.t("results.preview_caption", preset=ctx.t(key("results.preset_", preset)), dpi=dpi),
-                         width=480 if preset == "single" else 900)
-                if _allowed(Action.FIGURES_DOWNLOAD, "figures"):
-                    st.download_button(
-                        ctx.t("results.download_figure", fmt=fmt.upper()), key="exp_dl_figure", icon=":material/download:",
-                        file_name=export.figure_name(run_id, figure, choice, fmt, detail), mime=export.MIME[fmt],
-                        data=lambda: export.figure_file(ctx.workbench, ctx.actor, run_id=run_id, figure=figure, fmt=fmt,
-                                                        model_ids=models, choice=choice, options=options,
-                                                        detail=detail).data)
+            # The button goes out before the preview is rendered (it sits below it): a click on the previous
+            # run's button while this run renders would download the previous figure, or meet
+            # Streamlit's "Failed to generate file" once that run's file is dropped.
+            preview, button = st.empty(), st.empty()
+            if _allowed(Action.FIGURES_DOWNLOAD, "figures"):
+                button.download_button(
+                    ctx.t("results.download_figure", fmt=fmt.upper()), key="exp_dl_figure", icon=":material/download:",
+                    file_name=export.figure_name(run_id, figure, choice, fmt, detail), mime=export.MIME[fmt],
+                    data=lambda: export.figure_file(ctx.workbench, ctx.actor, run_id=run_id, figure=figure, fmt=fmt,
+                                                    model_ids=models, choice=choice, options=options,
+                                                    detail=detail).data)
+            with preview.container():
+                with st.spinner(ctx.t("results.rendering")):
+                    png = attempt(ctx.lang, export.preview_figure, ctx.workbench, ctx.actor, run_id=run_id,
+                                  figure=figure, model_ids=models, choice=choice, options=options, detail=detail)
+                if png is not None:
+                    # shown smaller on screen, but these are the exported bytes, pixel for pixel
+                    st.image(png, caption=ctx.t("results.preview_caption", preset=ctx.t(key("results.preset_", preset)),
+                                                dpi=dpi), width=480 if preset == "single" else 900)
+            if png is None:
+                button.empty()  # the error above says why; the file would fail the same way
     else:
         st.caption(ctx.t("results.not_shared_part"))
 
