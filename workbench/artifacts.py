@@ -4,14 +4,20 @@ Paths are built only from hex digests, never from names a user typed or uploaded
 temporary file in the same folder, is fsynced and renamed into place, so a crash leaves either the
 whole file or nothing visible. Every read verifies the digest, so a damaged file is reported instead
 of being trained on.
+
+A temporary file is locked (``flock``) by its writer until it is in place, so the partial files of
+a writer that died (its locks go with it) can be removed while other processes, on this machine or
+other cluster workers on the shared folder, are still writing theirs.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +29,7 @@ __all__ = ["ArtifactStore", "ArtifactCorrupt", "sha256_file"]
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
 _CHUNK = 1 << 20
+_NEW_FILE_GRACE = 600.0  # seconds: a new-* file is renamed microseconds after it is created
 
 
 class ArtifactCorrupt(WorkbenchError):
@@ -71,25 +78,39 @@ class ArtifactStore:
     def writer(self) -> Iterator[tuple[BinaryIO, _Finish]]:
         """Write a new artifact through a file handle; the digest is known after the block."""
         finish = _Finish()
-        fd, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="part-")
-        tmp_path = Path(tmp_name)
+        tmp_path, raw = self._locked_part()
         try:
-            with os.fdopen(fd, "wb") as raw:
+            with raw:  # closed (and so unlocked) only once the file is in place or removed
                 hashing = _HashingWriter(raw)
                 yield hashing, finish  # type: ignore[misc]
                 raw.flush()
                 os.fsync(raw.fileno())
-            finish.digest = hashing.hexdigest()
-            target = self.path_for(finish.digest)
-            target.parent.mkdir(exist_ok=True)
-            if target.exists():
-                tmp_path.unlink()
-            else:
-                os.replace(tmp_path, target)
-                _fsync_dir(target.parent)
+                finish.digest = hashing.hexdigest()
+                target = self.path_for(finish.digest)
+                target.parent.mkdir(exist_ok=True)
+                if target.exists():
+                    tmp_path.unlink()
+                else:
+                    os.replace(tmp_path, target)
+                    _fsync_dir(target.parent)
         except BaseException:
             tmp_path.unlink(missing_ok=True)
             raise
+
+    def _locked_part(self) -> tuple[Path, BinaryIO]:
+        """A new temporary file, locked, named ``part-*`` only once locked: a sweep never sees an
+        unlocked ``part-*`` of a living writer (a ``new-*`` is left only by a death in between)."""
+        fd, new_name = tempfile.mkstemp(dir=self.tmp, prefix="new-")
+        raw = os.fdopen(fd, "w+b")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            part = Path(new_name).with_name("part-" + Path(new_name).name.removeprefix("new-"))
+            os.replace(new_name, part)
+        except BaseException:
+            raw.close()
+            Path(new_name).unlink(missing_ok=True)
+            raise
+        return part, raw
 
     def get_bytes(self, digest: str) -> bytes:
         path = self.verified_path(digest)
@@ -120,11 +141,33 @@ class ArtifactStore:
         self.path_for(digest).unlink(missing_ok=True)
 
     def clean_partial(self) -> int:
-        """Remove temporary files left by a crash mid-write; returns how many."""
+        """Remove the temporary files of writers that died mid-write; returns how many.
+
+        A file whose lock is held belongs to a writer still at work (in this process, another one,
+        or a cluster worker sharing the folder) and is kept, so this is safe at any time."""
         removed = 0
         for leftover in self.tmp.glob("part-*"):
-            leftover.unlink(missing_ok=True)
-            removed += 1
+            try:
+                fd = os.open(leftover, os.O_RDWR)  # write access: NFS grants an exclusive lock only then
+            except FileNotFoundError:
+                continue  # its writer finished meanwhile
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            try:
+                leftover.unlink(missing_ok=True)
+                removed += 1
+            finally:
+                os.close(fd)
+        for leftover in self.tmp.glob("new-*"):  # a death between creating and locking (see writer)
+            try:
+                if time.time() - leftover.stat().st_mtime > _NEW_FILE_GRACE:
+                    leftover.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
         return removed
 
     def digests(self) -> list[str]:

@@ -8,6 +8,7 @@ killed mid-search. See ``workbench/jobs/_runner.py`` for the retry rule.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import sqlite3
@@ -16,6 +17,7 @@ import time
 import pytest
 from sqlalchemy import func, select
 
+from tests.workbench.test_artifacts import writer_process
 from tests.workbench.test_results_service import TINY, train_heart_failure
 from workbench.artifacts import sha256_file
 from workbench.db.engine import session_scope
@@ -25,6 +27,10 @@ from workbench.jobs import JobQueue, get_job
 from workbench.services import training
 
 pytestmark = pytest.mark.slow
+
+# long enough that the kill lands mid-search and the retry is seen mid-search: with TINY's 3 trials
+# an attempt could end between the test's look and its kill (3 of 6 local runs failed so)
+_LONGER = dataclasses.replace(TINY, n_trials=15)
 
 def _until(condition, what: str, timeout: float = 120.0):
     deadline = time.monotonic() + timeout
@@ -75,7 +81,7 @@ def test_killed_training_worker_is_retried_once_and_the_run_is_whole(tmp_path_fa
         client = workbench.jobs.client
         try:
             job_id = training.start_training(workbench, owner, recipe_version_id=trained.recipe_version_id,
-                                             settings=TINY, overrides_text=None)
+                                             settings=_LONGER, overrides_text=None)
             first = _until(lambda: _mid_search(workbench, job_id, 0), "the first attempt's trials")
             killed = _kill_worker_running(client, job_id, first)
             second = _until(lambda: _mid_search(workbench, job_id, 1), "the second attempt's trials")
@@ -104,7 +110,8 @@ def test_killed_training_worker_is_retried_once_and_the_run_is_whole(tmp_path_fa
 
 def test_a_job_whose_second_worker_dies_too_is_failed_with_the_reason(workbench, admin):
     """What the runner does when Dask hands it a job that already lost a worker once (no Dask here:
-    the runner is called as a third worker would call it)."""
+    the runner is called as a third worker would call it): the verdict, and the dead worker's
+    half-written artifact removed (a killed writer process stands for it)."""
     from workbench.db.models import Job
     from workbench.jobs import create_job, execute_job
     from workbench.jobs._queue import job_settings
@@ -114,7 +121,17 @@ def test_a_job_whose_second_worker_dies_too_is_failed_with_the_reason(workbench,
         job = session.get(Job, job_id)
         job.state, job.worker = "running", "node-2:4242"
         job.log = "[restart] The worker node-1:99 stopped while running this job; attempt 2 of 2 starts ...\n"
-    assert execute_job(job_id, job_settings(workbench.settings)) == "failed"
+    dead, living = writer_process(workbench.store.root), writer_process(workbench.store.root)
+    try:
+        dead.kill()
+        dead.wait(timeout=30)
+        assert len(list(workbench.store.tmp.glob("part-*"))) == 2
+        assert execute_job(job_id, job_settings(workbench.settings)) == "failed"
+        # the dead worker's half-written file is gone; another job's, still being written, is not
+        assert len(list(workbench.store.tmp.glob("part-*"))) == 1
+    finally:
+        living.kill()
+        living.wait(timeout=30)
     job = get_job(workbench, job_id)
     assert job.error_key == "jobs.worker_died" and job.error_params == {"attempts": 2} and job.finished_at
     assert "node-2:4242 stopped" in job.log

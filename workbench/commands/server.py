@@ -133,6 +133,7 @@ def _serve(*, port: int | None, address: str | None) -> int:
             time.sleep(0.5)
             if time.monotonic() - last_sweep > _SWEEP_SECONDS:
                 sweep_stale_jobs(workbench)
+                workbench.store.clean_partial()  # only files whose writer died: safe beside running jobs
                 last_sweep = time.monotonic()
     finally:
         if server.poll() is None:
